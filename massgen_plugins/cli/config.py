@@ -1,0 +1,75 @@
+"""`massgen config`: the merged config with each value's source, and the files read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from massgen_plugins.cli import CONFIG_KEY, get_host
+from massgen_plugins.cli.output import emit_json, table
+
+
+def group() -> click.Group:
+    """The `massgen config` group."""
+
+    @click.group()
+    def config() -> None:
+        """Show the merged config and the files it comes from."""
+
+    @config.command()
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys).")
+    @click.pass_context
+    def show(ctx: click.Context, as_json: bool) -> None:
+        """Print every value of the merged config and where it came from.
+
+        Sources: a file path, `env VAR`, or `default` (a plugin's declared default).
+        JSON: {"values": {...nested...}, "sources": {"dotted.key": source}, "files": [...]}
+        """
+        from massgen_plugins.secrets import is_secret_key, mask
+
+        cfg = get_host(ctx).config
+        flat = {k: (mask(str(v)) if is_secret_key(k) and v else v) for k, v in cfg.flat().items()}
+        if as_json:
+            nested: dict[str, Any] = {}
+            for key, value in flat.items():
+                node = nested
+                *parents, leaf = key.split(".")
+                for part in parents:
+                    node = node.setdefault(part, {})
+                node[leaf] = value
+            emit_json({"values": nested, "sources": {k: cfg.source(k) for k in flat},
+                       "files": _files(cfg.files)})
+            return
+        if not flat:
+            click.echo("No settings: every value is a default. Files read: see `massgen config path`.")
+            return
+        table(None, ["Key", "Value", "Source"],
+              [[k, _yamlish(v), cfg.source(k) or "-"] for k, v in sorted(flat.items())])
+
+    @config.command()
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @click.pass_context
+    def path(ctx: click.Context, as_json: bool) -> None:
+        """List the config files, lowest precedence first, and whether each exists."""
+        from massgen_plugins.config import config_files
+
+        files = _files(config_files(ctx.find_root().meta.get(CONFIG_KEY)))
+        if as_json:
+            emit_json({"files": files})
+            return
+        for f in files:
+            click.echo(f"{f['role']:<9} {f['path']}  ({'exists' if f['exists'] else 'missing'})")
+        click.echo("then environment variables (MASSGEN_*), which win over every file")
+
+    return config
+
+
+def _files(files: Any) -> list[dict[str, Any]]:
+    return [{"role": f.role, "path": str(f.path), "exists": f.exists} for f in files]
+
+
+def _yamlish(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "null" if value is None else str(value)

@@ -1,0 +1,125 @@
+"""`massgen plugins`: what is installed and enabled, and switching plugins on and off."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from massgen_plugins.cli import get_host
+from massgen_plugins.cli.output import emit_json, table
+
+
+def group() -> click.Group:
+    """The `massgen plugins` group."""
+
+    @click.group()
+    def plugins() -> None:
+        """List, enable and disable plugins."""
+
+    @plugins.command("list")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys).")
+    @click.pass_context
+    def list_(ctx: click.Context, as_json: bool) -> None:
+        """Show installed plugins, whether each is enabled (and why not), hooks and errors.
+
+        JSON: {"plugins": [{"name", "distribution", "version", "module", "enabled", "loaded",
+        "disabled_by", "hooks", "errors"}], "unknown_in_config": [names]}
+        """
+        host = get_host(ctx)
+        rows = [plugin_row(host, r) for r in host.records]
+        if as_json:
+            emit_json({"plugins": rows, "unknown_in_config": host.unknown_in_config()})
+            return
+        if not rows:
+            click.echo("No plugins installed (entry-point group 'massgen').")
+        else:
+            table(None, ["Plugin", "Distribution", "Version", "Enabled", "Hooks", "Problems"], [
+                [r["name"], r["distribution"], r["version"],
+                 _enabled_cell(r),
+                 ", ".join(r["hooks"]) or "-", "; ".join(r["errors"]) or "-"] for r in rows])
+        for name in host.unknown_in_config():
+            click.echo(f"note: config has settings for '{name}', which is not installed")
+
+    def switch(ctx: click.Context, name: str, project: bool, enabled: bool) -> None:
+        from massgen_plugins.config import (
+            ENABLED,
+            PLUGINS,
+            project_config_path,
+            set_plugin_enabled,
+            user_config_path,
+        )
+        from massgen_plugins.errors import ConfigError
+        from massgen_plugins.plugins import normalize
+
+        host = get_host(ctx)
+        names = {normalize(r.name): r.name for r in host.records}
+        if normalize(name) not in names:
+            near = difflib.get_close_matches(normalize(name), list(names), n=1)
+            hint = f"did you mean '{names[near[0]]}'? " if near else ""
+            raise ConfigError(f"no installed plugin is named '{name}'; {hint}installed: "
+                              f"{', '.join(sorted(names.values())) or 'none'}")
+        real = names[normalize(name)]
+        path = project_config_path() if project else user_config_path()
+        set_plugin_enabled(path, real, enabled)
+        click.echo(f"{real}: {'enabled' if enabled else 'disabled'} in {path}")
+        key = f"{PLUGINS}.{real}.{ENABLED}"
+        source = host.config.source(key)
+        if _outranks(host, source, path) and host.config.get(key, True) != enabled:
+            click.echo(f"note: {source} says {str(not enabled).lower()} for {real}, and it wins")
+
+    @plugins.command()
+    @click.argument("name")
+    @click.option("--project", is_flag=True,
+                  help="Write to .massgen/config.yaml here instead of the user config.")
+    @click.pass_context
+    def enable(ctx: click.Context, name: str, project: bool) -> None:
+        """Switch plugin NAME on in the user config (or the project's)."""
+        switch(ctx, name, project, True)
+
+    @plugins.command()
+    @click.argument("name")
+    @click.option("--project", is_flag=True,
+                  help="Write to .massgen/config.yaml here instead of the user config.")
+    @click.pass_context
+    def disable(ctx: click.Context, name: str, project: bool) -> None:
+        """Switch plugin NAME off in the user config (or the project's)."""
+        switch(ctx, name, project, False)
+
+    return plugins
+
+
+def plugin_row(host: Any, record: Any) -> dict[str, Any]:
+    """One plugin as `plugins list --json` reports it."""
+    from massgen_plugins.plugins import hooks_of
+
+    return {
+        "name": record.name,
+        "distribution": record.distribution,
+        "version": record.version,
+        "module": record.value,
+        "enabled": record.enabled,
+        "loaded": record.loaded,
+        "disabled_by": record.disabled_by,
+        "hooks": hooks_of(host.pm, record),
+        "errors": list(record.errors),
+    }
+
+
+def _enabled_cell(row: dict[str, Any]) -> str:
+    if not row["enabled"]:
+        return f"no ({row['disabled_by']})"
+    return "yes" if row["loaded"] else "yes (failed to load)"
+
+
+def _outranks(host: Any, source: str | None, written: Path) -> bool:
+    """True when `source` is an env var or a file read after `written`."""
+    if source is None:
+        return False
+    if source.startswith("env "):
+        return True
+    order = [str(f.path) for f in host.config.files]
+    return source in order and str(written) in order and order.index(source) > order.index(
+        str(written))

@@ -1,0 +1,376 @@
+"""Config: the YAML files, their precedence, where each value came from, and validation."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from massgen_plugins.errors import ConfigError
+from massgen_plugins.values import Setting
+
+# The core's own schema: sections are dicts, leaves are Settings. Later features add their
+# sections here. `plugins` is special: each plugin declares its own part (see hookspecs).
+PLUGINS = "plugins"
+CORE_SCHEMA: dict[str, Any] = {PLUGINS: {}}
+
+ENABLED = "enabled"
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+               list: "a list", dict: "a mapping"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@attrs.frozen
+class ConfigFile:
+    """One config file in the precedence chain, lowest first."""
+
+    role: str
+    path: Path
+    exists: bool
+
+
+def user_config_path() -> Path:
+    """`$XDG_CONFIG_HOME/massgen/config.yaml`, by default under `~/.config` on every OS."""
+    # MassGen keeps its config under ~/.config on macOS and Windows too, so ask platformdirs
+    # for the XDG answer rather than each platform's native folder.
+    from platformdirs.unix import Unix
+
+    return Path(Unix(appname="massgen").user_config_dir) / "config.yaml"
+
+
+def project_config_path(cwd: Path | None = None) -> Path:
+    """`.massgen/config.yaml` in the current directory."""
+    return (cwd or Path.cwd()) / ".massgen" / "config.yaml"
+
+
+def config_files(explicit: str | os.PathLike[str] | None = None) -> list[ConfigFile]:
+    """The config files in precedence order, lowest first, whether or not they exist."""
+    files = [ConfigFile("user", p, p.is_file()) for p in [user_config_path()]]
+    files += [ConfigFile("project", p, p.is_file()) for p in [project_config_path()]]
+    if explicit is not None:
+        p = Path(explicit)
+        if not p.is_file():
+            raise ConfigError(f"{p}: config file not found; check the path given to --config")
+        files.append(ConfigFile("--config", p, True))
+    return files
+
+
+def _yaml(typ: str = "rt") -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ=typ)
+
+
+def _line(node: Any, key: str) -> str:
+    """':LINE' of `key` inside a round-trip mapping, when ruamel recorded it."""
+    try:
+        return f":{node.lc.key(key)[0] + 1}"
+    except Exception:  # plain dicts and merged keys carry no position
+        return ""
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file, turning any syntax error into a one-line ConfigError."""
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check its permissions")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config is not UTF-8 text; save it as UTF-8")
+    try:
+        data = _yaml().load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: invalid YAML ({problem}); fix the syntax there")
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top, got {_kind(data)}")
+    return data
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (Mapping, list)):
+        return "a mapping" if isinstance(value, Mapping) else "a list"
+    return repr(plain(value))
+
+
+def plain(value: Any) -> Any:
+    """Turn ruamel's round-trip types into builtin dicts, lists and scalars."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    for kind in (int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
+
+
+def _close(word: str, options: list[str]) -> str:
+    near = difflib.get_close_matches(word, options, n=1)
+    return f" (did you mean '{near[0]}'?)" if near else ""
+
+
+def check_value(value: Any, setting: Setting) -> str | None:
+    """Why `value` does not fit `setting`, or None when it does."""
+    want = setting.type
+    if value is None:
+        return None
+    ok = {
+        bool: lambda v: isinstance(v, bool),
+        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        str: lambda v: isinstance(v, str),
+        list: lambda v: isinstance(v, list),
+        dict: lambda v: isinstance(v, Mapping),
+    }[want]
+    if not ok(value):
+        return f"expected {_TYPE_NAMES[want]}, got {_kind(value)}"
+    if setting.item_type is not None and want in (list, dict):
+        items = value.values() if want is dict else value
+        inner = Setting(type=setting.item_type)
+        for item in items:
+            why = check_value(item, inner)
+            if why:
+                return f"{why.replace('expected', 'expected each item to be', 1)}"
+    if setting.choices is not None and value not in setting.choices:
+        return f"expected one of {', '.join(map(str, setting.choices))}, got {_kind(value)}"
+    return None
+
+
+def validate(data: Mapping[str, Any], schema: Mapping[str, Any], where: Path | str,
+             prefix: str = "") -> None:
+    """Check one file's data against a schema section; raise ConfigError on the first problem."""
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        spec = schema.get(key)
+        if spec is None:
+            known = sorted(schema)
+            hint = f"known keys: {', '.join(known)}" if known else "this section takes no keys"
+            raise ConfigError(f"{where}{_line(data, key)}: {dotted}: unknown key"
+                              f"{_close(str(key), known)}; {hint}")
+        if isinstance(spec, Setting):
+            why = check_value(value, spec)
+            if why:
+                raise ConfigError(f"{where}{_line(data, key)}: {dotted}: {why}")
+        elif prefix == "" and key == PLUGINS:
+            _validate_plugins_section(value, where, data)
+        elif not isinstance(value, Mapping):
+            raise ConfigError(f"{where}{_line(data, key)}: {dotted}: expected a mapping, "
+                              f"got {_kind(value)}")
+        else:
+            validate(value, spec, where, dotted + ".")
+
+
+def _validate_plugins_section(value: Any, where: Path | str, parent: Any) -> None:
+    """Each `plugins.<name>` is a mapping whose `enabled`, if present, is true or false."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}{_line(parent, PLUGINS)}: plugins: expected a mapping of "
+                          f"plugin names to their settings, got {_kind(value)}")
+    for name, section in value.items():
+        if not isinstance(section, Mapping):
+            raise ConfigError(f"{where}{_line(value, name)}: plugins.{name}: expected a mapping "
+                              f"such as '{{enabled: false}}', got {_kind(section)}")
+        if ENABLED in section and not isinstance(section[ENABLED], bool):
+            raise ConfigError(f"{where}{_line(section, ENABLED)}: plugins.{name}.enabled: "
+                              f"expected true or false, got {_kind(section[ENABLED])}")
+
+
+def parse_env(name: str, raw: str, setting: Setting) -> Any:
+    """Parse an environment variable's text as the setting's type, or raise ConfigError."""
+    want = setting.type
+    text = raw.strip()
+    try:
+        if want is bool:
+            if text.lower() in _TRUE | _FALSE:
+                value: Any = text.lower() in _TRUE
+            else:
+                raise ValueError
+        elif want is int:
+            value = int(text)
+        elif want is float:
+            value = float(text)
+        elif want is list:
+            value = [part.strip() for part in text.split(",") if part.strip()]
+        elif want is str:
+            value = text
+        else:
+            raise ConfigError(f"environment variable {name}: cannot set a mapping from the "
+                              "environment; set it in a config file")
+    except ValueError:
+        raise ConfigError(f"environment variable {name}: expected {_TYPE_NAMES[want]}, "
+                          f"got {raw!r}; fix or unset it")
+    why = check_value(value, setting)
+    if why:
+        raise ConfigError(f"environment variable {name}: {why}; fix or unset it")
+    return value
+
+
+def _leaves(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in data.items():
+        if isinstance(value, Mapping) and value:
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _settings_in(schema: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Setting]]:
+    for key, spec in schema.items():
+        if isinstance(spec, Setting):
+            yield f"{prefix}{key}", spec
+        else:
+            yield from _settings_in(spec, f"{prefix}{key}.")
+
+
+@attrs.define
+class Config:
+    """The merged config, with the source of every value: a file path, an env var, a default."""
+
+    files: list[ConfigFile]
+    values: dict[str, Any] = attrs.Factory(dict)
+    sources: dict[str, str] = attrs.Factory(dict)
+    raw: list[tuple[ConfigFile, Any]] = attrs.Factory(list)
+
+    @classmethod
+    def load(cls, explicit: str | os.PathLike[str] | None = None,
+             environ: Mapping[str, str] | None = None) -> Config:
+        """Read, validate and merge the files, then apply the core's environment variables."""
+        config = cls(files=config_files(explicit))
+        for file in config.files:
+            if not file.exists:
+                continue
+            data = read_yaml(file.path)
+            validate(data, CORE_SCHEMA, file.path)
+            config.raw.append((file, data))
+            for dotted, value in _leaves(data):
+                config.set(dotted, plain(value), str(file.path))
+        config.apply_env(CORE_SCHEMA, os.environ if environ is None else environ)
+        return config
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        """The value at a dotted key such as `plugins.tui_throttle.enabled`, or `default`."""
+        node: Any = self.values
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def source(self, dotted: str) -> str | None:
+        """Where the value at `dotted` came from, or None when nothing set it."""
+        return self.sources.get(dotted)
+
+    def set(self, dotted: str, value: Any, source: str) -> None:
+        """Set one leaf value and record its source, replacing what a lower layer said."""
+        parts = dotted.split(".")
+        node = self.values
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = value
+        self.sources = {k: v for k, v in self.sources.items()
+                        if not k.startswith(dotted + ".")}
+        self.sources[dotted] = source
+
+    def apply_env(self, schema: Mapping[str, Any], environ: Mapping[str, str],
+                  prefix: str = "") -> None:
+        """Apply every setting in `schema` that names an environment variable that is set."""
+        for dotted, setting in _settings_in(schema, prefix):
+            if setting.env and setting.env in environ:
+                value = parse_env(setting.env, environ[setting.env], setting)
+                self.set(dotted, value, f"env {setting.env}")
+
+    def plugin_names(self) -> list[str]:
+        """The plugin names that appear under `plugins` in any file."""
+        section = self.values.get(PLUGINS)
+        return sorted(section) if isinstance(section, Mapping) else []
+
+    def plugin_settings(self, name: str, schema: Mapping[str, Setting],
+                        environ: Mapping[str, str]) -> dict[str, Any]:
+        """Validate `plugins.<name>` in every file against the plugin's schema; return its values.
+
+        Defaults fill what the files leave unset, and the schema's env variables win over both.
+        """
+        full = {ENABLED: Setting(bool, True), **schema}
+        for file, data in self.raw:
+            section = (data.get(PLUGINS) or {}).get(name)
+            if section:
+                validate(section, full, file.path, f"{PLUGINS}.{name}.")
+        prefix = f"{PLUGINS}.{name}."
+        self.apply_env(schema, environ, prefix)
+        values = dict(self.get(f"{PLUGINS}.{name}", {}) or {})
+        for key, setting in schema.items():
+            if values.get(key) is None and setting.default is not None:
+                values[key] = setting.default
+                self.sources.setdefault(prefix + key, "default")
+                self.values.setdefault(PLUGINS, {}).setdefault(name, {})[key] = setting.default
+        values.pop(ENABLED, None)
+        return values
+
+    def flat(self) -> dict[str, Any]:
+        """Every leaf value by dotted key."""
+        return dict(_leaves(self.values))
+
+
+def set_plugin_enabled(path: Path, name: str, enabled: bool) -> None:
+    """Write `plugins.<name>.enabled` into one file, keeping its comments, order and indent."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if text.strip():
+        read_yaml(path)  # the one-line error for a broken file, before anything is written
+        data, indent, block_seq_indent = load_yaml_guess_indent(text)
+    else:
+        data, indent, block_seq_indent = CommentedMap(), 2, 0
+    if data is None:
+        data = CommentedMap()
+    plugins = data.get(PLUGINS)
+    if plugins is None:
+        plugins = data[PLUGINS] = CommentedMap()
+    _validate_plugins_section(plugins, path, data)
+    section = plugins.get(name)
+    if section is None:
+        section = plugins[name] = CommentedMap()
+    section[ENABLED] = enabled
+
+    yaml = _yaml()
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=indent, sequence=indent + (block_seq_indent or 0),
+                offset=block_seq_indent or 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda fh: yaml.dump(data, fh))
+
+
+def write_atomic(path: Path, write: Any) -> None:
+    """Write a file through a temporary sibling and a rename, so a crash never leaves half."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            write(fh)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,27 @@
+"""Errors the user sees as one line and an exit code, never as a traceback."""
+
+from __future__ import annotations
+
+import click
+
+
+class MassgenError(click.ClickException):
+    """A failure the user can act on, shown as one line on stderr."""
+
+    exit_code = 1
+
+    def show(self, file: object = None) -> None:
+        """Print the one-line message."""
+        click.echo(f"massgen: error: {self.format_message()}", err=True)
+
+
+class ConfigError(MassgenError):
+    """Bad config: the message names the file or variable, the key, and what was expected."""
+
+    exit_code = 2
+
+
+class PluginError(MassgenError):
+    """A plugin misbehaved while MASSGEN_STRICT_PLUGINS=1 made that fatal."""
+
+    exit_code = 3

@@ -1,0 +1,1 @@
+"""MassGen events and the sinks that carry them to the TUI."""

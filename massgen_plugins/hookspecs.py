@@ -1,0 +1,93 @@
+"""The hooks MassGen calls. These docstrings are the plugin author's manual.
+
+A plugin is a module (or object) named by an entry point in the group ``massgen``::
+
+    [project.entry-points.massgen]
+    my_plugin = "my_package.plugin"
+
+The entry-point name is the plugin's name and its config key: its settings live under
+``plugins.my_plugin`` and ``plugins.my_plugin.enabled: false`` switches it off. Implement any of
+the hooks below with the ``hookimpl`` marker from ``massgen_plugins``. An implementation may take
+fewer arguments than the spec names, and should: it keeps working when the spec grows a new
+keyword argument. Every hook may take ``context``, a ``PluginContext`` holding the plugin's own
+validated settings.
+
+A hook that raises is reported as a one-line warning naming the plugin, and the host carries on
+as if that plugin had not answered. Set ``MASSGEN_STRICT_PLUGINS=1`` in a plugin's CI to turn those
+warnings into errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from massgen_plugins.events.sink import EventSink
+    from massgen_plugins.values import (
+        CompressionRequest,
+        CompressionResult,
+        ModelChoice,
+        PluginContext,
+        Setting,
+    )
+
+PROJECT = "massgen"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def plugin_settings() -> Mapping[str, Setting]:
+    """Declare the settings this plugin reads, as a mapping of key to ``Setting``.
+
+    The host validates ``plugins.<name>`` in every config file against it: an unknown key or a
+    wrong type is a config error naming the file and key. Defaults fill ``context.settings``.
+    ``enabled`` is the host's and need not be declared.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group, context: PluginContext) -> None:
+    """Add click commands or groups to the ``massgen`` command line.
+
+    Add to ``cli`` or to one of its groups, e.g. ``cli.commands["logs"].add_command(cmd)``.
+    Replacing a command that already exists is refused with a warning. Keep heavy imports
+    (SDKs, Textual) inside the command's function: ``massgen --help`` must stay fast.
+    """
+
+
+@hookspec(firstresult=True)
+def compress_context(
+    request: CompressionRequest, context: PluginContext
+) -> CompressionResult | None:
+    """Compress a conversation's working context, or return None for "not mine".
+
+    The first plugin that returns a result wins. When every plugin returns None, raises, or
+    returns something that is not a ``CompressionResult``, the core summarizes with the same
+    provider instead. The result must fit under ``request.target_tokens``.
+    """
+
+
+@hookspec(firstresult=True)
+def resolve_analysis_model(spec: str | None, context: PluginContext) -> ModelChoice | None:
+    """Turn a model spec (``provider/model``, a provider, an alias, or None) into a ``ModelChoice``.
+
+    The first plugin that returns a choice wins; return None to let the next one try.
+    """
+
+
+@hookspec
+def wrap_event_sink(sink: EventSink, context: PluginContext) -> EventSink | None:
+    """Wrap the event sink that feeds the TUI, or return None to leave it as it is.
+
+    Called once when the sink chain is built, never per event. The host asks the plugins in
+    pluggy's call order (``tryfirst`` ones first, then the others by plugin name in reverse
+    alphabetical order; ``trylast`` ones last) and each answer wraps the chain built so far, so
+    the first plugin asked sits innermost, next to the TUI. The returned object must provide
+    ``emit(event)``, ``flush()`` and ``close()``, and must flush what it holds on ``close()``.
+    """

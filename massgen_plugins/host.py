@@ -1,0 +1,200 @@
+"""The host: config plus loaded plugins, and hook calls that a misbehaving plugin cannot break."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import click
+import pluggy
+
+from massgen_plugins import plugins as discovery
+from massgen_plugins.config import ENABLED, PLUGINS, Config
+from massgen_plugins.errors import PluginError
+from massgen_plugins.secrets import redact
+from massgen_plugins.values import PluginContext, Setting
+
+if TYPE_CHECKING:
+    from massgen_plugins.events.sink import EventSink
+
+STRICT_ENV = "MASSGEN_STRICT_PLUGINS"
+SINK_METHODS = ("emit", "flush", "close")
+
+
+class Host:
+    """What MassGen core holds once per process: the config and the enabled plugins."""
+
+    def __init__(self, config: Config, environ: Mapping[str, str] | None = None,
+                 echo: Callable[[str], None] | None = None) -> None:
+        """Discover, switch and load the plugins named by entry points, after `config` is read."""
+        self.config = config
+        self.environ = dict(os.environ if environ is None else environ)
+        self.strict = self.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes"}
+        self._echo = echo or (lambda line: click.echo(line, err=True))
+        self.pm: pluggy.PluginManager = discovery.new_manager()
+        self.records, conflicts = discovery.discover()
+        for line in conflicts:
+            self._report(f"massgen: warning: {line}")
+        self._switch()
+        discovery.load(self.pm, self.records, self.warn)
+        self._contexts: dict[str, PluginContext] = {}
+        self._load_settings()
+
+    @classmethod
+    def create(cls, config_path: str | os.PathLike[str] | None = None,
+               environ: Mapping[str, str] | None = None) -> Host:
+        """Read the config (and `--config PATH`), then load the plugins."""
+        return cls(Config.load(config_path, environ), environ)
+
+    # -- switches and settings ---------------------------------------------------------------
+
+    def _switch(self) -> None:
+        switches, unknown = discovery.env_switches([r.name for r in self.records], self.environ)
+        for line in unknown:
+            self._report(f"massgen: warning: {line}")
+        for record in self.records:
+            key = f"{PLUGINS}.{record.name}.{ENABLED}"
+            if record.name in switches:
+                enabled, source = switches[record.name]
+                self.config.set(key, enabled, source)
+            record.enabled = self.config.get(key, True) is not False
+            record.disabled_by = None if record.enabled else self.config.source(key)
+
+    def _load_settings(self) -> None:
+        for record in self.records:
+            if not record.loaded:
+                continue
+            schema: dict[str, Setting] = {}
+            for _, declared in self._each("plugin_settings", only=record.name):
+                if isinstance(declared, Mapping) and all(
+                        isinstance(v, Setting) for v in declared.values()):
+                    schema.update(declared)
+                elif declared is not None:
+                    self.warn(record.name, "plugin_settings returned "
+                              f"{type(declared).__name__}, not a mapping of Setting; ignored")
+            values = self.config.plugin_settings(record.name, schema, self.environ)
+            self._contexts[record.name] = PluginContext(name=record.name, settings=values)
+
+    def context(self, name: str) -> PluginContext:
+        """The context handed to plugin `name`: its own validated settings."""
+        return self._contexts.get(name) or PluginContext(name=name)
+
+    @property
+    def enabled(self) -> list[str]:
+        """The names of the plugins that are switched on and loaded."""
+        return [r.name for r in self.records if r.loaded]
+
+    def unknown_in_config(self) -> list[str]:
+        """Plugin names configured under `plugins` that no installed distribution provides."""
+        installed = {r.name for r in self.records}
+        return [n for n in self.config.plugin_names() if n not in installed]
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def _report(self, line: str) -> None:
+        self._echo(redact(line, self.environ))
+
+    def warn(self, plugin: str, message: str) -> None:
+        """Report that a plugin misbehaved: one line, or an error under MASSGEN_STRICT_PLUGINS."""
+        message = redact(" ".join(message.split()), self.environ)
+        for record in self.records:
+            if record.name == plugin:
+                record.errors.append(message)
+        if self.strict:
+            raise PluginError(f"plugin '{plugin}': {message} ({STRICT_ENV} is set)")
+        self._report(f"massgen: warning: plugin '{plugin}': {message}")
+
+    # -- calling hooks -----------------------------------------------------------------------
+    # pluggy ends a whole hook call when one implementation raises, and passes every plugin the
+    # same arguments; the host calls implementations one at a time instead, so each gets its
+    # own context and a failure is reported and skipped.
+
+    def _impls(self, hook: str, only: str | None = None) -> list[Any]:
+        """The implementations of `hook` in pluggy's call order (tryfirst first, LIFO)."""
+        impls = reversed(getattr(self.pm.hook, hook).get_hookimpls())
+        return [i for i in impls if not (i.hookwrapper or i.wrapper)
+                and (only is None or i.plugin_name == only)]
+
+    def _call(self, impl: Any, hook: str, kwargs: Mapping[str, Any]) -> tuple[bool, Any]:
+        args = {**kwargs, "context": self.context(impl.plugin_name)}
+        try:
+            return True, impl.function(*(args[a] for a in impl.argnames))
+        except Exception as exc:
+            self.warn(impl.plugin_name, f"hook {hook} raised {type(exc).__name__}: {exc}")
+            return False, None
+
+    def _each(self, hook: str, only: str | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Each plugin's answer to `hook`, skipping the ones that raised."""
+        answers = []
+        for impl in self._impls(hook, only):
+            ok, value = self._call(impl, hook, kwargs)
+            if ok:
+                answers.append((impl.plugin_name, value))
+        return answers
+
+    def call_first(self, hook: str, expect: type | None = None, **kwargs: Any) -> Any:
+        """The first non-None answer of a firstresult hook that is an `expect`, or None.
+
+        A plugin that raises or answers something else is reported and the next one is asked.
+        """
+        for impl in self._impls(hook):
+            ok, value = self._call(impl, hook, kwargs)
+            if not ok or value is None:
+                continue
+            if expect is not None and not isinstance(value, expect):
+                self.warn(impl.plugin_name, f"hook {hook} returned {type(value).__name__}, "
+                                            f"not {expect.__name__}; ignored")
+                continue
+            return value
+        return None
+
+    def build_event_sink(self, sink: EventSink) -> EventSink:
+        """The TUI's sink wrapped by every enabled plugin's `wrap_event_sink`, built once."""
+        for impl in self._impls("wrap_event_sink"):
+            ok, wrapped = self._call(impl, "wrap_event_sink", {"sink": sink})
+            if not ok or wrapped is None:
+                continue
+            if not all(callable(getattr(wrapped, m, None)) for m in SINK_METHODS):
+                self.warn(impl.plugin_name, f"hook wrap_event_sink returned "
+                          f"{type(wrapped).__name__}, which lacks emit/flush/close; ignored")
+                continue
+            sink = wrapped
+        return sink
+
+    def register_commands(self, cli: click.Group) -> None:
+        """Let each enabled plugin add commands; undo any that would replace an existing one."""
+        for impl in self._impls("register_commands"):
+            before = _command_tree(cli)
+            ok, _ = self._call(impl, "register_commands", {"cli": cli})
+            for path in _restore(cli, before, drop_added=not ok):
+                self.warn(impl.plugin_name, f"tried to replace the command 'massgen {path}'; "
+                                            "kept the existing one")
+
+
+def _command_tree(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...],
+                                                                            click.Command]:
+    tree: dict[tuple[str, ...], click.Command] = {}
+    for name, cmd in list(group.commands.items()):
+        tree[prefix + (name,)] = cmd
+        if isinstance(cmd, click.Group):
+            tree.update(_command_tree(cmd, prefix + (name,)))
+    return tree
+
+
+def _restore(root: click.Group, before: dict[tuple[str, ...], click.Command],
+             drop_added: bool) -> list[str]:
+    """Put back every command a registration replaced; drop its additions if it failed."""
+    replaced = []
+    for path in sorted(before, key=len):
+        parent = root if len(path) == 1 else before[path[:-1]]
+        if isinstance(parent, click.Group) and parent.commands.get(path[-1]) is not before[path]:
+            parent.commands[path[-1]] = before[path]
+            replaced.append(" ".join(path))
+    if drop_added:
+        after = _command_tree(root)
+        for path in sorted(set(after) - set(before), key=len, reverse=True):
+            parent = root if len(path) == 1 else after[path[:-1]]
+            if isinstance(parent, click.Group):
+                parent.commands.pop(path[-1], None)
+    return replaced
