@@ -14,8 +14,8 @@ _SECRET_NAME = re.compile(r"(API_KEY|_TOKEN|_SECRET|PASSWORD)$", re.IGNORECASE)
 
 
 def mask(value: str) -> str:
-    """Show a secret as its last four characters only, e.g. ``…1a2b``; short ones as ``***``."""
-    return f"…{value[-4:]}" if len(value) >= 12 else "***"
+    """Show a secret as its last four characters only, e.g. ``****1a2b``; short ones as ``***``."""
+    return f"****{value[-4:]}" if len(value) >= 12 else "***"
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:

@@ -1,0 +1,90 @@
+"""Shared fixtures: an isolated home for each test, and real plugin distributions made on disk."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REAL_PLUGINS = ("compact_openai", "log_analyzer", "tui_throttle")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty HOME, XDG config dir and working directory, so no real config leaks in."""
+    for var in list(os.environ):
+        if var.startswith("MASSGEN_"):
+            monkeypatch.delenv(var)
+    (tmp_path / "home").mkdir()
+    (tmp_path / "work").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path / "work")
+    return tmp_path
+
+
+@pytest.fixture
+def user_config(home: Path) -> Path:
+    """Where the user config file lives in the isolated home."""
+    return home / "xdg" / "massgen" / "config.yaml"
+
+
+@pytest.fixture
+def make_plugin(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Path]]:
+    """Install a plugin distribution into a site dir on sys.path (and PYTHONPATH).
+
+    It is a real distribution as importlib.metadata sees one: a module plus a .dist-info folder
+    with METADATA and entry_points.txt, which is what pip lays down.
+    """
+    site = home / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    made: list[str] = []
+
+    def make(name: str, source: str = "", dist: str | None = None, version: str = "1.0",
+             module: str | None = None, where: Path = site) -> Path:
+        module = module or f"fake_{name}"
+        dist = dist or f"fake-{name}".replace("_", "-")
+        where.mkdir(parents=True, exist_ok=True)
+        (where / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        info = where / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8")
+        (info / "entry_points.txt").write_text(f"[massgen]\n{name} = {module}\n", encoding="utf-8")
+        (info / "RECORD").write_text("", encoding="utf-8")
+        made.append(module)
+        importlib.invalidate_caches()
+        return where
+
+    yield make
+    for module in made:
+        sys.modules.pop(module, None)
+
+
+@pytest.fixture
+def massgen(home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the installed `massgen` command in the isolated home and return what it did."""
+    script = Path(sys.executable).parent / "massgen"
+    base = [str(script)] if script.exists() else [sys.executable, "-m", "massgen_plugins"]
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, **(env or {})}
+        return subprocess.run([*(prefix or []), *base, *args], capture_output=True, text=True,
+                              env=full_env, cwd=cwd or Path.cwd(), timeout=120)
+
+    return run
+
+
+def no_traceback(result: subprocess.CompletedProcess[str]) -> bool:
+    """True when neither stream holds a Python traceback."""
+    return "Traceback" not in result.stderr and "Traceback" not in result.stdout

@@ -1,0 +1,58 @@
+"""The command line: help lists enabled plugins' commands only, and stays free of heavy imports."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import massgen_plugins
+
+HEAVY = ("openai", "anthropic", "google.genai", "textual")
+COMMAND = """
+    import click
+    from massgen_plugins import hookimpl
+
+    @hookimpl
+    def register_commands(cli):
+        @click.command()
+        def shout():
+            "Shout something."
+        cli.commands["logs"].add_command(shout)
+        cli.add_command(click.Command("top-level-thing", help="Plugin command."))
+"""
+
+
+def test_help_lists_commands_of_enabled_plugins_only(make_plugin, massgen):
+    make_plugin("loud", COMMAND)
+    on = massgen("--help")
+    assert on.returncode == 0 and "top-level-thing" in on.stdout
+    assert "shout" in massgen("logs", "--help").stdout
+    off = {"MASSGEN_DISABLE_PLUGINS": "loud"}
+    assert "top-level-thing" not in massgen("--help", env=off).stdout
+    assert "shout" not in massgen("logs", "--help", env=off).stdout
+    missing = massgen("logs", "shout", env=off)
+    assert missing.returncode == 2 and "No such command 'shout'" in missing.stderr
+
+
+def test_help_imports_no_sdk_and_no_textual(massgen):
+    result = massgen("--help", prefix=[sys.executable, "-X", "importtime"])
+    assert result.returncode == 0
+    imported = {m.group(1) for m in re.finditer(r"\|\s+([\w.]+)\s*$", result.stderr, re.M)}
+    assert "massgen_plugins.cli" in imported
+    assert not [m for m in imported if m.split(".")[0] in HEAVY or m.startswith("google.genai")]
+    # importtime does not log modules loaded by importlib.import_module (entry points), so ask
+    # the process itself as well, with every plugin enabled and loaded.
+    code = ("import sys; from massgen_plugins.cli import main\n"
+            "try: main(['--help'])\nexcept SystemExit: pass\n"
+            "print('LOADED', sorted(m for m in sys.modules if m.endswith('.plugin')))\n"
+            "print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in %r"
+            " or m.startswith('google.genai')))" % (HEAVY,))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    lines = dict(line.split(" ", 1) for line in out.splitlines() if line.startswith(("LOADED", "HEAVY")))
+    assert "massgen_tui_throttle.plugin" in lines["LOADED"]
+    assert lines["HEAVY"] == "[]"
+
+
+def test_version(massgen):
+    assert massgen("--version").stdout == f"massgen-plugins, version {massgen_plugins.__version__}\n"
