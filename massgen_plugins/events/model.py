@@ -1,0 +1,59 @@
+"""The MassGen event, as one line of `events.jsonl` holds it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from massgen_plugins.values import freeze
+
+
+@attrs.frozen
+class Event:
+    """One MassGen event: `timestamp` (ISO, local time), type, agent, round and free-form data.
+
+    Event types this code does not know are kept as they are.
+    """
+
+    timestamp: str
+    event_type: str
+    agent_id: str | None = None
+    round_number: int | None = None
+    data: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
+
+    @property
+    def time(self) -> float:
+        """The timestamp as POSIX seconds (local time, as MassGen writes it)."""
+        try:
+            return datetime.fromisoformat(self.timestamp).timestamp()
+        except ValueError:
+            return 0.0
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Event | None:
+        """The event in a parsed `events.jsonl` line, or None when it is not one."""
+        if not isinstance(obj, dict):
+            return None
+        event_type, timestamp = obj.get("event_type"), obj.get("timestamp")
+        agent, round_number = obj.get("agent_id"), obj.get("round_number")
+        data = obj.get("data")
+        if not isinstance(event_type, str) or not isinstance(timestamp, str):
+            return None
+        return cls(
+            timestamp=timestamp,
+            event_type=event_type,
+            agent_id=agent if isinstance(agent, str) else None,
+            round_number=round_number if isinstance(round_number, int) else None,
+            data=data if isinstance(data, dict) else {},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as `events.jsonl` writes it."""
+        from massgen_plugins.values import thaw
+
+        return {"timestamp": self.timestamp, "event_type": self.event_type,
+                "agent_id": self.agent_id, "round_number": self.round_number,
+                "data": thaw(self.data)}

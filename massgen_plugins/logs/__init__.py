@@ -1,0 +1,1 @@
+"""MassGen run logs: finding them, reading them, and preparing them for analysis."""

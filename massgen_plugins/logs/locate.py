@@ -1,0 +1,88 @@
+"""Finding MassGen's log directories the way MassGen does, and resolving a LOG_DIR argument."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+from massgen_plugins.errors import MassgenError
+
+LOG_BASE_ENV = "MASSGEN_LOG_BASE_DIR"
+
+
+class LogsError(MassgenError):
+    """A log directory that does not exist or holds no runs (exit code 2)."""
+
+    exit_code = 2
+
+
+@attrs.frozen
+class Target:
+    """What a LOG_DIR argument points at: a session, optionally narrowed to a turn or attempt."""
+
+    session: Path
+    turn: int | None = None
+    attempt: int | None = None
+
+
+def logs_base(logs_dir: str | os.PathLike[str] | None = None,
+              environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
+    """The base dir: --logs-dir, $MASSGEN_LOG_BASE_DIR, ./.massgen/massgen_logs, ~/.massgen/massgen_logs."""
+    env = os.environ if environ is None else environ
+    if logs_dir is not None:
+        return Path(logs_dir).expanduser()
+    if env.get(LOG_BASE_ENV):
+        return Path(env[LOG_BASE_ENV]).expanduser()
+    local = (cwd or Path.cwd()) / ".massgen" / "massgen_logs"
+    if local.is_dir():
+        return local
+    return Path.home() / ".massgen" / "massgen_logs"
+
+
+def sessions(base: Path) -> list[Path]:
+    """The `log_*` session dirs under `base`, newest first (their names are timestamps)."""
+    try:
+        found = [p for p in base.iterdir() if p.name.startswith("log_") and p.is_dir()]
+    except FileNotFoundError:
+        raise LogsError(f"{base}: no such log directory; pass --logs-dir or set {LOG_BASE_ENV}")
+    except NotADirectoryError:
+        raise LogsError(f"{base}: not a directory; pass the folder that holds the log_* runs")
+    except OSError as exc:
+        raise LogsError(f"{base}: cannot list ({exc.strerror}); check its permissions")
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def resolve(log_dir: str | None, base: Path) -> Target:
+    """A session, turn or attempt dir given by the user; by default the latest session."""
+    if log_dir is None:
+        found = sessions(base)
+        if not found:
+            raise LogsError(f"{base}: holds no MassGen runs (log_* directories); pass LOG_DIR "
+                            "or --logs-dir")
+        return Target(found[0])
+    path = Path(log_dir).expanduser()
+    if not path.exists() and (base / log_dir).exists():
+        path = base / log_dir
+    if not path.is_dir():
+        raise LogsError(f"{log_dir}: no such log directory; give a log_* session dir, a turn_N "
+                        "or an attempt_N dir")
+    path = path.resolve()
+    if path.name.startswith("attempt_") and path.parent.name.startswith("turn_"):
+        return Target(path.parent.parent, _n(path.parent.name), _n(path.name))
+    if path.name.startswith("turn_"):
+        return Target(path.parent, _n(path.name))
+    if path.name.startswith("log_") or any(p.name.startswith("turn_") for p in path.iterdir()):
+        return Target(path)
+    inner = sessions(path)
+    if inner:  # a base dir: take its latest run
+        return Target(inner[0])
+    raise LogsError(f"{log_dir}: not a MassGen log directory (no turn_N inside); give a log_* "
+                    "session dir, a turn_N or an attempt_N dir")
+
+
+def _n(name: str) -> int | None:
+    tail = name.rsplit("_", 1)[-1]
+    return int(tail) if tail.isdigit() else None

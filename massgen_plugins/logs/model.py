@@ -1,0 +1,198 @@
+"""A typed model of a MassGen run: a session holds turns, a turn holds attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from massgen_plugins.values import freeze, thaw
+
+
+@attrs.frozen
+class Tokens:
+    """Token counts, as MassGen's metrics report them."""
+
+    input: int = 0
+    output: int = 0
+    reasoning: int = 0
+    cached: int = 0
+
+
+@attrs.frozen
+class ToolStat:
+    """One tool's calls across a run."""
+
+    name: str
+    calls: int
+    failures: int
+    total_ms: float
+    avg_ms: float
+    tool_type: str | None = None
+
+
+@attrs.frozen
+class ApiTiming:
+    """Time spent waiting on model APIs."""
+
+    calls: int = 0
+    total_ms: float = 0.0
+    avg_ms: float = 0.0
+    avg_ttft_ms: float = 0.0
+    by_backend: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
+
+
+@attrs.frozen
+class Answer:
+    """An answer an agent submitted (`agent1.1`), or the final one."""
+
+    agent_id: str
+    label: str
+    path: Path
+    text: str | None
+
+
+@attrs.frozen
+class Vote:
+    """One agent's vote for another agent's answer."""
+
+    voter: str
+    target: str | None
+    reason: str
+    label: str | None = None
+
+
+@attrs.frozen
+class AgentSummary:
+    """One agent's part in an attempt."""
+
+    agent_id: str
+    status: str | None = None
+    answers: int = 0
+    voted_for: str | None = None
+    tokens: Tokens = Tokens()
+    cost: float = 0.0
+    tool_calls: int = 0
+    restarts: int = 0
+    error: str | None = None
+    output_path: Path | None = None
+
+
+@attrs.frozen
+class Attempt:
+    """One attempt of one turn: the directory MassGen writes a run's files into."""
+
+    path: Path
+    turn: int
+    number: int
+    question: str | None = None
+    finish_reason: str | None = None
+    finish_details: str | None = None
+    winner: str | None = None
+    duration_s: float | None = None
+    start_time: str | None = None
+    cost: float = 0.0
+    tokens: Tokens = Tokens()
+    total_rounds: int = 0
+    rounds_by_outcome: Mapping[str, int] = attrs.field(factory=dict, converter=freeze)
+    tools: tuple[ToolStat, ...] = ()
+    tool_calls: int = 0
+    tool_failures: int = 0
+    api_timing: ApiTiming = ApiTiming()
+    subagents: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
+    agents: tuple[AgentSummary, ...] = ()
+    answers: tuple[Answer, ...] = ()
+    votes: tuple[Vote, ...] = ()
+    final_answer: str | None = None
+    errors: tuple[str, ...] = ()
+    timed_out: bool = False
+    massgen_version: str | None = None
+    events_path: Path | None = None
+    events_bytes: int = 0
+    analyzed: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """`turn_N/attempt_M`."""
+        return f"turn_{self.turn}/attempt_{self.number}"
+
+
+@attrs.frozen
+class Turn:
+    """One question of a session and the attempts made at it."""
+
+    number: int
+    path: Path
+    attempts: tuple[Attempt, ...] = ()
+
+
+@attrs.frozen
+class Session:
+    """One `log_*` directory: one `massgen` invocation."""
+
+    path: Path
+    turns: tuple[Turn, ...] = ()
+    analyzed: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The directory name, `log_YYYYMMDD_HHMMSS_ffffff`."""
+        return self.path.name
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Every attempt of every turn, in order."""
+        return [a for t in self.turns for a in t.attempts]
+
+    @property
+    def latest(self) -> Attempt | None:
+        """The last attempt of the last turn: what the run ended with."""
+        attempts = self.attempts
+        return attempts[-1] if attempts else None
+
+    @property
+    def question(self) -> str | None:
+        """The latest question asked in this session."""
+        return next((a.question for a in reversed(self.attempts) if a.question), None)
+
+
+def tokens_json(tokens: Tokens) -> dict[str, int]:
+    """Tokens as JSON."""
+    return {"input": tokens.input, "output": tokens.output, "reasoning": tokens.reasoning,
+            "cached": tokens.cached}
+
+
+def attempt_json(a: Attempt) -> dict[str, Any]:
+    """An attempt as `massgen logs summary --json` reports it (the documented, stable shape)."""
+    return {
+        "path": str(a.path), "turn": a.turn, "attempt": a.number, "question": a.question,
+        "finish_reason": a.finish_reason, "finish_details": a.finish_details,
+        "winner": a.winner, "duration_s": a.duration_s, "start_time": a.start_time,
+        "cost": a.cost, "tokens": tokens_json(a.tokens),
+        "rounds": {"total": a.total_rounds, "by_outcome": thaw(a.rounds_by_outcome)},
+        "tools": {"calls": a.tool_calls, "failures": a.tool_failures,
+                  "by_tool": [tool_json(t) for t in a.tools]},
+        "api_timing": {"calls": a.api_timing.calls, "total_ms": a.api_timing.total_ms,
+                       "avg_ms": a.api_timing.avg_ms, "avg_ttft_ms": a.api_timing.avg_ttft_ms,
+                       "by_backend": thaw(a.api_timing.by_backend)},
+        "subagents": thaw(a.subagents),
+        "agents": [{"id": g.agent_id, "status": g.status, "answers": g.answers,
+                    "voted_for": g.voted_for, "tokens": tokens_json(g.tokens), "cost": g.cost,
+                    "tool_calls": g.tool_calls, "restarts": g.restarts, "error": g.error}
+                   for g in a.agents],
+        "answers": [{"agent": x.agent_id, "label": x.label, "path": str(x.path)} for x in a.answers],
+        "votes": [{"voter": v.voter, "target": v.target, "reason": v.reason} for v in a.votes],
+        "final_answer": a.final_answer, "errors": list(a.errors), "timed_out": a.timed_out,
+        "massgen_version": a.massgen_version, "events_bytes": a.events_bytes,
+        "analyzed": a.analyzed, "warnings": list(a.warnings),
+    }
+
+
+def tool_json(t: ToolStat) -> dict[str, Any]:
+    """A tool's stats as JSON."""
+    return {"name": t.name, "calls": t.calls, "failures": t.failures, "total_ms": t.total_ms,
+            "avg_ms": t.avg_ms, "type": t.tool_type}
