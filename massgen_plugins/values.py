@@ -9,11 +9,20 @@ from typing import Any
 import attrs
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def freeze(value: Any) -> Any:
-    """Return a read-only deep copy of plain config data (mappings, lists, scalars)."""
-    if isinstance(value, Mapping):
-        return MappingProxyType({str(k): freeze(v) for k, v in value.items()})
-    if isinstance(value, (list, tuple)):
+    """Return a read-only deep copy of plain data (mappings, lists, scalars)."""
+    kind = type(value)
+    # Exact-type checks first: this runs for every event of a replay, and ABC isinstance
+    # checks cost several times more.
+    if kind in _SCALARS:
+        return value
+    if kind is dict or isinstance(value, Mapping):
+        return MappingProxyType({k if type(k) is str else str(k): freeze(v)
+                                 for k, v in value.items()})
+    if kind is list or kind is tuple or isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
     return value
 

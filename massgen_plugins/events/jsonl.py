@@ -4,10 +4,43 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
+from typing import BinaryIO
 from pathlib import Path
 
 from massgen_plugins.events.model import Event
 from massgen_plugins.logs.files import Warnings
+
+CHUNK = 1 << 20
+_TYPE_KEY = b'"event_type": "'
+# No real event line comes near this; a longer "line" is damage (or no newlines at all) and is
+# skipped rather than held in memory.
+MAX_LINE = 16 * 1024 * 1024
+
+
+def _lines(fh: BinaryIO) -> Iterator[bytes | None]:
+    """The file's lines without their newline; None stands for one line too long to keep."""
+    pending: list[bytes] = []
+    pending_size = 0
+    overlong = False
+    while chunk := fh.read(CHUNK):
+        parts = chunk.split(b"\n")
+        for part in parts[:-1]:
+            if overlong or pending_size + len(part) > MAX_LINE:
+                yield None
+            else:
+                yield b"".join(pending) + part if pending else part
+            pending, pending_size, overlong = [], 0, False
+        tail = parts[-1]
+        if not overlong:
+            pending_size += len(tail)
+            if pending_size > MAX_LINE:
+                overlong, pending = True, []
+            elif tail:
+                pending.append(tail)
+    if overlong:
+        yield None
+    elif pending:
+        yield b"".join(pending)
 
 
 def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None) -> Iterator[Event]:
@@ -18,8 +51,8 @@ def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None
     """
     # MassGen writes each line with json.dumps, so the type sits in a known spelling near the
     # start; checking for it first skips parsing the stream deltas that make up most of a file.
-    needles = [f'"event_type": "{t}"'.encode() for t in types] if types else None
-    bad, first_bad = 0, 0
+    wanted = {t.encode() for t in types} if types else None
+    bad, first_bad, overlong = 0, 0, 0
     try:
         fh = path.open("rb")
     except FileNotFoundError:
@@ -28,11 +61,17 @@ def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None
         warn.add(path, f"cannot read ({exc.strerror or type(exc).__name__}); skipped")
         return
     with fh:
-        for number, line in enumerate(fh, 1):
-            if needles is not None:
-                head = line[:200]
-                if b'"event_type": "' in head and not any(n in head for n in needles):
-                    continue
+        for number, line in enumerate(_lines(fh), 1):
+            if line is None:
+                overlong += 1
+                first_bad = first_bad or number
+                continue
+            if wanted is not None:
+                at = line.find(_TYPE_KEY, 0, 200)
+                if at >= 0:
+                    start = at + len(_TYPE_KEY)
+                    if line[start:line.find(b'"', start)] not in wanted:
+                        continue
             if not line.strip():
                 continue
             try:
@@ -45,16 +84,18 @@ def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None
                 continue
             if types is None or event.event_type in types:
                 yield event
-    if bad:
-        warn.add(path, f"skipped {bad} line{'s' if bad > 1 else ''} that are not events "
-                       f"(first at line {first_bad})")
+    if bad or overlong:
+        what = f"{bad} line{'s' if bad != 1 else ''} that are not events"
+        if overlong:
+            what += f" and {overlong} longer than {MAX_LINE // (1024 * 1024)} MB"
+        warn.add(path, f"skipped {what} (first at line {first_bad})")
 
 
 def first_and_last(path: Path, warn: Warnings) -> tuple[Event | None, Event | None]:
     """The first and last readable events, reading only the file's two ends."""
     try:
         with path.open("rb") as fh:
-            head = fh.readline()
+            head = fh.readline(65536)
             fh.seek(0, 2)
             size = fh.tell()
             fh.seek(max(0, size - 65536))

@@ -73,7 +73,9 @@ def read_text(path: Path, warn: Warnings, limit: int = MAX_TEXT_BYTES) -> str | 
     """The text in `path` (at most `limit` bytes), or None when it is missing or unreadable."""
     try:
         with path.open("rb") as fh:
-            raw = fh.read(limit + 1)
+            # read(n) allocates n bytes up front, so never ask for more than the file holds.
+            size = os.fstat(fh.fileno()).st_size
+            raw = fh.read(min(limit + 1, size + 1))
     except FileNotFoundError:
         return None
     except OSError as exc:
