@@ -21,13 +21,15 @@ $(STAMP): pyproject.toml requirements-dev.txt plugins/*/pyproject.toml
 # The main job, offline, on the bundled example run.
 demo: setup
 	$(BIN)/massgen plugins list
-	$(BIN)/massgen logs --help
+	$(BIN)/massgen logs summary --logs-dir $(EXAMPLE)
+	$(BIN)/massgen logs tools --logs-dir $(EXAMPLE)
 
 test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/logs.py --size-mb 1024
 
 clean:
 	rm -rf $(VENV)

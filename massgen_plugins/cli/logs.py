@@ -172,7 +172,6 @@ def run_row(session: Any) -> dict[str, Any]:
 
 def render_summary(session: Any, attempts: list[Any]) -> None:
     """Print the run summary tables for the last selected attempt."""
-    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -214,16 +213,14 @@ def render_summary(session: Any, attempts: list[Any]) -> None:
         head.add_row(k, redact(str(v)))
     console.print(head)
     if a.agents:
-        agents = Table(title="Agents", title_justify="left", header_style="bold",
-                       box=box.SIMPLE_HEAD)
-        for col in ("Agent", "Status", "Answers", "Voted for", "In", "Out", "Cost", "Tools",
-                    "Restarts", "Error"):
-            agents.add_column(col, overflow="fold", no_wrap=col != "Error")
-        for g in a.agents:
-            agents.add_row(g.agent_id, g.status or "-", str(g.answers), g.voted_for or "-",
-                           f"{g.tokens.input:,}", f"{g.tokens.output:,}", _cost(g.cost),
-                           str(g.tool_calls), str(g.restarts), redact(g.error or "-"))
-        console.print(agents)
+        with_errors = any(g.error for g in a.agents)
+        columns = ["Agent", "Status", "Answers", "Voted for", "In", "Out", "Cost", "Tools",
+                   "Restarts"] + (["Error"] if with_errors else [])
+        table("Agents", columns, [
+            [g.agent_id, g.status or "-", str(g.answers), g.voted_for or "-",
+             compact(g.tokens.input), compact(g.tokens.output), _cost(g.cost), str(g.tool_calls),
+             str(g.restarts)] + ([redact(g.error or "-")] if with_errors else [])
+            for g in a.agents])
     if a.tools:
         table("Top tools", ["Tool", "Calls", "Failures", "Total ms", "Avg ms"],
               [[x.name, str(x.calls), str(x.failures), f"{x.total_ms:.1f}", f"{x.avg_ms:.1f}"]
