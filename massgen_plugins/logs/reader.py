@@ -51,10 +51,15 @@ def numbered(parent: Path, kind: str, warn: Warnings) -> list[tuple[int, Path]]:
 def read_session(path: Path, warn: Warnings | None = None) -> Session:
     """Read a `log_*` session directory: every turn and attempt that can be read."""
     warn = warn or Warnings()
+    layout = [(number, turn_dir, numbered(turn_dir, "attempt", warn))
+              for number, turn_dir in numbered(path, "turn", warn)]
+    borrowed = _continued_turn(layout, warn)
     turns = []
-    for number, turn_dir in numbered(path, "turn", warn):
-        attempts = tuple(read_attempt(a, number, n, warn)
-                         for n, a in numbered(turn_dir, "attempt", warn))
+    for number, turn_dir, attempt_dirs in layout:
+        if any(stub.parent == turn_dir for stub in borrowed.values()):
+            continue
+        attempts = tuple(read_attempt(a, number, n, warn, borrowed.get(a))
+                         for n, a in attempt_dirs)
         turns.append(Turn(number=number, path=turn_dir, attempts=attempts))
     if not turns:
         warn.add(path, "holds no turn_N directories; nothing to show")
@@ -63,12 +68,43 @@ def read_session(path: Path, warn: Warnings | None = None) -> Session:
     return Session(path=path, turns=tuple(turns), analyzed=analyzed, warnings=tuple(warn))
 
 
-def read_attempt(path: Path, turn: int, number: int, warn: Warnings) -> Attempt:
-    """Read one attempt directory into an `Attempt`."""
+_STUB_FILES = ("events.jsonl", "massgen.log", "execution_metadata.yaml")
+
+
+def _continued_turn(layout: list[tuple[int, Path, list[tuple[int, Path]]]],
+                    warn: Warnings) -> dict[Path, Path]:
+    """Attempt dirs whose events, log and metadata MassGen wrote into an earlier turn's dir.
+
+    `massgen --continue` makes a new session whose turn_1/attempt_1 holds only events.jsonl,
+    massgen.log and execution_metadata.yaml, all for turn 2, while turn_2/attempt_1 holds the
+    rest and no events. Maps the later attempt dir to the stub that holds its files.
+    """
+    found: dict[Path, Path] = {}
+    if len(layout) < 2 or len(layout[0][2]) != 1:
+        return found
+    stub = layout[0][2][0][1]
+    if (stub / "status.json").exists() or (stub / "metrics_summary.json").exists():
+        return found
+    if not (stub / "events.jsonl").is_file():
+        return found
+    for _number, _turn_dir, attempts in layout[1:]:
+        if attempts and not (attempts[0][1] / "events.jsonl").exists() and (
+                attempts[0][1] / "status.json").exists():
+            found[attempts[0][1]] = stub
+            break
+    return found
+
+
+def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
+                 stub: Path | None = None) -> Attempt:
+    """Read one attempt directory into an `Attempt`; `stub` holds its events, log and metadata."""
     local = Warnings()
+    own = {name: path / name for name in _STUB_FILES}
+    if stub is not None:
+        own = {name: (p if p.exists() else stub / name) for name, p in own.items()}
     status = f.read_json(path / "status.json", local)
     metrics = f.read_json(path / "metrics_summary.json", local)
-    meta = f.read_yaml(path / "execution_metadata.yaml", local)
+    meta = f.read_yaml(own["execution_metadata.yaml"], local)
     for name, data in (("status.json", status), ("metrics_summary.json", metrics)):
         if data is not None and not isinstance(data, dict):
             local.add(path / name, f"holds {type(data).__name__}, not an object; skipped")
@@ -89,7 +125,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings) -> Attempt:
     if winner:
         final_answer = (f.read_text(path / "final" / winner / "answer.txt", local)
                         or f.read_text(path.parent / "final" / winner / "answer.txt", local))
-    events = path / "events.jsonl"
+    events = own["events.jsonl"]
     duration = num(status, s_path, "meta", "elapsed_seconds")
     first_event, last_event = first_and_last(events, local) if events.is_file() else (None, None)
     if duration is None and first_event and last_event:
@@ -97,7 +133,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings) -> Attempt:
     start = first_event.timestamp if first_event else _iso(num(status, s_path, "meta",
                                                                 "start_time"))
     finish = f.text_field(status, "finish_reason")
-    errors = _errors(path, status, meta, local)
+    errors = _errors(own["massgen.log"], status, meta, local)
     tools = _tools(metrics.get("tools") or status.get("tools"), m_path, local)
     totals = metrics.get("totals") or {}
     costs = status.get("costs") or {}
@@ -263,7 +299,7 @@ def _tools(data: Any, where: Path, warn: Warnings) -> tuple[ToolStat, ...]:
     return tuple(tools)
 
 
-def _errors(path: Path, status: dict[str, Any], meta: dict[str, Any],
+def _errors(log: Path, status: dict[str, Any], meta: dict[str, Any],
             warn: Warnings) -> tuple[str, ...]:
     """Errors and timeouts, from status.json, the start-up record and massgen.log."""
     errors = []
@@ -283,7 +319,6 @@ def _errors(path: Path, status: dict[str, Any], meta: dict[str, Any],
             if isinstance(attempt, dict) and attempt.get("reason") == "api_error":
                 errors.append(f"{agent_id}: API error in round {attempt.get('round')}: "
                               f"{attempt.get('error_message')}")
-    log = path / "massgen.log"
     if log.is_file():
         errors.extend(_log_errors(log, warn))
     return tuple(dict.fromkeys(errors))

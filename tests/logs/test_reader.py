@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,31 @@ def test_resolve_session_turn_attempt_and_latest(tmp_path):
     assert (t.session, t.turn, t.attempt) == (old, 2, 1)
     with pytest.raises(LogsError, match="no such log directory"):
         resolve(str(tmp_path / "nope"), tmp_path)
+
+
+def test_continued_session_reads_turn_2_with_the_files_massgen_put_in_turn_1(tmp_path):
+    # `massgen --continue "Q2"`: a new log dir whose turn_1/attempt_1 holds only turn 2's
+    # events.jsonl, massgen.log and execution_metadata.yaml; turn_2/attempt_1 holds the rest.
+    session = write_run(tmp_path, turns=2, stream_events=5, question="Q")
+    one, two = session / "turn_1" / "attempt_1", session / "turn_2" / "attempt_1"
+    for name in list(one.iterdir()):
+        if name.name not in ("events.jsonl", "massgen.log", "execution_metadata.yaml"):
+            shutil.rmtree(name) if name.is_dir() else name.unlink()
+    for name in ("events.jsonl", "massgen.log", "execution_metadata.yaml"):
+        (two / name).unlink()
+    (one / "massgen.log").write_text("10:00:00 | ERROR    | turn two failed once\n")
+    s = read_session(session)
+    assert [t.number for t in s.turns] == [2]
+    a = s.latest
+    assert a.events_path == one / "events.jsonl" and a.massgen_version == "0.1.97"
+    assert a.question == "Q (turn 2)" and a.winner == "agent_a"
+    assert a.errors == ("massgen.log: turn two failed once",)
+
+
+def test_startup_failure_is_not_mistaken_for_a_continued_session(tmp_path):
+    a = tmp_path / "log_x" / "turn_1" / "attempt_1"
+    a.mkdir(parents=True)
+    for name in ("events.jsonl", "massgen.log", "execution_metadata.yaml"):
+        (a / name).write_text("")
+    s = read_session(tmp_path / "log_x")
+    assert [t.number for t in s.turns] == [1] and s.latest.events_path == a / "events.jsonl"
