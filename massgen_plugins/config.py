@@ -17,7 +17,16 @@ from massgen_plugins.values import Setting
 # The core's own schema: sections are dicts, leaves are Settings. Later features add their
 # sections here. `plugins` is special: each plugin declares its own part (see hookspecs).
 PLUGINS = "plugins"
-CORE_SCHEMA: dict[str, Any] = {PLUGINS: {}}
+CORE_SCHEMA: dict[str, Any] = {
+    PLUGINS: {},
+    # Keys and endpoints per provider; the SDKs' own env vars (OPENAI_API_KEY, ...) win.
+    "providers": {name: {"api_key": Setting(str, help="API key (env var wins)"),
+                         "base_url": Setting(str, help="an OpenAI-compatible or proxy URL")}
+                  for name in ("openai", "anthropic", "google")},
+    # Per-model facts that override the catalog: {"provider/model": {context_window: N,
+    # max_output_tokens: N}}.
+    "models": Setting(dict, item_type=dict, help="catalog overrides by provider/model"),
+}
 
 ENABLED = "enabled"
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",

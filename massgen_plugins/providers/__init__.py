@@ -1,0 +1,1 @@
+"""One model layer over the official openai, anthropic and google-genai SDKs."""

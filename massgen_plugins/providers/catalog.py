@@ -1,0 +1,132 @@
+"""The model catalog: each model's context window, output cap and prices, and where they came from.
+
+Context window and output cap, first found wins:
+1. config: `models: {"openai/gpt-5": {context_window: 400000, max_output_tokens: 128000}}`;
+2. the provider's live listing (Anthropic and Gemini report both; OpenAI lists ids only);
+3. the built-in table below, from the providers' model pages;
+4. genai-prices' `context_window` (rounded, and missing for some models).
+Prices always come from genai-prices, which ships its data offline and knows tiered prices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from massgen_plugins.providers.specs import ModelSpec
+from massgen_plugins.providers.types import ModelInfo
+
+# (provider, model id prefix) -> (context window, max output tokens), from the providers' model
+# pages. Longest prefix wins; config overrides any of it.
+BUILTIN: dict[tuple[str, str], tuple[int, int]] = {
+    ("openai", "gpt-5"): (400_000, 128_000),
+    ("openai", "gpt-4.1"): (1_047_576, 32_768),
+    ("openai", "gpt-4o"): (128_000, 16_384),
+    ("openai", "o3"): (200_000, 100_000),
+    ("openai", "o4-mini"): (200_000, 100_000),
+    ("anthropic", "claude-opus-4"): (200_000, 32_000),
+    ("anthropic", "claude-sonnet-4"): (200_000, 64_000),
+    ("anthropic", "claude-haiku-4"): (200_000, 64_000),
+    ("google", "gemini-2.5"): (1_048_576, 65_536),
+    ("google", "gemini-2.0"): (1_048_576, 8_192),
+}
+BUILTIN_SOURCE = "built-in table (providers' model pages)"
+DEFAULT_OUTPUT = 8_192
+
+
+@attrs.frozen
+class CatalogEntry:
+    """What MassGen knows about one model, with the source of each fact."""
+
+    provider: str
+    model: str
+    context_window: int | None
+    window_source: str
+    max_output_tokens: int
+    output_source: str
+    priced: bool
+    price_source: str
+
+
+@attrs.frozen
+class CostEstimate:
+    """A cost range in USD: input plus the least and the most output the plan allows."""
+
+    low: Decimal
+    high: Decimal
+    tiered: bool
+    source: str
+
+
+def prices_version() -> str:
+    """The genai-prices release whose data prices come from."""
+    from importlib.metadata import version
+
+    return f"genai-prices {version('genai-prices')}"
+
+
+def _price_model(provider: str, model: str) -> Any:
+    from genai_prices import data_snapshot
+
+    snapshot = data_snapshot.get_snapshot()
+    try:
+        _, found = snapshot.find_provider_model(model, None, provider, None)
+        return found
+    except LookupError:
+        return None
+
+
+def lookup(spec: ModelSpec, overrides: Mapping[str, Any] | None = None,
+           live: ModelInfo | None = None) -> CatalogEntry:
+    """The catalog entry for `provider/model`, from config, live data, built-ins and genai-prices."""
+    assert spec.model, "lookup needs a model, not a provider alone"
+    override = (overrides or {}).get(str(spec)) or {}
+    window, window_src = override.get("context_window"), "config models"
+    output, output_src = override.get("max_output_tokens"), "config models"
+    if window is None and live is not None and live.context_window:
+        window, window_src = live.context_window, f"{spec.provider} models.list()"
+    if output is None and live is not None and live.max_output_tokens:
+        output, output_src = live.max_output_tokens, f"{spec.provider} models.list()"
+    builtin = _builtin(spec)
+    if builtin is not None:
+        if window is None:
+            window, window_src = builtin[0], BUILTIN_SOURCE
+        if output is None:
+            output, output_src = builtin[1], BUILTIN_SOURCE
+    priced = _price_model(spec.provider, spec.model)
+    if window is None and priced is not None and priced.context_window:
+        window, window_src = priced.context_window, f"{prices_version()} (rounded)"
+    if window is None:
+        window_src = "unknown: set models.\"%s\".context_window in config" % spec
+    if output is None:
+        output, output_src = DEFAULT_OUTPUT, "default (unknown model)"
+    return CatalogEntry(spec.provider, spec.model, window, window_src, int(output), output_src,
+                        priced is not None,
+                        prices_version() if priced is not None else "no price data")
+
+
+def _builtin(spec: ModelSpec) -> tuple[int, int] | None:
+    matches = [(len(prefix), value) for (provider, prefix), value in BUILTIN.items()
+               if provider == spec.provider and (spec.model or "").startswith(prefix)]
+    return max(matches)[1] if matches else None
+
+
+def estimate_cost(entry: CatalogEntry, input_tokens: int, output_low: int,
+                  output_high: int) -> CostEstimate | None:
+    """The cost range for this input and an output between the two bounds; None if unpriced."""
+    if not entry.priced:
+        return None
+    from genai_prices import Usage, calc_price
+
+    def price(out: int) -> tuple[Decimal, bool]:
+        calc = calc_price(Usage(input_tokens=input_tokens, output_tokens=out),
+                          model_ref=entry.model, provider_id=entry.provider)
+        tiers = getattr(getattr(calc.model_price, "input_mtok", None), "tiers", None)
+        return calc.total_price, bool(tiers)
+
+    low, tiered = price(output_low)
+    high, _ = price(output_high)
+    return CostEstimate(low, high, tiered, prices_version())
