@@ -29,6 +29,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/providers.py
 	$(BIN)/python bench/logs.py --size-mb 1024
 
 clean:

@@ -262,6 +262,9 @@ def context_error(provider: str, used: int, window: int) -> ApiError:
 def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle on, the client's delayed ACK
+        # adds ~40 ms to every reply.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args: Any) -> None:  # keep test output clean
             pass
