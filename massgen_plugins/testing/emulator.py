@@ -438,8 +438,11 @@ def _openai_inner(emu: Emulator, h: Any, method: str, path: str, body: dict[str,
     if used > window:
         raise context_error("openai", used, window)
     if path.endswith("/compact"):
-        kept = [{"type": "message", **i} for i in items
-                if i.get("type", "message") == "message" and i.get("role") == "user"]
+        # The service hands user messages back as typed items with content parts.
+        kept = [{"type": "message", **i,
+                 "content": ([{"type": "input_text", "text": i["content"]}]
+                             if isinstance(i.get("content"), str) else i.get("content"))}
+                for i in items if i.get("type", "message") == "message" and i.get("role") == "user"]
         output = [*kept, {"type": "compaction", "id": emu.new_id("cmp"),
                           "encrypted_content": emu.issue_compaction()}]
         out_tokens = estimate_tokens(output[-1])
