@@ -8,7 +8,6 @@ from typing import Any
 
 import attrs
 
-
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 

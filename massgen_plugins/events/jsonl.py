@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 from massgen_plugins.events.model import Event
 from massgen_plugins.logs.files import Warnings

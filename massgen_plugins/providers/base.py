@@ -13,6 +13,7 @@ from massgen_plugins.providers.errors import BadRequestError, ProviderError, Tra
 from massgen_plugins.providers.keys import Credentials
 from massgen_plugins.providers.retry import RetryPolicy
 from massgen_plugins.providers.types import GenerateRequest, ModelInfo, Result, TokenCount
+from massgen_plugins.secrets import mask
 
 # Stream parts: ("delta", str) while text arrives, then ("result", Result) once.
 Part = tuple[str, Any]
@@ -158,7 +159,16 @@ class Provider:
                 await asyncio.sleep(self.retry.delay(attempt, err.retry_after))
 
     def map_error(self, exc: BaseException) -> ProviderError:
-        """The common error for anything the SDK raised."""
+        """The common error for anything the SDK raised, with this provider's key masked."""
+        err = self._common_error(exc)
+        # redact() knows keys in the environment and common key shapes; a key from config
+        # can look like anything, so mask this provider's own key by value as well.
+        key = self.credentials.api_key
+        if key and key in err.message:
+            err.message = err.message.replace(key, mask(key))
+        return err
+
+    def _common_error(self, exc: BaseException) -> ProviderError:
         if isinstance(exc, ProviderError):
             return exc
         mapped = self._map_error(exc)

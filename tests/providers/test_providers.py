@@ -174,3 +174,13 @@ def test_keys_never_show_in_errors_or_reprs(emulator):
 def test_credentials_repr_hides_the_key():
     c = Credentials("openai", "sk-abcdefghijklmnopqrstuvwx", "env OPENAI_API_KEY")
     assert "sk-abc" not in repr(c)
+
+
+def test_a_config_key_echoed_by_the_provider_is_masked(emulator):
+    from massgen_plugins.providers.openai_api import OpenAIProvider
+
+    creds = Credentials("openai", "plainconfigkey42", "config providers.openai.api_key",
+                        emulator.base_url("openai"))
+    p = OpenAIProvider(creds, retry=FAST)
+    err = p.map_error(e.AuthenticationError("openai", "Incorrect API key provided: plainconfigkey42"))
+    assert "plainconfigkey42" not in str(err) and "****ey42" in str(err)
