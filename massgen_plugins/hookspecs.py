@@ -13,7 +13,9 @@ keyword argument. Every hook may take ``context``, a ``PluginContext`` holding t
 validated settings.
 
 A hook that raises is reported as a one-line warning naming the plugin, and the host carries on
-as if that plugin had not answered. Set ``MASSGEN_STRICT_PLUGINS=1`` in a plugin's CI to turn those
+as if that plugin had not answered. To report the *user's* mistake instead (a bad model spec, a
+missing key), raise ``massgen_plugins.errors.MassgenError`` or a subclass: the command then stops
+with that one-line message and its exit code. Set ``MASSGEN_STRICT_PLUGINS=1`` in a plugin's CI to turn those
 warnings into errors.
 """
 
@@ -77,7 +79,9 @@ def compress_context(
 def resolve_analysis_model(spec: str | None, context: PluginContext) -> ModelChoice | None:
     """Turn a model spec (``provider/model``, a provider, an alias, or None) into a ``ModelChoice``.
 
-    The first plugin that returns a choice wins; return None to let the next one try.
+    ``spec`` is what the user passed with ``--model``, or None. The first plugin that returns a
+    choice wins; return None to let the next one try. Fill ``source`` with where the choice came
+    from, for the plan the user sees.
     """
 
 

@@ -11,7 +11,7 @@ import pluggy
 
 from massgen_plugins import plugins as discovery
 from massgen_plugins.config import ENABLED, PLUGINS, Config
-from massgen_plugins.errors import PluginError
+from massgen_plugins.errors import MassgenError, PluginError
 from massgen_plugins.secrets import redact
 from massgen_plugins.values import PluginContext, Setting
 
@@ -74,7 +74,12 @@ class Host:
                     self.warn(record.name, "plugin_settings returned "
                               f"{type(declared).__name__}, not a mapping of Setting; ignored")
             values = self.config.plugin_settings(record.name, schema, self.environ)
-            self._contexts[record.name] = PluginContext(name=record.name, settings=values)
+            prefix = f"{PLUGINS}.{record.name}."
+            sources = {k[len(prefix):]: v for k, v in self.config.sources.items()
+                       if k.startswith(prefix)}
+            core = {k: v for k, v in self.config.values.items() if k != PLUGINS}
+            self._contexts[record.name] = PluginContext(name=record.name, settings=values,
+                                                        sources=sources, core=core)
 
     def context(self, name: str) -> PluginContext:
         """The context handed to plugin `name`: its own validated settings."""
@@ -120,6 +125,8 @@ class Host:
         args = {**kwargs, "context": self.context(impl.plugin_name)}
         try:
             return True, impl.function(*(args[a] for a in impl.argnames))
+        except MassgenError:
+            raise  # the plugin is reporting the user's error, not failing itself
         except Exception as exc:
             self.warn(impl.plugin_name, f"hook {hook} raised {type(exc).__name__}: {exc}")
             return False, None

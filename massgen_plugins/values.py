@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -54,10 +55,20 @@ class Setting:
 
 @attrs.frozen
 class PluginContext:
-    """What the host hands a plugin with every hook call: its name and its own settings."""
+    """What the host hands a plugin with every hook call.
+
+    Its name, its own validated settings and where each came from, and `core`: a read-only view
+    of the core's config sections (`providers`, `models`), not other plugins' settings.
+    """
 
     name: str
     settings: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
+    sources: Mapping[str, str] = attrs.field(factory=dict, converter=freeze)
+    core: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
+
+    def source(self, key: str) -> str | None:
+        """Where a setting came from: a config file's path, `env VAR`, or `default`."""
+        return self.sources.get(key)
 
     def get(self, key: str, default: Any = None) -> Any:
         """Return one of this plugin's settings, or `default` when it is unset."""
@@ -67,11 +78,19 @@ class PluginContext:
 
 @attrs.frozen
 class ModelChoice:
-    """A resolved model: provider, model id, and where the choice came from."""
+    """A resolved model: provider, model id, where the choice came from, and what it costs.
+
+    Prices are USD per million tokens; `key_env` names where the key was found.
+    """
 
     provider: str
     model: str
     source: str = "default"
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    input_price: Decimal | None = None
+    output_price: Decimal | None = None
+    key_env: str | None = None
 
     @property
     def spec(self) -> str:

@@ -33,7 +33,7 @@ BUILTIN: dict[tuple[str, str], tuple[int, int]] = {
     ("google", "gemini-2.5"): (1_048_576, 65_536),
     ("google", "gemini-2.0"): (1_048_576, 8_192),
 }
-BUILTIN_SOURCE = "built-in table (providers' model pages)"
+BUILTIN_SOURCE = "built-in"  # the table above, from the providers' model pages
 DEFAULT_OUTPUT = 8_192
 
 
@@ -84,12 +84,12 @@ def lookup(spec: ModelSpec, overrides: Mapping[str, Any] | None = None,
     """The catalog entry for `provider/model`, from config, live data, built-ins and genai-prices."""
     assert spec.model, "lookup needs a model, not a provider alone"
     override = (overrides or {}).get(str(spec)) or {}
-    window, window_src = override.get("context_window"), "config models"
-    output, output_src = override.get("max_output_tokens"), "config models"
+    window, window_src = override.get("context_window"), "config"
+    output, output_src = override.get("max_output_tokens"), "config"
     if window is None and live is not None and live.context_window:
-        window, window_src = live.context_window, f"{spec.provider} models.list()"
+        window, window_src = live.context_window, "live models.list()"
     if output is None and live is not None and live.max_output_tokens:
-        output, output_src = live.max_output_tokens, f"{spec.provider} models.list()"
+        output, output_src = live.max_output_tokens, "live models.list()"
     builtin = _builtin(spec)
     if builtin is not None:
         if window is None:
@@ -98,7 +98,7 @@ def lookup(spec: ModelSpec, overrides: Mapping[str, Any] | None = None,
             output, output_src = builtin[1], BUILTIN_SOURCE
     priced = _price_model(spec.provider, spec.model)
     if window is None and priced is not None and priced.context_window:
-        window, window_src = priced.context_window, f"{prices_version()} (rounded)"
+        window, window_src = priced.context_window, "genai-prices (rounded)"
     if window is None:
         window_src = "unknown: set models.\"%s\".context_window in config" % spec
     if output is None:
@@ -109,8 +109,11 @@ def lookup(spec: ModelSpec, overrides: Mapping[str, Any] | None = None,
 
 
 def _builtin(spec: ModelSpec) -> tuple[int, int] | None:
+    model = spec.model or ""
+    # A prefix matches a whole name part: gpt-5 covers gpt-5-mini and gpt-5.1, not gpt-55.
     matches = [(len(prefix), value) for (provider, prefix), value in BUILTIN.items()
-               if provider == spec.provider and (spec.model or "").startswith(prefix)]
+               if provider == spec.provider and model.startswith(prefix)
+               and model[len(prefix):len(prefix) + 1] in ("", "-", ".")]
     return max(matches)[1] if matches else None
 
 
@@ -130,3 +133,29 @@ def estimate_cost(entry: CatalogEntry, input_tokens: int, output_low: int,
     low, tiered = price(output_low)
     high, _ = price(output_high)
     return CostEstimate(low, high, tiered, prices_version())
+
+
+def unit_prices(entry: CatalogEntry) -> tuple[Decimal | None, Decimal | None]:
+    """Base input and output prices in USD per million tokens (below any tier), or None."""
+    if not entry.priced:
+        return None, None
+    from genai_prices import Usage, calc_price
+
+    calc = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=entry.model,
+                      provider_id=entry.provider)
+
+    def base(value: Any) -> Decimal | None:
+        return getattr(value, "base", value)
+
+    return base(calc.model_price.input_mtok), base(calc.model_price.output_mtok)
+
+
+def known_models(provider: str) -> list[str]:
+    """Model ids the catalog knows for a provider: built-ins and genai-prices' list."""
+    from genai_prices import data_snapshot
+
+    ids = {prefix for (p, prefix) in BUILTIN if p == provider}
+    found = data_snapshot.find_provider_by_id(data_snapshot.get_snapshot().providers, provider)
+    if found is not None:
+        ids.update(m.id for m in found.models)
+    return sorted(ids)

@@ -10,6 +10,16 @@ With pytest, the `emulator` fixture (registered through the `pytest11` entry poi
 started Emulator and stops it after the test.
 """
 
-from massgen_plugins.testing.emulator import FAULTS, Emulator, Recorded, Reply
+from typing import Any
 
 __all__ = ["FAULTS", "Emulator", "Recorded", "Reply"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so `python -m massgen_plugins.testing.emulator` runs the module
+    # once, as __main__, rather than after a package-level import of it.
+    if name in __all__:
+        from massgen_plugins.testing import emulator
+
+        return getattr(emulator, name)
+    raise AttributeError(name)

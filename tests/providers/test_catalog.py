@@ -13,12 +13,12 @@ from massgen_plugins.providers.types import ModelInfo
 def test_builtin_window_then_config_then_live():
     spec = parse_spec("openai/gpt-5")
     assert (lookup(spec).context_window, lookup(spec).window_source) == (
-        400_000, "built-in table (providers' model pages)")
+        400_000, "built-in")
     override = lookup(spec, {"openai/gpt-5": {"context_window": 272_000}})
-    assert (override.context_window, override.window_source) == (272_000, "config models")
+    assert (override.context_window, override.window_source) == (272_000, "config")
     claude = parse_spec("anthropic/claude-sonnet-4-6")
     live = lookup(claude, live=ModelInfo("anthropic", "claude-sonnet-4-6", 1_000_000, 64_000))
-    assert (live.context_window, live.window_source) == (1_000_000, "anthropic models.list()")
+    assert (live.context_window, live.window_source) == (1_000_000, "live models.list()")
 
 
 def test_unknown_model_says_how_to_add_it():

@@ -1,0 +1,88 @@
+"""Choosing the analysis model: from a spec, an alias, config, or the first provider with a key."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from massgen_plugins import ModelChoice, PluginContext
+from massgen_plugins.providers.catalog import known_models, lookup, unit_prices
+from massgen_plugins.providers.keys import KEY_ENV, MissingKeyError, find_key, require_key
+from massgen_plugins.providers.specs import PROVIDERS, SpecError, parse_spec
+from massgen_plugins.values import thaw
+
+# One capable, long-context model per provider, cheap enough to read whole runs.
+DEFAULTS = {"openai": "gpt-5-mini", "anthropic": "claude-sonnet-4-6",
+            "google": "gemini-2.5-flash"}
+ALIASES = {
+    "gpt": "openai/gpt-5", "gpt-mini": "openai/gpt-5-mini",
+    "sonnet": "anthropic/claude-sonnet-4-6", "opus": "anthropic/claude-opus-4-8",
+    "haiku": "anthropic/claude-haiku-4-5",
+    "gemini-pro": "google/gemini-2.5-pro", "gemini-flash": "google/gemini-2.5-flash",
+    "flash": "google/gemini-2.5-flash",
+}
+
+
+def describe(source: str | None) -> str:
+    """A config source as the plan shows it."""
+    if source is None:
+        return "config"
+    return source if source.startswith("env ") else f"config {source}"
+
+
+def resolve(spec: str | None, context: PluginContext,
+            environ: Mapping[str, str] | None = None) -> ModelChoice:
+    """A ModelChoice, or a one-line SpecError / MissingKeyError (exit code 2)."""
+    env = os.environ if environ is None else environ
+    providers_cfg = thaw(context.core.get("providers") or {})
+    overrides = thaw(context.core.get("models") or {})
+    if spec:
+        text, source = spec, "--model"
+    elif context.get("default_model"):
+        text, source = context.get("default_model"), describe(context.source("default_model"))
+    else:
+        for provider in PROVIDERS:
+            creds = find_key(provider, providers_cfg, env)
+            if creds is not None:
+                text = provider
+                source = f"default: first provider with a key ({creds.source})"
+                break
+        else:
+            names = ", ".join(v for p in PROVIDERS for v in KEY_ENV[p])
+            raise MissingKeyError(f"no API key for any provider: set one of {names}, or pass "
+                                  "--model PROVIDER/MODEL")
+    aliases = {**ALIASES, **(context.get("aliases") or {})}
+    if text.strip().lower() in aliases:
+        source += f" (alias '{text.strip()}')"
+        text = aliases[text.strip().lower()]
+    parsed = parse_spec(text)
+    model = parsed.model
+    if model is None:
+        configured = (context.get("provider_defaults") or {}).get(parsed.provider)
+        model = configured or DEFAULTS[parsed.provider]
+        where = (f"provider_defaults.{parsed.provider} in config" if configured
+                 else "built-in default")
+        source += f", {parsed.provider}'s default model ({where})"
+    parsed = parse_spec(f"{parsed.provider}/{model}")
+    entry = lookup(parsed, overrides)
+    if entry.context_window is None and not entry.priced:
+        close = difflib.get_close_matches(model, known_models(parsed.provider), n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise SpecError(f"unknown model '{model}' for {parsed.provider}{hint}; to use it anyway, "
+                        f"add models.\"{parsed}\".context_window to config")
+    creds = require_key(parsed.provider, providers_cfg, env)
+    price_in, price_out = unit_prices(entry)
+    return ModelChoice(provider=parsed.provider, model=model, source=source,
+                       context_window=entry.context_window,
+                       max_output_tokens=entry.max_output_tokens, input_price=price_in,
+                       output_price=price_out, key_env=creds.source)
+
+
+def providers_with_keys(context: PluginContext, environ: Mapping[str, str] | None = None
+                        ) -> dict[str, Any]:
+    """Provider name -> Credentials, for every provider that has a usable key."""
+    cfg = thaw(context.core.get("providers") or {})
+    found = {p: find_key(p, cfg, environ) for p in PROVIDERS}
+    return {p: c for p, c in found.items() if c is not None}
