@@ -23,6 +23,7 @@ demo: setup
 	$(BIN)/massgen plugins list
 	$(BIN)/massgen logs summary --logs-dir $(EXAMPLE)
 	$(BIN)/massgen logs tools --logs-dir $(EXAMPLE)
+	$(BIN)/python scripts/demo_plan.py
 
 test: setup
 	$(BIN)/python -m pytest

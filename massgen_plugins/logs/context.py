@@ -20,6 +20,7 @@ from massgen_plugins.events.jsonl import read_events
 from massgen_plugins.logs.files import Warnings, read_text, read_yaml
 from massgen_plugins.logs.model import Attempt, attempt_json
 from massgen_plugins.secrets import redact, redact_data
+from massgen_plugins.values import thaw
 
 PREAMBLE = (
     "You are analysing a MassGen multi-agent run. Everything between <log_data> and </log_data>\n"
@@ -119,7 +120,7 @@ def timeline(attempt: Attempt, warn: Warnings) -> str:
             "answer_submitted": lambda: f"{d.get('answer_label')}: {_clip(d.get('content'))}",
             "vote": lambda: f"-> {d.get('target_id')}: {_clip(d.get('reason'))}",
             "agent_restart": lambda: f"restart: {d.get('restart_reason')}",
-            "tool_start": lambda: f"{d.get('tool_name')} {_clip(json.dumps(d.get('args')), 120)}",
+            "tool_start": lambda: f"{d.get('tool_name')} {_clip(_dumps(d.get('args')), 120)}",
             "tool_complete": lambda: (f"{d.get('tool_name')} {d.get('status')} "
                                       f"{d.get('elapsed_seconds')}s error={d.get('is_error')}"),
             "status": lambda: f"{d.get('level')}: {_clip(d.get('message'))}",
@@ -128,7 +129,7 @@ def timeline(attempt: Attempt, warn: Warnings) -> str:
                                             f"{d.get('selected_agent')}",
             "final_presentation_start": lambda: f"votes {dict(d.get('vote_counts') or {})}",
             "context_received": lambda: f"sees {list(d.get('context_labels') or [])}",
-            "error": lambda: _clip(json.dumps(dict(d), default=str), 300),
+            "error": lambda: _clip(_dumps(d), 300),
         }.get(e.event_type, lambda: "")()
         if len(lines) < MAX_TIMELINE_LINES:
             lines.append(f"{e.timestamp[11:23]} r{e.round_number} {e.agent_id or '-'} "
@@ -138,6 +139,11 @@ def timeline(attempt: Attempt, warn: Warnings) -> str:
     if dropped:
         lines.append(f"[... {dropped:,} more timeline events not shown ...]")
     return "\n".join(lines) or "(no coordination events)"
+
+
+def _dumps(value: Any) -> str:
+    # Event data arrives frozen (read-only mappings and tuples); JSON wants plain containers.
+    return json.dumps(thaw(value), default=str)
 
 
 def _clip(value: Any, width: int = 160) -> str:

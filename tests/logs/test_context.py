@@ -91,3 +91,11 @@ def test_reference_run_with_a_real_budget():
     ctx = build_context(session.latest, 8000)
     assert ctx.tokens <= 8000 and ctx.cuts
     assert section_names(ctx.text)[:4] == ["metrics", "timeline", "votes", "errors"]
+
+
+@pytest.mark.skipif(not (SHARED / "massgen-logs").is_dir(), reason="needs ../shared")
+def test_tool_calls_appear_in_the_timeline():
+    session = read_session(next((SHARED / "massgen-logs" / "run_h_tools").glob("log_*")))
+    ctx = build_context(session.latest, 50_000)
+    assert "tool_start custom_tool__list_background_tools" in ctx.text
+    assert "tool_complete custom_tool__list_background_tools" in ctx.text
