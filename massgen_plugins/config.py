@@ -26,6 +26,9 @@ CORE_SCHEMA: dict[str, Any] = {
     # Per-model facts that override the catalog: {"provider/model": {context_window: N,
     # max_output_tokens: N}}.
     "models": Setting(dict, item_type=dict, help="catalog overrides by provider/model"),
+    # Event type -> streaming | state | critical, over the defaults in events/classes.py.
+    "tui": {"event_classes": Setting(dict, item_type=str, help="event type to class",
+                                     choices=("streaming", "state", "critical"))},
 }
 
 ENABLED = "enabled"
@@ -159,8 +162,13 @@ def check_value(value: Any, setting: Setting) -> str | None:
             why = check_value(item, inner)
             if why:
                 return f"{why.replace('expected', 'expected each item to be', 1)}"
-    if setting.choices is not None and value not in setting.choices:
-        return f"expected one of {', '.join(map(str, setting.choices))}, got {_kind(value)}"
+    if setting.choices is not None:
+        # For a list or a mapping, the choices constrain each item (or value).
+        items = (value.values() if want is dict else value) if want in (list, dict) else [value]
+        for item in items:
+            if item not in setting.choices:
+                return (f"expected one of {', '.join(map(str, setting.choices))}, "
+                        f"got {_kind(item)}")
     return None
 
 

@@ -41,8 +41,8 @@ class Setting:
     """One setting a plugin reads from `plugins.<name>.<key>` in config.
 
     `type` is one of str, int, float, bool, list or dict; `item_type` types a list's items or a
-    dict's values; `choices` restricts the allowed values; `env` names an environment variable
-    that overrides the files.
+    dict's values; `choices` restricts the allowed values (each item's, for a list or dict);
+    `env` names an environment variable that overrides the files.
     """
 
     type: type

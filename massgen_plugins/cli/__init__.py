@@ -50,7 +50,7 @@ def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | N
 
 def make_cli() -> click.Group:
     """A fresh `massgen` command tree; plugins add to it when it first needs them."""
-    from massgen_plugins.cli import config, logs, plugins
+    from massgen_plugins.cli import config, logs, plugins, tui
 
     @click.group(cls=HostGroup, context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, "--version", prog_name="massgen-plugins")
@@ -66,6 +66,7 @@ def make_cli() -> click.Group:
     massgen.add_command(plugins.group())
     massgen.add_command(config.group())
     massgen.add_command(logs.group())
+    massgen.add_command(tui.group())
     return massgen
 
 

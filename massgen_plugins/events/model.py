@@ -23,6 +23,9 @@ class Event:
     agent_id: str | None = None
     round_number: int | None = None
     data: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
+    # When the event entered the sink chain (time.monotonic()); set by the producer, kept by
+    # sinks that merge events (the earliest wins), read by the TUI to measure latency.
+    emitted_at: float | None = attrs.field(default=None, eq=False)
 
     @property
     def time(self) -> float:

@@ -1,0 +1,1 @@
+"""The Textual TUI: run state, the app, its event sink, and replay."""

@@ -1,0 +1,277 @@
+"""The Textual app: one panel per agent, votes and winner, the final answer; and its sink.
+
+Thread safety: producers (worker threads or asyncio tasks) call the sink chain. The chain's
+innermost sink, `AppSink`, hands events to the app's event loop with
+`loop.call_soon_threadsafe`, which queues a callback and returns at once: the producer never
+waits for the UI. A call made on the app's own loop thread is applied directly. Callbacks run in
+the order they were queued, so events are applied in emit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Log, Static
+
+from massgen_plugins.events.classes import CRITICAL, STREAMING, Classifier
+from massgen_plugins.events.model import Event
+from massgen_plugins.tui.state import RunView
+
+
+@attrs.define
+class Stats:
+    """What a replay measured; `as_json` is the `--stats` file."""
+
+    events_in: int = 0
+    events_applied: int = 0
+    critical_in: int = 0
+    critical_applied: int = 0
+    refreshes: int = 0
+    frames: int = 0
+    cpu_s: float = 0.0
+    ui_cpu_s: float = 0.0
+    wall_s: float = 0.0
+    latency_streaming: list[float] = attrs.Factory(list)
+    latency_critical: list[float] = attrs.Factory(list)
+    transcripts: dict[str, str] = attrs.Factory(dict)
+    extra: dict[str, Any] = attrs.Factory(dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The stats as JSON: counts, seconds, latency percentiles in ms, transcript hashes."""
+        def pct(values: list[float], q: float) -> float | None:
+            if not values:
+                return None
+            ordered = sorted(values)
+            return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
+
+        return {
+            "events_in": self.events_in, "events_applied": self.events_applied,
+            "critical_in": self.critical_in, "critical_applied": self.critical_applied,
+            "widget_refreshes": self.refreshes, "frames": self.frames,
+            "cpu_s": round(self.cpu_s, 4), "ui_cpu_s": round(self.ui_cpu_s, 4),
+            "wall_s": round(self.wall_s, 4),
+            "latency_ms": {
+                "streaming": {"p50": pct(self.latency_streaming, 0.5),
+                              "p99": pct(self.latency_streaming, 0.99)},
+                "critical": {"p50": pct(self.latency_critical, 0.5),
+                             "p99": pct(self.latency_critical, 0.99)}},
+            "transcript_sha256": self.transcripts, **self.extra,
+        }
+
+
+class CountingLog(Log):
+    """A Log that counts its refreshes into the app's stats."""
+
+    def refresh(self, *args: Any, **kwargs: Any) -> Any:
+        """Count, then refresh."""
+        stats = getattr(self.app, "stats", None) if self.is_attached else None
+        if stats is not None:
+            stats.refreshes += 1
+        return super().refresh(*args, **kwargs)
+
+
+class CountingStatic(Static):
+    """A Static that counts its refreshes into the app's stats."""
+
+    def refresh(self, *args: Any, **kwargs: Any) -> Any:
+        """Count, then refresh."""
+        stats = getattr(self.app, "stats", None) if self.is_attached else None
+        if stats is not None:
+            stats.refreshes += 1
+        return super().refresh(*args, **kwargs)
+
+
+class AgentPanel(Vertical):
+    """An agent's header (status, round) over its streamed text and tool lines."""
+
+    DEFAULT_CSS = """
+    AgentPanel { width: 1fr; border: round $secondary; }
+    AgentPanel:focus-within { border: round $accent; }
+    AgentPanel > .head { height: 1; background: $boost; }
+    AgentPanel > CountingLog { height: 1fr; }
+    """
+
+    def __init__(self, agent_id: str) -> None:
+        """A panel for one agent."""
+        super().__init__(id=f"panel-{agent_id}")
+        self.agent_id = agent_id
+        self.head = CountingStatic(agent_id, classes="head")
+        self.log_view = CountingLog(max_lines=20_000, auto_scroll=True)
+
+    def compose(self) -> ComposeResult:
+        """Header and log."""
+        yield self.head
+        yield self.log_view
+
+
+class FinalAnswer(ModalScreen[None]):
+    """The final answer, full screen; any of escape, f or q closes it."""
+
+    BINDINGS = [Binding("escape,f,q", "dismiss", "Close")]
+
+    def __init__(self, text: str) -> None:
+        """Show `text`."""
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        """A scrollable view of the answer."""
+        with VerticalScroll():
+            yield Static(self.text or "(no final answer yet)")
+
+
+class MassgenApp(App[None]):
+    """Agents side by side, streaming; votes and the winner below."""
+
+    CSS = """
+    #agents { height: 1fr; }
+    #votes { height: 1; background: $panel; }
+    """
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("tab", "focus_next", "Next agent"),
+        Binding("shift+tab", "focus_previous", "Previous agent"),
+        Binding("f", "final", "Final answer"),
+    ]
+
+    def __init__(self, classify: Classifier, stats: Stats | None = None,
+                 on_ready: Callable[[MassgenApp], None] | None = None) -> None:
+        """An app that calls `on_ready` once mounted (to start producers)."""
+        super().__init__()
+        self.classify = classify
+        self.stats = stats or Stats()
+        self.view = RunView()
+        self.panels: dict[str, AgentPanel] = {}
+        self._on_ready = on_ready
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread: int | None = None
+        self.loop_context: contextvars.Context | None = None
+        self._ui_cpu_start = 0.0
+
+    def compose(self) -> ComposeResult:
+        """The agents row, the votes line, the key help."""
+        yield Horizontal(id="agents")
+        yield CountingStatic("", id="votes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Remember the loop the sink hands events to, then start the producer."""
+        self.loop = asyncio.get_running_loop()
+        self.loop_thread = threading.get_ident()
+        # Callbacks queued from another thread run in that thread's context, where Textual's
+        # active-app variable is unset; they run in the loop's own context instead.
+        self.loop_context = contextvars.copy_context()
+        self._ui_cpu_start = time.thread_time()
+        if self._on_ready is not None:
+            self._on_ready(self)
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        # One call per compositor update, headless or not: that is a frame.
+        if renderable is not None and not self._batch_count:
+            self.stats.frames += 1
+        super()._display(screen, renderable)
+
+    def action_final(self) -> None:
+        """Show the final answer."""
+        self.push_screen(FinalAnswer("".join(self.view.final_answer)))
+
+    def panel(self, agent_id: str) -> AgentPanel:
+        """The agent's panel, mounted on its first event."""
+        panel = self.panels.get(agent_id)
+        if panel is None:
+            panel = self.panels[agent_id] = AgentPanel(agent_id)
+            self.query_one("#agents", Horizontal).mount(panel)
+        return panel
+
+    def apply(self, events: Iterable[Event]) -> None:
+        """Apply events on the app's loop: one batch, one refresh per touched widget."""
+        now = time.monotonic()
+        stats, view, classify = self.stats, self.view, self.classify
+        appended: dict[str, list[str]] = {}
+        heads: set[str] = set()
+        votes_before = (dict(view.votes), view.winner)
+        with self.batch_update():
+            for event in events:
+                kind = classify(event.event_type)
+                agent, text = view.apply(event)
+                stats.events_applied += 1
+                if kind == CRITICAL:
+                    stats.critical_applied += 1
+                    view.critical_order.append((event.event_type, event.agent_id))
+                if event.emitted_at is not None:
+                    lat = now - event.emitted_at
+                    if kind == STREAMING:
+                        stats.latency_streaming.append(lat)
+                    elif kind == CRITICAL:
+                        stats.latency_critical.append(lat)
+                if agent:
+                    heads.add(agent)
+                    if text:
+                        appended.setdefault(agent, []).append(text)
+            for agent in heads:
+                panel = self.panel(agent)
+                if agent in appended:
+                    panel.log_view.write("".join(appended[agent]))
+                a = view.agents[agent]
+                # The header is one line high: no layout pass needed.
+                panel.head.update(f"{agent}  r{a.round}  {a.status}", layout=False)
+            if (dict(view.votes), view.winner) != votes_before:
+                votes = ", ".join(f"{k}->{v}" for k, v in sorted(view.votes.items()))
+                winner = f"   winner: {view.winner}" if view.winner else ""
+                self.query_one("#votes", CountingStatic).update(f" votes: {votes}{winner}",
+                                                                layout=False)
+
+    def finish(self, exit_app: bool) -> None:
+        """The producer is done: record the totals, then exit (headless) or say so."""
+        self.stats.ui_cpu_s = time.thread_time() - self._ui_cpu_start
+        self.stats.transcripts = self.view.digests()
+        order = "\n".join(f"{kind}:{agent}" for kind, agent in self.view.critical_order)
+        self.stats.extra["critical_order_sha256"] = hashlib.sha256(order.encode()).hexdigest()
+        if exit_app:
+            self.exit()
+        else:
+            self.notify("Replay finished. Press q to quit, f for the final answer.")
+
+
+class AppSink:
+    """The innermost sink: hands events to the app's loop, in order, without blocking."""
+
+    def __init__(self, app: MassgenApp) -> None:
+        """Bind to a mounted app (its loop is known)."""
+        assert app.loop is not None, "create the sink once the app is mounted"
+        self.app = app
+        self.closed = False
+
+    def _deliver(self, events: list[Event]) -> None:
+        if threading.get_ident() == self.app.loop_thread:
+            self.app.apply(events)
+        else:
+            self.app.loop.call_soon_threadsafe(  # type: ignore[union-attr]
+                self.app.apply, events, context=self.app.loop_context)
+
+    def emit(self, event: Event) -> None:
+        """Hand one event to the app."""
+        self._deliver([event])
+
+    def emit_many(self, events: list[Event]) -> None:
+        """Hand a batch over in one hop; the app applies it as one update."""
+        if events:
+            self._deliver(list(events))
+
+    def flush(self) -> None:
+        """Nothing is held here: every event was handed over when emitted."""
+
+    def close(self) -> None:
+        """No event follows."""
+        self.closed = True

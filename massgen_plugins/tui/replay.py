@@ -1,0 +1,89 @@
+"""Replaying a recorded run through the same sink chain the live producer uses."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from massgen_plugins.events.classes import CRITICAL, Classifier
+from massgen_plugins.events.jsonl import read_events
+from massgen_plugins.events.model import Event
+from massgen_plugins.logs.files import Warnings
+
+
+def produce(events: Iterable[Event], sink: Any, stats: Any, classify: Classifier,
+            speed: float | None) -> None:
+    """Emit `events` into `sink` at their recorded pace divided by `speed` (None: no pauses)."""
+    start = time.monotonic()
+    first: float | None = None
+    for event in events:
+        if speed is not None:
+            t = event.time
+            first = t if first is None else first
+            wait = (t - first) / speed - (time.monotonic() - start)
+            if wait > 0:
+                time.sleep(wait)
+        stats.events_in += 1
+        if classify(event.event_type) == CRITICAL:
+            stats.critical_in += 1
+        sink.emit(attrs.evolve(event, emitted_at=time.monotonic()))
+
+
+def replay(events: Iterable[Event], host: Any, speed: float | None, headless: bool,
+           size: tuple[int, int] = (160, 48)) -> Any:
+    """Run the app on `events`; return its Stats once the app has exited."""
+    from massgen_plugins.tui.app import AppSink, MassgenApp, Stats
+
+    classify = Classifier(host.config.get("tui.event_classes") or {})
+    stats = Stats()
+    errors: list[BaseException] = []
+    cpu0, wall0 = time.process_time(), time.monotonic()
+
+    def start(app: MassgenApp) -> None:
+        chain = host.build_event_sink(AppSink(app))
+
+        def work() -> None:
+            try:
+                produce(events, chain, stats, classify, speed)
+            except BaseException as exc:  # reported after the app exits
+                errors.append(exc)
+            finally:
+                chain.close()  # wrappers deliver what they hold before this returns
+                app.loop.call_soon_threadsafe(app.finish, headless, context=app.loop_context)
+
+        threading.Thread(target=work, name="massgen-replay", daemon=True).start()
+
+    app = MassgenApp(classify, stats, on_ready=start)
+    app.run(headless=headless, size=size if headless else None)
+    stats.cpu_s = time.process_time() - cpu0
+    stats.wall_s = time.monotonic() - wall0
+    if errors:
+        raise errors[0]
+    return stats
+
+
+def events_file(path: Path, logs_dir: str | None, warn: Warnings) -> Path:
+    """The events.jsonl that PATH names: the file itself, or the latest attempt's of a log dir."""
+    from massgen_plugins.logs.locate import LogsError, logs_base, resolve
+    from massgen_plugins.logs.reader import read_session
+
+    if path.is_file():
+        return path
+    target = resolve(str(path), logs_base(logs_dir))
+    session = read_session(target.session, warn)
+    attempts = [a for a in session.attempts
+                if (target.turn is None or a.turn == target.turn)
+                and (target.attempt is None or a.number == target.attempt) and a.events_path]
+    if not attempts:
+        raise LogsError(f"{path}: no events.jsonl in this run; nothing to replay")
+    return attempts[-1].events_path
+
+
+def load(path: Path, warn: Warnings) -> list[Event]:
+    """All events of a file, bad lines reported and skipped."""
+    return list(read_events(path, warn))
