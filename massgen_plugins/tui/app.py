@@ -1,10 +1,10 @@
 """The Textual app: one panel per agent, votes and winner, the final answer; and its sink.
 
 Thread safety: producers (worker threads or asyncio tasks) call the sink chain. The chain's
-innermost sink, `AppSink`, hands events to the app's event loop with
-`loop.call_soon_threadsafe`, which queues a callback and returns at once: the producer never
-waits for the UI. A call made on the app's own loop thread is applied directly. Callbacks run in
-the order they were queued, so events are applied in emit order.
+innermost sink, `AppSink`, appends events to a lock-protected queue and, when no drain is
+pending, schedules one on the app's loop with `loop.call_soon_threadsafe` (`call_soon` from the
+loop's own thread). Neither waits for the UI. The drain applies queued events in order, a
+bounded batch at a time, so events are applied in the order they were emitted.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import hashlib
 import threading
+from collections import deque
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -245,33 +246,77 @@ class MassgenApp(App[None]):
 
 
 class AppSink:
-    """The innermost sink: hands events to the app's loop, in order, without blocking."""
+    """The innermost sink: queues events and drains them on the app's loop, in order.
+
+    One drain is scheduled at a time (a single thread hop however many events arrive), and a
+    drain applies at most `max_batch` events before yielding the loop, so drawing and input
+    keep their turn even when producers are far faster than the UI.
+    """
+
+    max_batch = 500
 
     def __init__(self, app: MassgenApp) -> None:
         """Bind to a mounted app (its loop is known)."""
         assert app.loop is not None, "create the sink once the app is mounted"
         self.app = app
         self.closed = False
+        self._queue: deque[Event] = deque()
+        self._lock = threading.Lock()
+        self._scheduled = False
 
-    def _deliver(self, events: list[Event]) -> None:
-        if threading.get_ident() == self.app.loop_thread:
-            self.app.apply(events)
+    def _deliver(self, events: Iterable[Event]) -> None:
+        with self._lock:
+            self._queue.extend(events)
+            if self._scheduled or not self._queue:
+                return
+            self._scheduled = True
+        self._schedule()
+
+    def _schedule(self) -> None:
+        app = self.app
+        if threading.get_ident() == app.loop_thread:
+            app.loop.call_soon(self._drain, context=app.loop_context)  # type: ignore[union-attr]
         else:
-            self.app.loop.call_soon_threadsafe(  # type: ignore[union-attr]
-                self.app.apply, events, context=self.app.loop_context)
+            app.loop.call_soon_threadsafe(  # type: ignore[union-attr]
+                self._drain, context=app.loop_context)
+
+    def _drain(self) -> None:
+        with self._lock:
+            n = min(len(self._queue), self.max_batch)
+            batch = [self._queue.popleft() for _ in range(n)]
+        try:
+            if batch:
+                self.app.apply(batch)
+        finally:
+            with self._lock:
+                more = bool(self._queue)
+                self._scheduled = more
+            if more:
+                self._schedule()
 
     def emit(self, event: Event) -> None:
-        """Hand one event to the app."""
-        self._deliver([event])
+        """Queue one event for the app."""
+        self._deliver((event,))
 
     def emit_many(self, events: list[Event]) -> None:
-        """Hand a batch over in one hop; the app applies it as one update."""
-        if events:
-            self._deliver(list(events))
+        """Queue a batch; it is applied as one update."""
+        self._deliver(events)
 
     def flush(self) -> None:
-        """Nothing is held here: every event was handed over when emitted."""
+        """Nothing is held back: a drain is already scheduled for whatever is queued."""
 
     def close(self) -> None:
-        """No event follows."""
+        """No event follows; what is queued is still drained, in order."""
         self.closed = True
+
+    def when_drained(self, callback: Callable[[], None]) -> None:
+        """Run `callback` on the app's loop once everything queued so far has been applied."""
+        def check() -> None:
+            with self._lock:
+                idle = not self._queue and not self._scheduled
+            if idle:
+                callback()
+            else:
+                self.app.loop.call_later(0.005, check, context=self.app.loop_context)
+
+        self.app.loop.call_soon_threadsafe(check, context=self.app.loop_context)

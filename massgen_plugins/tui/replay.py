@@ -45,7 +45,8 @@ def replay(events: Iterable[Event], host: Any, speed: float | None, headless: bo
     cpu0, wall0 = time.process_time(), time.monotonic()
 
     def start(app: MassgenApp) -> None:
-        chain = host.build_event_sink(AppSink(app))
+        sink = AppSink(app)
+        chain = host.build_event_sink(sink)
 
         def work() -> None:
             try:
@@ -54,7 +55,7 @@ def replay(events: Iterable[Event], host: Any, speed: float | None, headless: bo
                 errors.append(exc)
             finally:
                 chain.close()  # wrappers deliver what they hold before this returns
-                app.loop.call_soon_threadsafe(app.finish, headless, context=app.loop_context)
+                sink.when_drained(lambda: app.finish(headless))
 
         threading.Thread(target=work, name="massgen-replay", daemon=True).start()
 

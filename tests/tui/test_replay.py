@@ -118,6 +118,7 @@ def test_several_producer_threads_keep_each_agents_order(home):
 
     def start(app):
         sink = AppSink(app)
+        app.test_sink = sink
 
         def producer(agent):
             for n in range(per_agent):
@@ -130,7 +131,7 @@ def test_several_producer_threads_keep_each_agents_order(home):
                 t.start()
             for t in threads:
                 t.join()
-            app.loop.call_soon_threadsafe(app.finish, True, context=app.loop_context)
+            sink.when_drained(lambda: app.finish(True))
 
         threading.Thread(target=run_all).start()
 
