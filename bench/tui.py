@@ -60,13 +60,15 @@ def write_stream(path: Path, rate: int, seconds: float) -> int:
     return total
 
 
-def run_once(events: Path, max_speed: bool, plugins: str, home: str) -> dict:
+def run_once(events: Path, max_speed: bool, plugins: str, home: str,
+             config: str | None = None) -> dict:
     """One headless replay in a fresh process; its stats."""
     stats = Path(home) / "stats.json"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("MASSGEN_")},
            "MASSGEN_LOAD_PLUGINS": plugins, "HOME": home, "XDG_CONFIG_HOME": home}
     massgen = Path(sys.executable).parent / "massgen"
-    cmd = [str(massgen), "tui", "replay", str(events), "--headless", "--stats", str(stats)]
+    cmd = [str(massgen), *(["--config", config] if config else []), "tui", "replay", str(events),
+           "--headless", "--stats", str(stats)]
     cmd += ["--max-speed"] if max_speed else ["--speed", "1"]
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
     return json.loads(stats.read_text())
@@ -77,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--streams", default=",".join(STREAMS))
+    parser.add_argument("--config", help="a massgen config file (e.g. throttle settings to try)")
     args = parser.parse_args()
     keys = [("cpu_s", "CPU s"), ("ui_cpu_s", "UI CPU s"), ("frames", "frames"),
             ("widget_refreshes", "refreshes"), ("stream_p99", "stream p99 ms"),
@@ -90,7 +93,7 @@ def main() -> None:
             results: dict[str, list[dict]] = {mode: [] for mode in MODES}
             for _ in range(args.runs):
                 for mode, plugins in MODES.items():
-                    results[mode].append(run_once(events, max_speed, plugins, tmp))
+                    results[mode].append(run_once(events, max_speed, plugins, tmp, args.config))
             print(f"\n{name}: {total:,} events, {len(AGENTS)} agents, "
                   f"{'max speed' if max_speed else f'{rate}/s paced'}, median of {args.runs}")
             print(f"{'':<14}" + "".join(f"{m:>12}" for m in MODES) + f"{'on/off':>10}")

@@ -94,4 +94,7 @@ def wrap_event_sink(sink: EventSink, context: PluginContext) -> EventSink | None
     alphabetical order; ``trylast`` ones last) and each answer wraps the chain built so far, so
     the first plugin asked sits innermost, next to the TUI. The returned object must provide
     ``emit(event)``, ``flush()`` and ``close()``, and must flush what it holds on ``close()``.
+    The TUI's own sink also offers ``emit_many(events)``: one hand-off applied as one batch
+    (one refresh per widget); use it to deliver a flush. An optional ``metrics()`` returning a
+    dict keyed by plugin name is added to the headless replay stats.
     """

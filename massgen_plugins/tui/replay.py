@@ -55,6 +55,9 @@ def replay(events: Iterable[Event], host: Any, speed: float | None, headless: bo
                 errors.append(exc)
             finally:
                 chain.close()  # wrappers deliver what they hold before this returns
+                metrics = getattr(chain, "metrics", None)
+                if callable(metrics):
+                    stats.extra["sink_metrics"] = metrics()
                 sink.when_drained(lambda: app.finish(headless))
 
         threading.Thread(target=work, name="massgen-replay", daemon=True).start()

@@ -1,5 +1,38 @@
-"""The `tui_throttle` plugin's hook implementations, loaded through the `massgen` entry point.
+"""The `tui_throttle` plugin: wraps the TUI's event sink with a coalescing, paced ThrottleSink.
 
-Keep this module's imports light: it is imported on every `massgen` invocation while the
-plugin is enabled.
+Kept light: this module is imported on every `massgen` invocation while the plugin is enabled.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from massgen_plugins import PluginContext, Setting, hookimpl
+
+
+@hookimpl
+def plugin_settings() -> Mapping[str, Setting]:
+    """Settings under `plugins.tui_throttle` (times in milliseconds)."""
+    return {
+        "intervals": Setting(dict, default={"text": 100, "thinking": 200, "status": 250},
+                             item_type=float,
+                             help="ms an event type (or class: streaming, state) may wait"),
+        "max_latency_ms": Setting(float, default=300.0,
+                                  help="no pending event waits longer than this"),
+        "max_fps": Setting(float, default=10.0, help="at most this many flushes per second"),
+    }
+
+
+@hookimpl
+def wrap_event_sink(sink: Any, context: PluginContext) -> Any:
+    """Wrap the TUI's sink once, when the chain is built."""
+    from massgen_plugins.events.classes import Classifier
+    from massgen_plugins.values import thaw
+    from massgen_tui_throttle.throttle import ThrottleSink
+
+    tui = thaw(context.core.get("tui") or {})
+    intervals = {k: float(v) / 1000 for k, v in (context.get("intervals") or {}).items()}
+    return ThrottleSink(sink, Classifier(tui.get("event_classes")), intervals,
+                        max_latency=float(context.get("max_latency_ms")) / 1000,
+                        max_fps=float(context.get("max_fps")))

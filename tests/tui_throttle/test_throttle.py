@@ -1,0 +1,198 @@
+"""The throttle sink: coalescing, order around critical events, flushing, threads, memory."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import pytest
+
+from massgen_plugins.events.classes import Classifier
+from massgen_plugins.events.model import Event
+from massgen_plugins.host import Host
+from massgen_tui_throttle.throttle import ThrottleSink
+from tests.conftest import SHARED
+
+LONG = {"streaming": 60.0, "thinking": 60.0, "state": 60.0}  # timed flushes never fire in a test
+
+
+class Recorder:
+    def __init__(self):
+        self.batches: list[list[Event]] = []
+        self.closed = self.flushed = False
+        self.lock = threading.Lock()
+
+    def emit(self, event):
+        self.emit_many([event])
+
+    def emit_many(self, events):
+        with self.lock:
+            self.batches.append(list(events))
+
+    def flush(self):
+        self.flushed = True
+
+    def close(self):
+        self.closed = True
+
+    @property
+    def events(self):
+        return [e for b in self.batches for e in b]
+
+
+def ev(kind, agent="agent_a", content=None, **data):
+    if content is not None:
+        data["content"] = content
+    return Event("2026-01-01T12:00:00", kind, agent, 0, data)
+
+
+def sink(intervals=LONG, **kw):
+    rec = Recorder()
+    return rec, ThrottleSink(rec, Classifier(), intervals, **kw)
+
+
+def test_a_lone_event_goes_out_at_once_then_deltas_merge():
+    rec, s = sink()
+    s.emit(ev("text", content="Hel"))
+    assert [e.data["content"] for e in rec.events] == ["Hel"], "leading edge"
+    for piece in ("lo", " wor", "ld"):
+        s.emit(ev("text", content=piece))
+    s.emit(ev("text", "agent_b", content="b1"))
+    s.emit(ev("text", "agent_b", content="b2"))
+    assert len(rec.events) == 1
+    s.close()
+    assert [(e.agent_id, e.data["content"]) for e in rec.events] == [
+        ("agent_a", "Hel"), ("agent_a", "lo world"), ("agent_b", "b1b2")]
+    assert rec.closed and s.metrics()["tui_throttle"]["coalesced"] == 3
+
+
+def test_state_keeps_only_the_latest_and_thinking_merges_apart_from_text():
+    rec, s = sink()
+    s.emit(ev("text", content="x"))  # leading edge
+    s.emit(ev("status", message="one"))
+    s.emit(ev("status", message="two"))
+    s.emit(ev("thinking", content="hm"))
+    s.emit(ev("text", content="y"))
+    s.emit(ev("thinking", content="m"))
+    s.flush()
+    kinds = [(e.event_type, e.data.get("message") or e.data.get("content")) for e in rec.events]
+    assert kinds == [("text", "x"), ("status", "two"), ("thinking", "hmm"), ("text", "y")]
+    assert rec.flushed
+
+
+def test_a_critical_event_flushes_everything_pending_first_in_one_hand_off():
+    rec, s = sink()
+    s.emit(ev("text", content="a"))
+    s.emit(ev("text", content="b"))
+    s.emit(ev("text", "agent_b", content="c"))
+    s.emit(ev("vote", target_id="agent_a"))
+    assert [e.event_type for e in rec.batches[-1]] == ["text", "text", "vote"]
+    assert [e.data.get("content") for e in rec.batches[-1][:2]] == ["b", "c"]
+    s.emit(ev("tool_start", tool_name="t"))
+    assert rec.batches[-1][0].event_type == "tool_start", "critical events never wait"
+    s.close()
+
+
+def test_pending_events_are_flushed_when_the_producer_fails():
+    rec, s = sink()
+    try:
+        try:
+            s.emit(ev("text", content="1"))
+            s.emit(ev("text", content="2"))
+            raise RuntimeError("producer died")
+        finally:
+            s.close()
+    except RuntimeError:
+        pass
+    assert "".join(e.data["content"] for e in rec.events) == "12" and rec.closed
+
+
+def test_timed_flush_delivers_without_close():
+    rec, s = sink({"streaming": 0.01}, max_fps=1000)
+    s.emit(ev("text", content="first"))
+    s.emit(ev("text", content="second"))
+    done = threading.Event()
+    for _ in range(200):
+        if len(rec.events) == 2:
+            done.set()
+            break
+        threading.Event().wait(0.01)
+    assert done.is_set(), "the flusher thread delivered the pending delta"
+    s.close()
+
+
+def test_memory_is_bounded_by_agents_and_kinds():
+    rec, s = sink()
+    agents = [f"agent_{i}" for i in range(4)]
+    for n in range(20_000):
+        s.emit(ev("text" if n % 3 else "thinking", agents[n % 4], content="t"))
+        s.emit(ev("status", agents[n % 4], message=str(n)))
+        assert len(s._slots) <= 4 * 3
+    s.close()
+    assert sum(len(e.data.get("content", "")) for e in rec.events) == 20_000
+
+
+def test_several_producer_threads():
+    rec, s = sink({"streaming": 0.002}, max_fps=500)
+    per = 2000
+
+    def produce(agent):
+        for n in range(per):
+            s.emit(ev("text", agent, content=f"{n},"))
+            if n % 500 == 0:
+                s.emit(ev("tool_start", agent, tool_name="t"))
+
+    threads = [threading.Thread(target=produce, args=(f"agent_{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    s.close()
+    want = "".join(f"{n}," for n in range(per))
+    for i in range(4):
+        got = "".join(e.data["content"] for e in rec.events
+                      if e.agent_id == f"agent_{i}" and e.event_type == "text")
+        assert got == want
+    m = s.metrics()["tui_throttle"]
+    assert m["events_in"] == 4 * (per + 4) and m["events_out"] + m["coalesced"] == m["events_in"]
+
+
+def test_intervals_come_from_config_in_milliseconds(home, user_config):
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text("plugins:\n  tui_throttle:\n    intervals: {text: 50, thinking: 400}\n"
+                           "    max_fps: 20\n")
+    host = Host.create(environ={"MASSGEN_LOAD_PLUGINS": "tui_throttle"})
+    wrapped = host.build_event_sink(Recorder())
+    assert isinstance(wrapped, ThrottleSink)
+    assert wrapped.intervals["text"] == 0.05 and wrapped.intervals["thinking"] == 0.4
+    assert wrapped._interval("status", "state") == 0.25 and wrapped.min_gap == 0.05
+    wrapped.close()
+
+
+def test_disabled_plugin_leaves_the_sink_alone(home):
+    host = Host.create(environ={"MASSGEN_DISABLE_PLUGINS": "tui_throttle"})
+    rec = Recorder()
+    assert host.build_event_sink(rec) is rec
+
+
+@pytest.mark.skipif(not (SHARED / "massgen-logs").is_dir(), reason="needs ../shared")
+@pytest.mark.parametrize("run", ["run_a_two_agents", "run_b_three_agents_long", "run_h_tools"])
+def test_reference_runs_replay_identically_with_the_plugin_on(home, run):
+    from massgen_plugins.events.jsonl import read_events
+    from massgen_plugins.logs.files import Warnings
+    from massgen_plugins.tui.replay import replay
+
+    path = next((SHARED / "massgen-logs" / run).glob("log_*/turn_1/attempt_1/events.jsonl"))
+    off = replay(read_events(path, Warnings()), Host.create(environ={"MASSGEN_LOAD_PLUGINS": ""}),
+                 None, headless=True).as_json()
+    on = replay(read_events(path, Warnings()),
+                Host.create(environ={"MASSGEN_LOAD_PLUGINS": "tui_throttle"}), 20.0,
+                headless=True).as_json()
+    assert on["transcript_sha256"] == off["transcript_sha256"]
+    assert on["critical_order_sha256"] == off["critical_order_sha256"]
+    assert on["critical_in"] == on["critical_applied"] == off["critical_applied"]
+    m = on["sink_metrics"]["tui_throttle"]
+    assert m["events_in"] == on["events_in"] and m["coalesced"] > 0
+    text = "".join(str(e.data.get("content") or "") for e in read_events(path, Warnings())
+                   if e.event_type == "text" and e.agent_id == "agent_a")
+    assert on["transcript_sha256"]["agent_a"] == hashlib.sha256(text.encode()).hexdigest()
