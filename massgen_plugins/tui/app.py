@@ -13,8 +13,8 @@ import asyncio
 import contextvars
 import hashlib
 import threading
-from collections import deque
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 

@@ -6,11 +6,11 @@ import hashlib
 import threading
 
 import pytest
+from massgen_tui_throttle.throttle import ThrottleSink
 
 from massgen_plugins.events.classes import Classifier
 from massgen_plugins.events.model import Event
 from massgen_plugins.host import Host
-from massgen_tui_throttle.throttle import ThrottleSink
 from tests.conftest import SHARED
 
 LONG = {"streaming": 60.0, "thinking": 60.0, "state": 60.0}  # timed flushes never fire in a test
