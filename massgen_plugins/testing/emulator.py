@@ -310,6 +310,8 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
                     raise _bad_request(provider, "We could not parse the JSON body of your "
                                                  "request.")
                 ROUTES[provider](emu, self, method, url.path, parse_qs(url.query), body or {})
+            except _Handled:
+                pass  # the route already wrote its (deliberately broken) response
             except ApiError as err:
                 self._send_json(err.status, err.body, err.headers)
             except Exception as exc:  # an emulator bug: say so instead of dropping the socket
@@ -406,13 +408,6 @@ class _Handled(Exception):
 
 def _openai(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any],
             body: dict[str, Any]) -> None:
-    try:
-        _openai_inner(emu, h, method, path, body)
-    except _Handled:
-        pass
-
-
-def _openai_inner(emu: Emulator, h: Any, method: str, path: str, body: dict[str, Any]) -> None:
     if method == "GET":
         h._send_json(200, {"object": "list", "data": [
             {"object": "model", "created": 0, "owned_by": "openai", **m}
@@ -499,9 +494,16 @@ def _openai_usage(inp: int, out: int, reasoning: int, cached: int) -> dict[str, 
             "total_tokens": inp + out}
 
 
+def _tokens(reply: Reply, used: int) -> tuple[int, int]:
+    """Input and output tokens to report: the scripted ones, else the emulator's estimates."""
+    inp = reply.input_tokens if reply.input_tokens is not None else used
+    out = reply.output_tokens if reply.output_tokens is not None else estimate_tokens(reply.text)
+    return inp, out
+
+
 def _openai_response(emu: Emulator, model: str, reply: Reply, used: int,
                      body: dict[str, Any]) -> dict[str, Any]:
-    out = reply.output_tokens if reply.output_tokens is not None else estimate_tokens(reply.text)
+    inp, out = _tokens(reply, used)
     return {
         "id": emu.new_id("resp"), "object": "response", "created_at": int(time.time()),
         "status": "completed", "model": model, "error": None, "incomplete_details": None,
@@ -510,8 +512,7 @@ def _openai_response(emu: Emulator, model: str, reply: Reply, used: int,
         "output": [{"type": "message", "id": emu.new_id("msg"), "status": "completed",
                     "role": "assistant",
                     "content": [{"type": "output_text", "text": reply.text, "annotations": []}]}],
-        "usage": _openai_usage(reply.input_tokens if reply.input_tokens is not None else used,
-                               out, reply.reasoning_tokens, reply.cached_tokens),
+        "usage": _openai_usage(inp, out, reply.reasoning_tokens, reply.cached_tokens),
     }
 
 
@@ -557,13 +558,6 @@ def _openai_stream(h: Any, response: dict[str, Any], reply: Reply, fault: Fault 
 
 def _anthropic(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any],
                body: dict[str, Any]) -> None:
-    try:
-        _anthropic_inner(emu, h, method, path, body)
-    except _Handled:
-        pass
-
-
-def _anthropic_inner(emu: Emulator, h: Any, method: str, path: str, body: dict[str, Any]) -> None:
     if method == "GET":
         data = [{"type": "model", "display_name": m["id"], "created_at": "2025-09-29T00:00:00Z",
                  **m} for m in emu.models["anthropic"]]
@@ -595,8 +589,7 @@ def _anthropic_inner(emu: Emulator, h: Any, method: str, path: str, body: dict[s
     if used > window or fault is not None:
         raise context_error("anthropic", used if used > window else window + 1, window)
     reply = emu._next(emu._replies, "anthropic") or Reply()
-    inp = reply.input_tokens if reply.input_tokens is not None else used
-    out = reply.output_tokens if reply.output_tokens is not None else estimate_tokens(reply.text)
+    inp, out = _tokens(reply, used)
     usage = {"input_tokens": inp, "output_tokens": out,
              "cache_read_input_tokens": reply.cached_tokens, "cache_creation_input_tokens": 0}
     message = {"id": emu.new_id("msg"), "type": "message", "role": "assistant", "model": model,
@@ -623,14 +616,6 @@ def _anthropic_inner(emu: Emulator, h: Any, method: str, path: str, body: dict[s
 # -- Gemini ---------------------------------------------------------------------------------
 
 def _google(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any],
-            body: dict[str, Any]) -> None:
-    try:
-        _google_inner(emu, h, method, path, query, body)
-    except _Handled:
-        pass
-
-
-def _google_inner(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any],
                   body: dict[str, Any]) -> None:
     if method == "GET":
         h._send_json(200, {"models": [{"displayName": m["name"].split("/")[-1],
@@ -659,8 +644,7 @@ def _google_inner(emu: Emulator, h: Any, method: str, path: str, query: dict[str
     if used > window or fault is not None:
         raise context_error("google", used if used > window else window + 1, window)
     reply = emu._next(emu._replies, "google") or Reply()
-    inp = reply.input_tokens if reply.input_tokens is not None else used
-    out = reply.output_tokens if reply.output_tokens is not None else estimate_tokens(reply.text)
+    inp, out = _tokens(reply, used)
 
     def chunk(text: str, last: bool) -> dict[str, Any]:
         cand: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"},
