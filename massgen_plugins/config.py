@@ -26,6 +26,13 @@ CORE_SCHEMA: dict[str, Any] = {
     # Per-model facts that override the catalog: {"provider/model": {context_window: N,
     # max_output_tokens: N}}.
     "models": Setting(dict, item_type=dict, help="catalog overrides by provider/model"),
+    # When and how far the core compresses a conversation's working context.
+    "compression": {
+        "trigger_ratio": Setting(float, default=0.8, help="compress above this share of the window"),
+        "target_ratio": Setting(float, default=0.5, help="a compression must end below this"),
+        "max_consecutive": Setting(int, default=2, help="compressions in a row before giving up"),
+        "keep_ratio": Setting(float, default=0.2, help="recent share kept verbatim"),
+    },
     # Event type -> streaming | state | critical, over the defaults in events/classes.py.
     "tui": {"event_classes": Setting(dict, item_type=str, help="event type to class",
                                      choices=("streaming", "state", "critical"))},

@@ -68,8 +68,8 @@ def test_config_path_lists_the_files_even_when_one_is_broken(massgen, user_confi
     ("plugins:\n  tui_throttle: {enabled: true\n",
      "{cfg}:3:1: invalid YAML (expected ',' or '}}', but got '<stream end>'); fix the syntax there"),
     ("plugns:\n  x: 1\n",
-     "{cfg}:1: plugns: unknown key (did you mean 'plugins'?); known keys: models, plugins, "
-     "providers, tui"),
+     "{cfg}:1: plugns: unknown key (did you mean 'plugins'?); known keys: compression, "
+     "models, plugins, providers, tui"),
     ("plugins:\n  tui_throttle:\n    enabled: yes\n",
      "{cfg}:3: plugins.tui_throttle.enabled: expected true or false, got 'yes'"),
     ("plugins: on\n",

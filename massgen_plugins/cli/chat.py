@@ -1,0 +1,88 @@
+"""`massgen chat`: a multi-turn chat in the terminal, with context compression."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from massgen_plugins.cli import get_host
+
+
+def command() -> click.Command:
+    """The `massgen chat` command."""
+
+    @click.command()
+    @click.option("--model", "spec", required=True, metavar="SPEC", help="PROVIDER/MODEL.")
+    @click.option("--session", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Resume (or start) the conversation saved in this JSONL transcript.")
+    @click.option("--system", help="The system prompt.")
+    @click.pass_context
+    def chat(ctx: click.Context, spec: str, session: Path | None, system: str | None) -> None:
+        """Chat with a model; replies stream. Commands: /compact, /tokens, /quit.
+
+        When stdin is not a terminal, each line is one user turn, so a chat can be scripted.
+        The transcript (every message and every compression) is kept in the session file;
+        compression replaces only the working context sent to the model.
+        """
+        from massgen_plugins.conversation import CompressionError, Conversation, Transcript
+        from massgen_plugins.errors import MassgenError
+        from massgen_plugins.providers.catalog import lookup
+        from massgen_plugins.providers.errors import ProviderError
+        from massgen_plugins.providers.registry import make_provider
+        from massgen_plugins.providers.specs import SpecError, parse_spec
+        from massgen_plugins.values import thaw
+
+        host = get_host(ctx)
+        parsed = parse_spec(spec)
+        if parsed.model is None:
+            raise SpecError(f"'{spec}' names a provider; give PROVIDER/MODEL, e.g. "
+                            f"{parsed.provider}/...")
+        entry = lookup(parsed, thaw(host.config.get("models") or {}))
+        provider = make_provider(parsed.provider, thaw(host.config.get("providers") or {}))
+        path = session or Path(".massgen") / "chats" / (
+            f"chat_{datetime.now():%Y%m%d_%H%M%S}.jsonl")
+        conv = Conversation(provider, parsed.model, entry.context_window or 128_000,
+                            Transcript(path), host=host, system=system,
+                            settings=thaw(host.config.get("compression") or {}))
+        conv.on_compress = lambda record: click.echo(record.line(), err=True)
+        interactive = sys.stdin.isatty()
+        if interactive:
+            click.echo(f"Chatting with {parsed} ({conv.window:,}-token window); transcript: "
+                       f"{path}. /compact, /tokens, /quit.")
+        while True:
+            try:
+                line = (click.prompt("you", prompt_suffix="> ", default="",
+                                     show_default=False) if interactive
+                        else sys.stdin.readline())
+            except (EOFError, click.Abort):
+                break
+            if not interactive and line == "":
+                break
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                if text == "/quit":
+                    break
+                if text == "/tokens":
+                    size = conv.size()
+                    click.echo(f"{size:,} of {conv.window:,} tokens "
+                               f"({100 * size / conv.window:.1f}%)")
+                    continue
+                if text == "/compact":
+                    conv.compress("manual")
+                    continue
+                for delta in conv.send(text):
+                    click.echo(delta, nl=False)
+                click.echo()
+            except (ProviderError, CompressionError) as exc:
+                if not interactive:
+                    raise
+                click.echo(f"massgen: error: {MassgenError.format_message(exc)}", err=True)
+        if interactive:
+            click.echo(f"Transcript saved in {path}")
+
+    return chat
