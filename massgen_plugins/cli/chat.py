@@ -19,8 +19,10 @@ def command() -> click.Command:
     @click.option("--session", type=click.Path(dir_okay=False, path_type=Path),
                   help="Resume (or start) the conversation saved in this JSONL transcript.")
     @click.option("--system", help="The system prompt.")
+    @click.option("--tui", is_flag=True, help="Chat in the Textual app (through the event sinks).")
     @click.pass_context
-    def chat(ctx: click.Context, spec: str, session: Path | None, system: str | None) -> None:
+    def chat(ctx: click.Context, spec: str, session: Path | None, system: str | None,
+             tui: bool) -> None:
         """Chat with a model; replies stream. Commands: /compact, /tokens, /quit.
 
         When stdin is not a terminal, each line is one user turn, so a chat can be scripted.
@@ -47,6 +49,13 @@ def command() -> click.Command:
         conv = Conversation(provider, parsed.model, entry.context_window or 128_000,
                             Transcript(path), host=host, system=system,
                             settings=thaw(host.config.get("compression") or {}))
+        if tui:
+            from massgen_plugins.events.classes import Classifier
+            from massgen_plugins.tui.chat import ChatApp
+
+            ChatApp(conv, host, Classifier(thaw(host.config.get("tui.event_classes") or {}))).run()
+            click.echo(f"Transcript saved in {path}")
+            return
         conv.on_compress = lambda record: click.echo(record.line(), err=True)
         interactive = sys.stdin.isatty()
         if interactive:

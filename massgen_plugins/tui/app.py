@@ -201,7 +201,7 @@ class MassgenApp(App[None]):
         stats, view, classify = self.stats, self.view, self.classify
         appended: dict[str, list[str]] = {}
         heads: set[str] = set()
-        votes_before = (dict(view.votes), view.winner)
+        line_before = (dict(view.votes), view.winner, view.system)
         with self.batch_update():
             for event in events:
                 kind = classify(event.event_type)
@@ -227,10 +227,16 @@ class MassgenApp(App[None]):
                 a = view.agents[agent]
                 # The header is one line high: no layout pass needed.
                 panel.head.update(f"{agent}  r{a.round}  {a.status}", layout=False)
-            if (dict(view.votes), view.winner) != votes_before:
-                votes = ", ".join(f"{k}->{v}" for k, v in sorted(view.votes.items()))
-                winner = f"   winner: {view.winner}" if view.winner else ""
-                self.query_one("#votes", CountingStatic).update(f" votes: {votes}{winner}",
+            if (dict(view.votes), view.winner, view.system) != line_before:
+                parts = []
+                if view.votes:
+                    parts.append("votes: " + ", ".join(f"{k}->{v}"
+                                                       for k, v in sorted(view.votes.items())))
+                if view.winner:
+                    parts.append(f"winner: {view.winner}")
+                if view.system:
+                    parts.append(view.system)
+                self.query_one("#votes", CountingStatic).update(" " + "   ".join(parts),
                                                                 layout=False)
 
     def finish(self, exit_app: bool) -> None:
