@@ -179,7 +179,7 @@ class Conversation:
 
     def send(self, text: str) -> Iterator[str]:
         """Add a user turn and stream the reply; compresses first when the context is full."""
-        from massgen_plugins.providers.errors import ContextLengthError
+        from massgen_plugins.providers.errors import BadRequestError, ContextLengthError
 
         self.add({"role": "user", "content": text})
         if self.size() > self.trigger_ratio * self.window:
@@ -193,6 +193,14 @@ class Conversation:
                     raise
                 self.compress("reactive")  # then retry once
                 continue
+            except BadRequestError as exc:
+                # A compaction item the service no longer accepts (key rotation, another
+                # account or backend): rebuild from the transcript, compress once, retry.
+                if attempt == 2 or "encrypted content" not in str(exc).lower():
+                    raise
+                self.rebuild()
+                self.compress("recovery")
+                continue
             break
         result = stream.result
         self.last_usage_tokens = result.usage.input_tokens + result.usage.output_tokens
@@ -200,6 +208,13 @@ class Conversation:
         self.consecutive = 0
         self.add({"role": "assistant", "content": result.text})
         self.added_since_usage = 0
+
+    def rebuild(self) -> None:
+        """Working context := every message of the transcript, with no compression applied."""
+        self.items = [r["item"] for r in self.transcript.records() if r["kind"] == "item"]
+        self.last_usage_tokens = None
+        self.added_since_usage = 0
+        self.consecutive = 0
 
     def _request(self) -> Any:
         from massgen_plugins.providers.types import GenerateRequest

@@ -1,5 +1,49 @@
-"""The `compact_openai` plugin's hook implementations, loaded through the `massgen` entry point.
+"""The `compact_openai` plugin: OpenAI's native `/responses/compact` for `compress_context`.
 
-Keep this module's imports light: it is imported on every `massgen` invocation while the
-plugin is enabled.
+Kept light: this module is imported on every `massgen` invocation while the plugin is enabled.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from massgen_plugins import CompressionRequest, CompressionResult, PluginContext, Setting, hookimpl
+
+
+@hookimpl
+def plugin_settings() -> Mapping[str, Setting]:
+    """Settings under `plugins.compact_openai`."""
+    return {
+        "model": Setting(str, help="model for /compact (default: the conversation's)"),
+        "allow_compatible": Setting(bool, default=False,
+                                    help="also compact through OpenAI-compatible base URLs"),
+        "fallback": Setting(str, default="summarize", choices=("summarize", "fail"),
+                            help="what to do when compaction fails"),
+        "timeout_s": Setting(float, default=60.0, help="timeout of one /compact call"),
+        "retry_budget_s": Setting(float, default=20.0,
+                                  help="time to keep retrying 429/5xx before falling back"),
+    }
+
+
+@hookimpl
+def compress_context(request: CompressionRequest,
+                     context: PluginContext) -> CompressionResult | None:
+    """Compact an OpenAI Responses conversation; None for every other conversation."""
+    from massgen_compact_openai.compact import claims, compact
+    from massgen_plugins.conversation import CompressionError
+    from massgen_plugins.providers.keys import find_key
+    from massgen_plugins.values import thaw
+
+    if not claims(request, bool(context.get("allow_compatible"))):
+        return None
+    key = find_key("openai", thaw(context.core.get("providers") or {}))
+    if key is None:
+        return None
+    try:
+        return compact(request, key.api_key, context.get("model"), float(context.get("timeout_s")),
+                       float(context.get("retry_budget_s")))
+    except Exception as exc:
+        if context.get("fallback") == "fail":
+            raise CompressionError(f"OpenAI compaction failed ({type(exc).__name__}: {exc}); "
+                                   "plugins.compact_openai.fallback is 'fail'") from None
+        raise  # the host reports it in one line and the core summarizes instead

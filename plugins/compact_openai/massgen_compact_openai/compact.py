@@ -1,0 +1,125 @@
+"""OpenAI's native compaction: `responses.compact` in place of the core's summarization.
+
+Contract (checked against the installed openai SDK): `client.responses.compact(model=,
+input=[items], instructions=)` returns an object with `object == "response.compaction"`, whose
+`output` is the user messages followed by exactly one `{"type": "compaction", "id",
+"encrypted_content"}` item, and `usage`. The next `responses.create` sends that output verbatim,
+then the new input. The compaction's id is not a response id (no `previous_response_id`), and
+the instructions are not carried forward: the core sends the system prompt with every request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from massgen_plugins import CompressionRequest, CompressionResult
+
+OFFICIAL_HOSTS = {"api.openai.com"}
+# (base_url, model) pairs whose endpoint answered 404 or "unknown endpoint": asked once only.
+_UNSUPPORTED: set[tuple[str, str]] = set()
+_LOCK = threading.Lock()
+
+
+class CompactionRefused(Exception):
+    """The compaction output would break the conversation; the core falls back."""
+
+
+def claims(request: CompressionRequest, allow_compatible: bool) -> bool:
+    """True for conversations backed by OpenAI's Responses API this plugin should compact."""
+    if request.provider != "openai":
+        return False
+    if request.base_url and urlparse(request.base_url).hostname not in OFFICIAL_HOSTS:
+        if not allow_compatible:
+            return False  # many OpenAI-compatible servers have no /responses/compact
+    with _LOCK:
+        return (request.base_url or "", request.model) not in _UNSUPPORTED
+
+
+def remember_unsupported(base_url: str | None, model: str) -> None:
+    """Never ask this endpoint and model to compact again in this process."""
+    with _LOCK:
+        _UNSUPPORTED.add((base_url or "", model))
+
+
+def check_output(items: list[Mapping[str, Any]], sent: list[Mapping[str, Any]]) -> None:
+    """Refuse output that would break the conversation, before it replaces anything."""
+    compactions = [i for i in items if i.get("type") == "compaction"]
+    if len(compactions) != 1 or not compactions[0].get("encrypted_content"):
+        raise CompactionRefused(f"expected exactly one compaction item, got {len(compactions)}")
+
+    def user_texts(seq: list[Mapping[str, Any]]) -> list[str]:
+        out = []
+        for i in seq:
+            if i.get("type", "message") == "message" and i.get("role") == "user":
+                content = i.get("content")
+                if isinstance(content, list):
+                    content = "".join(str(p.get("text", "")) for p in content
+                                      if isinstance(p, Mapping))
+                out.append(str(content))
+        return out
+
+    if user_texts(items) != user_texts(sent):
+        raise CompactionRefused("the user messages did not come back intact")
+    calls = {i.get("call_id") for i in items if i.get("type") == "function_call"}
+    if any(i.get("type") == "function_call_output" and i.get("call_id") not in calls
+           for i in items):
+        raise CompactionRefused("a tool output came back without its call")
+    sent_ids = {i.get("id") for i in sent if i.get("id")}
+    for i in items:
+        if i.get("role") == "assistant" and i.get("id") and i.get("id") not in sent_ids:
+            raise CompactionRefused(f"assistant item {i.get('id')} refers to nothing we sent")
+
+
+def compact(request: CompressionRequest, api_key: str, model: str | None, timeout: float,
+            budget: float) -> CompressionResult:
+    """Call /responses/compact (retrying 429/5xx within `budget` seconds) and check the output."""
+    import openai
+
+    from massgen_plugins.providers.retry import retry_after_seconds
+    from massgen_plugins.values import thaw
+
+    items = [thaw(i) for i in request.items]
+    pending = {i.get("call_id") for i in items if i.get("type") == "function_call"} - {
+        i.get("call_id") for i in items if i.get("type") == "function_call_output"}
+    if pending:
+        # The service fails on a call without its output ("No tool output found ...").
+        raise CompactionRefused("a tool call is still waiting for its output")
+    client = openai.OpenAI(api_key=api_key, base_url=request.base_url, timeout=timeout,
+                           max_retries=0)
+    args: dict[str, Any] = {"model": model or request.model, "input": items}
+    if request.instructions:
+        args["instructions"] = request.instructions
+    deadline = time.monotonic() + budget
+    delay = 0.5
+    while True:
+        try:
+            response = client.responses.compact(**args)
+            break
+        except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
+                openai.APIConnectionError) as exc:
+            retry_after = retry_after_seconds(getattr(getattr(exc, "response", None), "headers",
+                                                      None))
+            wait = delay if retry_after is None else retry_after
+            if time.monotonic() + wait > deadline:
+                raise
+            time.sleep(wait)
+            delay = min(delay * 2, 8.0)
+        except (openai.NotFoundError, openai.BadRequestError) as exc:
+            if isinstance(exc, openai.NotFoundError) or "unknown" in str(exc).lower() and (
+                    "url" in str(exc).lower() or "endpoint" in str(exc).lower()):
+                remember_unsupported(request.base_url, args["model"])
+            raise
+    if getattr(response, "object", None) != "response.compaction":
+        raise CompactionRefused(f"unexpected object {getattr(response, 'object', None)!r}")
+    # The SDK types the returned user messages as output messages; the items themselves are
+    # what the service sent and go back verbatim, so dump without its type warnings.
+    output = [o.model_dump(exclude_none=True, warnings=False) for o in response.output]
+    check_output(output, items)
+    usage = response.usage
+    return CompressionResult(items=output, method="openai-compact",
+                             input_tokens=getattr(usage, "input_tokens", 0) or 0,
+                             output_tokens=getattr(usage, "output_tokens", 0) or 0)
