@@ -52,6 +52,8 @@ class CompressionRecord:
     latency_s: float
     ok: bool = True
     note: str = ""
+    # Input tokens of the next request, as the provider reported them (set after it).
+    measured_after: int | None = None
 
     def line(self) -> str:
         """The one line shown in the chat."""
@@ -149,6 +151,13 @@ class Conversation:
         self.target_ratio = float(s.get("target_ratio", 0.5))
         self.max_consecutive = int(s.get("max_consecutive", 2))
         self.keep_ratio = float(s.get("keep_ratio", 0.2))
+        if host is not None:
+            # A plugin that will compress this conversation may say when it should happen.
+            override = host.call_first("compression_settings", provider=provider.name,
+                                       model=model, base_url=provider.credentials.base_url)
+            if isinstance(override, Mapping):
+                self.trigger_ratio = float(override.get("trigger_ratio", self.trigger_ratio))
+                self.target_ratio = float(override.get("target_ratio", self.target_ratio))
         saved_system, self.items = transcript.working_context()
         self.system = system if system is not None else saved_system
         if system is not None and system != saved_system:
@@ -203,6 +212,12 @@ class Conversation:
                 continue
             break
         result = stream.result
+        if self.records and self.records[-1].ok and self.records[-1].measured_after is None:
+            # The first request after a compression measures what it really left.
+            last = attrs.evolve(self.records[-1], measured_after=result.usage.input_tokens)
+            self.records[-1] = last
+            self.transcript.append("compression_measured", method=last.method,
+                                   reason=last.reason, measured_after=last.measured_after)
         self.last_usage_tokens = result.usage.input_tokens + result.usage.output_tokens
         self.added_since_usage = 0
         self.consecutive = 0

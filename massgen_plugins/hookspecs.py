@@ -76,6 +76,17 @@ def compress_context(
 
 
 @hookspec(firstresult=True)
+def compression_settings(provider: str, model: str, base_url: str | None,
+                         context: PluginContext) -> Mapping[str, float] | None:
+    """Override when the core compresses this conversation, or return None.
+
+    Return a mapping with any of ``trigger_ratio`` and ``target_ratio`` (shares of the model's
+    window) for conversations your ``compress_context`` will handle. Asked once, when the
+    conversation starts; the first plugin that answers wins.
+    """
+
+
+@hookspec(firstresult=True)
 def resolve_analysis_model(spec: str | None, context: PluginContext) -> ModelChoice | None:
     """Turn a model spec (``provider/model``, a provider, an alias, or None) into a ``ModelChoice``.
 

@@ -162,3 +162,25 @@ def test_compatible_base_urls_are_claimed_only_when_allowed():
 def test_unexpected_output_is_refused(output, why):
     with pytest.raises(CompactionRefused, match=why):
         check_output(output, [{"role": "user", "content": "hi"}])
+
+
+def test_trigger_and_target_overrides_apply_to_claimed_conversations(setup, user_config):
+    user_config.write_text("plugins:\n  compact_openai:\n    allow_compatible: true\n"
+                           "    trigger_ratio: 0.6\n    target_ratio: 0.3\n")
+    conv = setup()
+    assert (conv.trigger_ratio, conv.target_ratio) == (0.6, 0.3)
+    claude = setup(provider="anthropic")
+    assert (claude.trigger_ratio, claude.target_ratio) == (0.8, 0.5)
+
+
+def test_tokens_after_come_from_the_next_requests_usage(setup, emulator):
+    conv = setup()
+    chat(conv, 3)
+    conv.compress("manual")
+    assert conv.records[-1].measured_after is None
+    chat(conv, 1, start=3)
+    sent = emulator.of("openai")[-1]
+    assert conv.records[-1].measured_after is not None and conv.records[-1].measured_after > 0
+    kinds = [r["kind"] for r in conv.transcript.records()]
+    assert kinds[-3:] == ["item", "compression_measured", "item"]
+    assert sent.path == "/v1/responses"

@@ -22,7 +22,25 @@ def plugin_settings() -> Mapping[str, Setting]:
         "timeout_s": Setting(float, default=60.0, help="timeout of one /compact call"),
         "retry_budget_s": Setting(float, default=20.0,
                                   help="time to keep retrying 429/5xx before falling back"),
+        "trigger_ratio": Setting(float, help="override compression.trigger_ratio for the "
+                                             "conversations this plugin compacts"),
+        "target_ratio": Setting(float, help="override compression.target_ratio likewise"),
     }
+
+
+@hookimpl
+def compression_settings(provider: str, model: str, base_url: str | None,
+                         context: PluginContext) -> Mapping[str, float] | None:
+    """This plugin's trigger and target, for the conversations it will compact."""
+    from massgen_compact_openai.compact import claims
+
+    overrides = {k: float(context.get(k)) for k in ("trigger_ratio", "target_ratio")
+                 if context.get(k) is not None}
+    probe = CompressionRequest(items=[], provider=provider, model=model, reason="settings",
+                               target_tokens=0, base_url=base_url)
+    if not overrides or not claims(probe, bool(context.get("allow_compatible"))):
+        return None
+    return overrides
 
 
 @hookimpl
