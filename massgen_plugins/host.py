@@ -35,7 +35,7 @@ class Host:
         self.pm: pluggy.PluginManager = discovery.new_manager()
         self.records, conflicts = discovery.discover()
         for line in conflicts:
-            self._report(f"massgen: warning: {line}")
+            self.report(f"massgen: warning: {line}")
         self._switch()
         discovery.load(self.pm, self.records, self.warn)
         self._contexts: dict[str, PluginContext] = {}
@@ -52,7 +52,7 @@ class Host:
     def _switch(self) -> None:
         switches, unknown = discovery.env_switches([r.name for r in self.records], self.environ)
         for line in unknown:
-            self._report(f"massgen: warning: {line}")
+            self.report(f"massgen: warning: {line}")
         for record in self.records:
             key = f"{PLUGINS}.{record.name}.{ENABLED}"
             if record.name in switches:
@@ -97,7 +97,8 @@ class Host:
 
     # -- reporting ---------------------------------------------------------------------------
 
-    def _report(self, line: str) -> None:
+    def report(self, line: str) -> None:
+        """Print one line for the user on stderr, secrets masked."""
         self._echo(redact(line, self.environ))
 
     def warn(self, plugin: str, message: str) -> None:
@@ -108,7 +109,7 @@ class Host:
                 record.errors.append(message)
         if self.strict:
             raise PluginError(f"plugin '{plugin}': {message} ({STRICT_ENV} is set)")
-        self._report(f"massgen: warning: plugin '{plugin}': {message}")
+        self.report(f"massgen: warning: plugin '{plugin}': {message}")
 
     # -- calling hooks -----------------------------------------------------------------------
     # pluggy ends a whole hook call when one implementation raises, and passes every plugin the

@@ -11,7 +11,6 @@ from typing import Any
 import attrs
 
 from massgen_plugins.events.classes import CRITICAL, Classifier
-from massgen_plugins.events.jsonl import read_events
 from massgen_plugins.events.model import Event
 from massgen_plugins.logs.files import Warnings
 
@@ -87,7 +86,3 @@ def events_file(path: Path, logs_dir: str | None, warn: Warnings) -> Path:
         raise LogsError(f"{path}: no events.jsonl in this run; nothing to replay")
     return attempts[-1].events_path
 
-
-def load(path: Path, warn: Warnings) -> list[Event]:
-    """All events of a file, bad lines reported and skipped."""
-    return list(read_events(path, warn))

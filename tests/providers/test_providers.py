@@ -18,8 +18,6 @@ FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, jitter=0.0)
 
 
 def provider(emulator, name, key="test-key", timeout=10.0, retry=FAST):
-    from massgen_plugins.providers.base import Provider  # noqa: F401  (type only)
-
     env = {"OPENAI_API_KEY": key, "ANTHROPIC_API_KEY": key, "GOOGLE_API_KEY": key,
            "OPENAI_BASE_URL": emulator.base_url("openai"),
            "ANTHROPIC_BASE_URL": emulator.base_url("anthropic"),

@@ -6,7 +6,6 @@ Kept light: this module is imported on every `massgen` invocation while the plug
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import click
 
@@ -46,7 +45,3 @@ def resolve_analysis_model(spec: str | None, context: PluginContext) -> ModelCho
 
     return resolve(spec, context)
 
-
-def settings_of(context: PluginContext) -> dict[str, Any]:
-    """This plugin's settings as a plain dict."""
-    return dict(context.settings)
