@@ -15,10 +15,14 @@ class MassgenError(click.ClickException):
         click.echo(f"massgen: error: {self.format_message()}", err=True)
 
 
-class ConfigError(MassgenError):
-    """Bad config: the message names the file or variable, the key, and what was expected."""
+class UsageError(MassgenError):
+    """The user's input cannot be used as given (a spec, a path, a key): exit code 2."""
 
     exit_code = 2
+
+
+class ConfigError(UsageError):
+    """Bad config: the message names the file or variable, the key, and what was expected."""
 
 
 class PluginError(MassgenError):

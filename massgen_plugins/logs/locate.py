@@ -8,15 +8,13 @@ from pathlib import Path
 
 import attrs
 
-from massgen_plugins.errors import MassgenError
+from massgen_plugins.errors import UsageError
 
 LOG_BASE_ENV = "MASSGEN_LOG_BASE_DIR"
 
 
-class LogsError(MassgenError):
+class LogsError(UsageError):
     """A log directory that does not exist or holds no runs (exit code 2)."""
-
-    exit_code = 2
 
 
 @attrs.frozen

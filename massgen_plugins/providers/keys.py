@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins.errors import MassgenError
+from massgen_plugins.errors import UsageError
 
 KEY_ENV = {"openai": ("OPENAI_API_KEY",), "anthropic": ("ANTHROPIC_API_KEY",),
            "google": ("GOOGLE_API_KEY", "GEMINI_API_KEY")}
@@ -26,10 +26,8 @@ _PLACEHOLDER = re.compile(
     r"replace[-_ ]?me|dummy|placeholder)$", re.IGNORECASE)
 
 
-class MissingKeyError(MassgenError):
+class MissingKeyError(UsageError):
     """No usable API key for a provider; raised before any request is sent (exit code 2)."""
-
-    exit_code = 2
 
 
 @attrs.frozen

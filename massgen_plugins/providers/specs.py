@@ -6,7 +6,7 @@ import difflib
 
 import attrs
 
-from massgen_plugins.errors import MassgenError
+from massgen_plugins.errors import UsageError
 
 PROVIDERS = ("openai", "anthropic", "google")
 ALIASES = {"gemini": "google"}
@@ -17,10 +17,8 @@ FORMS = "PROVIDER/MODEL (e.g. openai/gpt-5), a provider (openai, anthropic, goog
         "or a model id starting gpt-, o1, o3, o4, claude- or gemini-"
 
 
-class SpecError(MassgenError):
+class SpecError(UsageError):
     """A model spec that names no known provider or model (exit code 2)."""
-
-    exit_code = 2
 
 
 @attrs.frozen

@@ -14,7 +14,7 @@ import click
 from massgen_plugins.cli import get_host
 from massgen_plugins.cli.logs import load_target, logs_dir_option
 from massgen_plugins.cli.output import emit_json, table
-from massgen_plugins.errors import MassgenError
+from massgen_plugins.errors import MassgenError, UsageError
 
 REPORT = "ANALYSIS_REPORT.md"
 SYSTEM = (
@@ -33,10 +33,8 @@ LIVE_PREFIXES = {"openai": ("gpt-", "o1", "o3", "o4"), "anthropic": ("claude-",)
                  "google": ("gemini-",)}
 
 
-class AnalysisError(MassgenError):
+class AnalysisError(UsageError):
     """The analysis cannot go ahead as asked (exit code 2)."""
-
-    exit_code = 2
 
 
 @click.command()
