@@ -94,10 +94,7 @@ class Provider:
             try:
                 return await self._agenerate(request)
             except Exception as exc:
-                err = self.map_error(exc)
-                if not err.retryable or attempt == self.retry.attempts:
-                    raise err from None
-                await asyncio.sleep(self.retry.delay(attempt, err.retry_after))
+                await asyncio.sleep(self._retry_wait(exc, attempt))
         raise AssertionError("unreachable")
 
     def astream(self, request: GenerateRequest) -> AsyncStream:
@@ -118,15 +115,20 @@ class Provider:
 
     # -- plumbing ---------------------------------------------------------------------------
 
+    def _retry_wait(self, exc: BaseException, attempt: int, sent: bool = False) -> float:
+        """Seconds to wait before the next attempt; raises the common error when not to retry."""
+        err = self.map_error(exc)
+        # Text already shown cannot be taken back, so a broken stream is not replayed.
+        if sent or not err.retryable or attempt >= self.retry.attempts:
+            raise err from None
+        return self.retry.delay(attempt, err.retry_after)
+
     def _with_retry(self, call: Callable[[], Any]) -> Any:
         for attempt in range(1, self.retry.attempts + 1):
             try:
                 return call()
             except Exception as exc:
-                err = self.map_error(exc)
-                if not err.retryable or attempt == self.retry.attempts:
-                    raise err from None
-                self._sleep(self.retry.delay(attempt, err.retry_after))
+                self._sleep(self._retry_wait(exc, attempt))
         raise AssertionError("unreachable")
 
     def _stream_with_retry(self, request: GenerateRequest) -> Iterator[Part]:
@@ -138,11 +140,7 @@ class Provider:
                     yield part
                 return
             except Exception as exc:
-                err = self.map_error(exc)
-                # Text already shown cannot be taken back, so a broken stream is not replayed.
-                if sent or not err.retryable or attempt == self.retry.attempts:
-                    raise err from None
-                self._sleep(self.retry.delay(attempt, err.retry_after))
+                self._sleep(self._retry_wait(exc, attempt, sent))
 
     async def _astream_with_retry(self, request: GenerateRequest) -> AsyncIterator[Part]:
         for attempt in range(1, self.retry.attempts + 1):
@@ -153,10 +151,7 @@ class Provider:
                     yield part
                 return
             except Exception as exc:
-                err = self.map_error(exc)
-                if sent or not err.retryable or attempt == self.retry.attempts:
-                    raise err from None
-                await asyncio.sleep(self.retry.delay(attempt, err.retry_after))
+                await asyncio.sleep(self._retry_wait(exc, attempt, sent))
 
     def map_error(self, exc: BaseException) -> ProviderError:
         """The common error for anything the SDK raised, with this provider's key masked."""
