@@ -28,6 +28,13 @@ class CompactionRefused(Exception):
     """The compaction output would break the conversation; the core falls back."""
 
 
+class CompactionFailed(Exception):
+    """The /compact call failed (after retries); the core falls back.
+
+    Not a MassgenError: that would tell the host the *user* erred and stop the command.
+    """
+
+
 def claims(request: CompressionRequest, allow_compatible: bool) -> bool:
     """True for conversations backed by OpenAI's Responses API this plugin should compact."""
     if request.provider != "openai":
@@ -74,12 +81,13 @@ def check_output(items: list[Mapping[str, Any]], sent: list[Mapping[str, Any]]) 
             raise CompactionRefused(f"assistant item {i.get('id')} refers to nothing we sent")
 
 
-def compact(request: CompressionRequest, api_key: str, model: str | None, timeout: float,
+def compact(request: CompressionRequest, credentials: Any, model: str | None, timeout: float,
             budget: float) -> CompressionResult:
     """Call /responses/compact (retrying 429/5xx within `budget` seconds) and check the output."""
-    import openai
+    import attrs
 
-    from massgen_plugins.providers.retry import retry_after_seconds
+    from massgen_plugins.providers.errors import BadRequestError
+    from massgen_plugins.providers.openai_api import OpenAIProvider
     from massgen_plugins.values import thaw
 
     items = [thaw(i) for i in request.items]
@@ -88,31 +96,31 @@ def compact(request: CompressionRequest, api_key: str, model: str | None, timeou
     if pending:
         # The service fails on a call without its output ("No tool output found ...").
         raise CompactionRefused("a tool call is still waiting for its output")
-    client = openai.OpenAI(api_key=api_key, base_url=request.base_url, timeout=timeout,
-                           max_retries=0)
+    # The core's OpenAI provider makes the client (SDK retries off), maps errors (keys masked)
+    # and knows the backoff; only the time budget is this plugin's own.
+    provider = OpenAIProvider(attrs.evolve(credentials,
+                                           base_url=request.base_url or credentials.base_url),
+                              timeout=timeout)
     args: dict[str, Any] = {"model": model or request.model, "input": items}
     if request.instructions:
         args["instructions"] = request.instructions
     deadline = time.monotonic() + budget
-    delay = 0.5
+    attempt = 0
     while True:
+        attempt += 1
         try:
-            response = client.responses.compact(**args)
+            response = provider.client().responses.compact(**args)
             break
-        except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
-                openai.APIConnectionError) as exc:
-            retry_after = retry_after_seconds(getattr(getattr(exc, "response", None), "headers",
-                                                      None))
-            wait = delay if retry_after is None else retry_after
-            if time.monotonic() + wait > deadline:
-                raise
-            time.sleep(wait)
-            delay = min(delay * 2, 8.0)
-        except (openai.NotFoundError, openai.BadRequestError) as exc:
-            if isinstance(exc, openai.NotFoundError) or "unknown" in str(exc).lower() and (
-                    "url" in str(exc).lower() or "endpoint" in str(exc).lower()):
+        except Exception as exc:
+            err = provider.map_error(exc)
+            text = str(err).lower()
+            if err.status == 404 or (isinstance(err, BadRequestError) and "unknown" in text
+                                     and ("url" in text or "endpoint" in text)):
                 remember_unsupported(request.base_url, args["model"])
-            raise
+            wait = provider.retry.delay(attempt, err.retry_after) if err.retryable else None
+            if wait is None or time.monotonic() + wait > deadline:
+                raise CompactionFailed(err.format_message()) from None
+            time.sleep(wait)
     if getattr(response, "object", None) != "response.compaction":
         raise CompactionRefused(f"unexpected object {getattr(response, 'object', None)!r}")
     # The SDK types the returned user messages as output messages; the items themselves are

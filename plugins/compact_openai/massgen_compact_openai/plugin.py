@@ -58,7 +58,7 @@ def compress_context(request: CompressionRequest,
     if key is None:
         return None
     try:
-        return compact(request, key.api_key, context.get("model"), float(context.get("timeout_s")),
+        return compact(request, key, context.get("model"), float(context.get("timeout_s")),
                        float(context.get("retry_budget_s")))
     except Exception as exc:
         if context.get("fallback") == "fail":
