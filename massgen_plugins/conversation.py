@@ -261,7 +261,7 @@ class Conversation:
                                    f"target {target:,}; the recent messages alone are too large")
         return record
 
-    def _accept(self, items: list[dict[str, Any]], before: int) -> int:
+    def _accept(self, items: list[dict[str, Any]]) -> int:
         self.items = items
         self.last_usage_tokens = None
         self.added_since_usage = 0
@@ -285,7 +285,7 @@ class Conversation:
             self.host.report(f"massgen: warning: compress_context returned items that would "
                               f"break the conversation ({result.method}); summarizing instead")
             return None
-        after = self._accept(items, before)
+        after = self._accept(items)
         return CompressionRecord(result.method, reason, before, after, result.input_tokens,
                                  result.output_tokens, self._cost(result.input_tokens,
                                                                   result.output_tokens),
@@ -311,19 +311,19 @@ class Conversation:
                                      time.monotonic() - started, ok=False,
                                      note=exc.format_message())
         summary = {"role": "user", "content": f"{SUMMARY_TAG}\n{result.text}"}
-        after = self._accept([summary, *recent], before)
+        after = self._accept([summary, *recent])
         return CompressionRecord("summarize", reason, before, after, result.usage.input_tokens,
                                  result.usage.output_tokens,
                                  self._cost(result.usage.input_tokens, result.usage.output_tokens),
                                  time.monotonic() - started)
 
     def _cost(self, input_tokens: int, output_tokens: int) -> float | None:
-        from massgen_plugins.providers.catalog import estimate_cost, lookup
+        from massgen_plugins.providers.catalog import actual_cost, lookup
         from massgen_plugins.providers.specs import ModelSpec
 
-        entry = lookup(ModelSpec(self.provider.name, self.model))
-        cost = estimate_cost(entry, input_tokens, output_tokens, output_tokens)
-        return None if cost is None else float(cost.low)
+        cost = actual_cost(lookup(ModelSpec(self.provider.name, self.model)), input_tokens,
+                           output_tokens)
+        return None if cost is None else float(cost)
 
 
 def _render(item: Mapping[str, Any]) -> str:

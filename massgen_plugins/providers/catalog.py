@@ -135,6 +135,12 @@ def estimate_cost(entry: CatalogEntry, input_tokens: int, output_low: int,
     return CostEstimate(low, high, tiered, prices_version())
 
 
+def actual_cost(entry: CatalogEntry, input_tokens: int, output_tokens: int) -> Decimal | None:
+    """What a finished call cost, from its usage; None when the model has no price data."""
+    cost = estimate_cost(entry, input_tokens, output_tokens, output_tokens)
+    return None if cost is None else cost.low
+
+
 def unit_prices(entry: CatalogEntry) -> tuple[Decimal | None, Decimal | None]:
     """Base input and output prices in USD per million tokens (below any tier), or None."""
     if not entry.priced:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 from massgen_plugins.cli import get_host
@@ -104,7 +105,9 @@ def analyze(ctx: click.Context, log_dir: str | None, spec: str | None, turn: int
         click.echo("Cancelled: nothing was sent.")
         return
     result, plan = run(provider, plan, attempt, context)
-    cost = _actual_cost(plan, result)
+    from massgen_plugins.providers.catalog import actual_cost
+
+    cost = actual_cost(plan.entry, result.usage.input_tokens, result.usage.output_tokens)
     write_report(report, plan, result, cost)
     summary = {"report": str(report), "model": f"{choice.provider}/{choice.model}",
                "input_tokens": result.usage.input_tokens,
@@ -118,12 +121,20 @@ def analyze(ctx: click.Context, log_dir: str | None, spec: str | None, turn: int
                    f"{'cost unknown' if cost is None else f'${cost:.4f}'})")
 
 
+@attrs.frozen
 class Plan:
     """What will be sent, to which model, at what size and cost."""
 
-    def __init__(self, **fields: Any) -> None:
-        """Hold the plan's fields."""
-        self.__dict__.update(fields)
+    choice: Any
+    tokens: Any
+    reserve: int
+    fits: bool
+    full_tokens: int | None
+    cuts: tuple[str, ...]
+    text: str
+    entry: Any
+    cost: Any
+    recommendations: list[str]
 
     def as_json(self) -> dict[str, Any]:
         """The plan as `--json` prints it."""
@@ -244,8 +255,8 @@ def _shrunk(plan: Plan, attempt: Any) -> Plan:
 
     budget = int(plan.tokens.tokens * 0.7)
     trimmed = build_context(attempt, budget)
-    return Plan(**{**plan.__dict__, "text": trimmed.text, "cuts": trimmed.cuts,
-                   "full_tokens": plan.full_tokens or plan.tokens.tokens, "fits": False})
+    return attrs.evolve(plan, text=trimmed.text, cuts=trimmed.cuts,
+                        full_tokens=plan.full_tokens or plan.tokens.tokens, fits=False)
 
 
 def _stream(provider: Any, plan: Plan) -> Any:
@@ -270,14 +281,6 @@ def _stream(provider: Any, plan: Plan) -> Any:
     if stream.result is None:
         raise AnalysisError("the stream ended without a result; no report was written")
     return stream.result
-
-
-def _actual_cost(plan: Plan, result: Any) -> Decimal | None:
-    from massgen_plugins.providers.catalog import estimate_cost
-
-    cost = estimate_cost(plan.entry, result.usage.input_tokens, result.usage.output_tokens,
-                         result.usage.output_tokens)
-    return None if cost is None else cost.low
 
 
 def write_report(path: Path, plan: Plan, result: Any, cost: Decimal | None) -> None:
