@@ -9,6 +9,7 @@ import click
 
 from massgen_plugins.cli import HostGroup
 from massgen_plugins.cli.output import compact, emit_json, table
+from massgen_plugins.secrets import redact_data
 
 
 def logs_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,7 +81,7 @@ def group() -> click.Group:
             runs.append(run_row(session))
         print_warnings(warn)
         if as_json:
-            emit_json(_redacted({"logs_dir": str(base), "runs": runs}))
+            emit_json(redact_data({"logs_dir": str(base), "runs": runs}))
             return
         if not runs:
             click.echo(f"No runs in {base}.")
@@ -106,7 +107,7 @@ def group() -> click.Group:
 
         session, attempts = load_target(log_dir, logs_dir)
         if as_json:
-            emit_json(_redacted({"session": str(session.path), "analyzed": session.analyzed,
+            emit_json(redact_data({"session": str(session.path), "analyzed": session.analyzed,
                                  "attempts": [attempt_json(a) for a in attempts]}))
             return
         if not attempts:
@@ -229,12 +230,6 @@ def render_summary(session: Any, attempts: list[Any]) -> None:
         console.print("[bold]Errors[/bold]")
         for e in a.errors:
             console.print(f"  - {redact(e)}", markup=False)
-
-
-def _redacted(data: Any) -> Any:
-    from massgen_plugins.secrets import redact_data
-
-    return redact_data(data)
 
 
 def _started(name: str) -> str | None:
