@@ -27,6 +27,16 @@ class Event:
     # sinks that merge events (the earliest wins), read by the TUI to measure latency.
     emitted_at: float | None = attrs.field(default=None, eq=False)
 
+    def stamped(self, at: float) -> Event:
+        """This event, marked as entering the sink chain at `at` (time.monotonic())."""
+        # attrs.evolve would run the data converter (a deep copy) again for every event a
+        # producer emits; the data is already frozen, so the copy shares it.
+        new = object.__new__(Event)
+        for name in _SHARED_FIELDS:
+            object.__setattr__(new, name, getattr(self, name))
+        object.__setattr__(new, "emitted_at", at)
+        return new
+
     @property
     def time(self) -> float:
         """The timestamp as POSIX seconds (local time, as MassGen writes it)."""
@@ -60,3 +70,6 @@ class Event:
         return {"timestamp": self.timestamp, "event_type": self.event_type,
                 "agent_id": self.agent_id, "round_number": self.round_number,
                 "data": thaw(self.data)}
+
+
+_SHARED_FIELDS = tuple(f.name for f in attrs.fields(Event) if f.name != "emitted_at")

@@ -8,8 +8,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from massgen_plugins.events.classes import CRITICAL, Classifier
 from massgen_plugins.events.model import Event
 from massgen_plugins.logs.files import Warnings
@@ -30,7 +28,7 @@ def produce(events: Iterable[Event], sink: Any, stats: Any, classify: Classifier
         stats.events_in += 1
         if classify(event.event_type) == CRITICAL:
             stats.critical_in += 1
-        sink.emit(attrs.evolve(event, emitted_at=time.monotonic()))
+        sink.emit(event.stamped(time.monotonic()))
 
 
 def replay(events: Iterable[Event], host: Any, speed: float | None, headless: bool,
