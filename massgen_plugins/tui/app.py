@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import hashlib
 import threading
 import time
@@ -23,11 +24,12 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Log, Static
+from textual.widgets import Footer, Static
 
 from massgen_plugins.events.classes import CRITICAL, STREAMING, Classifier
 from massgen_plugins.events.model import Event
 from massgen_plugins.tui.state import RunView
+from massgen_plugins.tui.stream_view import StreamView
 
 
 @attrs.define
@@ -45,6 +47,7 @@ class Stats:
     wall_s: float = 0.0
     latency_streaming: list[float] = attrs.Factory(list)
     latency_critical: list[float] = attrs.Factory(list)
+    latency_by_type: dict[str, list[float]] = attrs.Factory(dict)
     transcripts: dict[str, str] = attrs.Factory(dict)
     extra: dict[str, Any] = attrs.Factory(dict)
 
@@ -66,31 +69,39 @@ class Stats:
                 "streaming": {"p50": pct(self.latency_streaming, 0.5),
                               "p99": pct(self.latency_streaming, 0.99)},
                 "critical": {"p50": pct(self.latency_critical, 0.5),
-                             "p99": pct(self.latency_critical, 0.99)}},
+                             "p99": pct(self.latency_critical, 0.99)},
+                "by_type": {kind: {"p50": pct(values, 0.5), "p99": pct(values, 0.99),
+                                   "n": len(values)}
+                            for kind, values in sorted(self.latency_by_type.items())}},
             "transcript_sha256": self.transcripts, **self.extra,
         }
 
 
-class CountingLog(Log):
-    """A Log that counts its refreshes into the app's stats."""
+class RefreshCounter:
+    """Mixed into a widget, counts its refreshes into the app's stats (the headless `--stats`).
+
+    Not a Widget subclass: Textual inherits CSS along the first DOMNode base only, so a
+    Widget here would hide the real widget's DEFAULT_CSS (a StreamView would lose its
+    scrollbar, and with it scrolling).
+    """
+
+    app: Any
+    is_attached: bool
 
     def refresh(self, *args: Any, **kwargs: Any) -> Any:
         """Count, then refresh."""
         stats = getattr(self.app, "stats", None) if self.is_attached else None
         if stats is not None:
             stats.refreshes += 1
-        return super().refresh(*args, **kwargs)
+        return super().refresh(*args, **kwargs)  # type: ignore[misc]
 
 
-class CountingStatic(Static):
-    """A Static that counts its refreshes into the app's stats."""
+class CountingStatic(RefreshCounter, Static):
+    """A Static whose refreshes are counted."""
 
-    def refresh(self, *args: Any, **kwargs: Any) -> Any:
-        """Count, then refresh."""
-        stats = getattr(self.app, "stats", None) if self.is_attached else None
-        if stats is not None:
-            stats.refreshes += 1
-        return super().refresh(*args, **kwargs)
+
+class AgentStream(RefreshCounter, StreamView):
+    """An agent's wrapped, streaming text, whose refreshes are counted."""
 
 
 class AgentPanel(Vertical):
@@ -100,7 +111,7 @@ class AgentPanel(Vertical):
     AgentPanel { width: 1fr; border: round $secondary; }
     AgentPanel:focus-within { border: round $accent; }
     AgentPanel > .head { height: 1; background: $boost; }
-    AgentPanel > CountingLog { height: 1fr; }
+    AgentPanel > AgentStream { height: 1fr; }
     """
 
     def __init__(self, agent_id: str) -> None:
@@ -108,12 +119,13 @@ class AgentPanel(Vertical):
         super().__init__(id=f"panel-{agent_id}")
         self.agent_id = agent_id
         self.head = CountingStatic(agent_id, classes="head")
-        self.log_view = CountingLog(max_lines=20_000, auto_scroll=True)
+        self.head_text = agent_id
+        self.stream = AgentStream()
 
     def compose(self) -> ComposeResult:
         """Header and log."""
         yield self.head
-        yield self.log_view
+        yield self.stream
 
 
 class FinalAnswer(ModalScreen[None]):
@@ -174,6 +186,9 @@ class MassgenApp(App[None]):
         # active-app variable is unset; they run in the loop's own context instead.
         self.loop_context = contextvars.copy_context()
         self._ui_cpu_start = time.thread_time()
+        # Startup leaves ~45k long-lived objects (widgets, styles, the loaded modules); frozen,
+        # a full collection no longer walks them (the longest pause went from ~55 to ~20 ms here).
+        gc.freeze()
         if self._on_ready is not None:
             self._on_ready(self)
 
@@ -212,6 +227,10 @@ class MassgenApp(App[None]):
                     view.critical_order.append((event.event_type, event.agent_id))
                 if event.emitted_at is not None:
                     lat = now - event.emitted_at
+                    by_type = stats.latency_by_type.get(event.event_type)
+                    if by_type is None:
+                        by_type = stats.latency_by_type[event.event_type] = []
+                    by_type.append(lat)
                     if kind == STREAMING:
                         stats.latency_streaming.append(lat)
                     elif kind == CRITICAL:
@@ -223,10 +242,13 @@ class MassgenApp(App[None]):
             for agent in heads:
                 panel = self.panel(agent)
                 if agent in appended:
-                    panel.log_view.write("".join(appended[agent]))
+                    panel.stream.write("".join(appended[agent]))
                 a = view.agents[agent]
-                # The header is one line high: no layout pass needed.
-                panel.head.update(f"{agent}  r{a.round}  {a.status}", layout=False)
+                head = f"{agent}  r{a.round}  {a.status}"
+                if head != panel.head_text:  # mostly unchanged ("streaming"): skip the repaint
+                    panel.head_text = head
+                    # The header is one line high: no layout pass needed.
+                    panel.head.update(head, layout=False)
             if (dict(view.votes), view.winner, view.system) != line_before:
                 parts = []
                 if view.votes:
