@@ -83,6 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     keys = [("cpu_s", "CPU s"), ("ui_cpu_s", "UI CPU s"), ("frames", "frames"),
             ("widget_refreshes", "refreshes"), ("stream_p99", "stream p99 ms"),
+            ("text_p99", "text p99 ms"), ("thinking_p99", "thinking p99"),
             ("crit_p99", "crit p99 ms"), ("wall_s", "wall s")]
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.streams.split(","):
@@ -124,6 +125,8 @@ def _pick(stats: dict, key: str) -> float | None:
         return stats["latency_ms"]["streaming"]["p99"]
     if key == "crit_p99":
         return stats["latency_ms"]["critical"]["p99"]
+    if key in ("text_p99", "thinking_p99"):
+        return stats["latency_ms"]["by_type"].get(key.split("_")[0], {}).get("p99")
     return stats[key]
 
 
