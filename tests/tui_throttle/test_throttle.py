@@ -89,8 +89,55 @@ def test_a_critical_event_flushes_everything_pending_first_in_one_hand_off():
     assert [e.event_type for e in rec.batches[-1]] == ["text", "text", "vote"]
     assert [e.data.get("content") for e in rec.batches[-1][:2]] == ["b", "c"]
     s.emit(ev("tool_start", tool_name="t"))
-    assert rec.batches[-1][0].event_type == "tool_start", "critical events never wait"
+    assert rec.batches[-1][0].event_type == "tool_start", "within the allowance: no wait"
     s.close()
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_critical_events_past_the_allowance_wait_for_the_next_frame_in_order():
+    clock = Clock()
+    rec, s = sink(max_fps=20, clock=clock)
+    s.emit(ev("text", content="x"))  # leading edge: a flush just went out
+    for n in range(3):  # inside the frame gap, from the allowance: at once
+        s.emit(ev("tool_start", tool_name=f"t{n}"))
+    assert [e.event_type for e in rec.events] == ["text"] + ["tool_start"] * 3
+    s.emit(ev("text", content="before"))
+    s.emit(ev("vote", target_id="agent_b"))  # allowance spent: waits for the frame slot
+    s.emit(ev("text", content="after"))
+    assert len(rec.events) == 4
+    s.flush()
+    assert [(e.event_type, e.data.get("content")) for e in rec.events[4:]] == [
+        ("text", "before"), ("vote", None), ("text", "after")]
+    assert s.metrics()["tui_throttle"]["critical_held"] == 1
+    clock.now += 1.0  # the allowance refills
+    s.emit(ev("vote", "agent_b", target_id="agent_a"))
+    assert rec.events[-1].event_type == "vote"
+    s.close()
+
+
+def test_a_flood_slows_the_frame_rate_and_a_calm_restores_it():
+    clock = Clock()
+    rec, s = sink(max_fps=20, clock=clock)
+    for _ in range(2000):  # 5,000 events/s for 0.4 s, then one more window
+        clock.now += 0.0002
+        s.emit(ev("text", content="t"))
+    clock.now += 0.2
+    s.emit(ev("text", content="t"))
+    assert s.metrics()["tui_throttle"]["flooded_windows"] >= 1
+    assert s._gap > s.min_gap
+    for _ in range(10):  # 10 events/s
+        clock.now += 0.1
+        s.emit(ev("text", content="t"))
+    assert s._gap == s.min_gap
+    s.close()
+    assert sum(len(e.data["content"]) for e in rec.events) == 2011
 
 
 def test_pending_events_are_flushed_when_the_producer_fails():

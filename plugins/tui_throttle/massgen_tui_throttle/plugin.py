@@ -15,12 +15,13 @@ from massgen_plugins import PluginContext, Setting, hookimpl
 def plugin_settings() -> Mapping[str, Setting]:
     """Settings under `plugins.tui_throttle` (times in milliseconds)."""
     return {
-        "intervals": Setting(dict, default={"text": 100, "thinking": 200, "status": 250},
+        "intervals": Setting(dict, default={"text": 50, "thinking": 100, "status": 250},
                              item_type=float,
                              help="ms an event type (or class: streaming, state) may wait"),
         "max_latency_ms": Setting(float, default=300.0,
                                   help="no pending event waits longer than this"),
-        "max_fps": Setting(float, default=10.0, help="at most this many flushes per second"),
+        "max_fps": Setting(float, default=20.0,
+                           help="timed flushes per second at most (critical events may add half again)"),
     }
 
 

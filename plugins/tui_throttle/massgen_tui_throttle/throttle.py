@@ -4,15 +4,22 @@
   carrying the concatenated content; the merged event keeps the first delta's timestamp and
   the earliest `emitted_at`, so latency is measured from the first delta.
 - State events (status, progress) of one agent and type: only the latest is kept.
+- Pending state is one slot per (agent, event type): bounded however fast producers are.
 - A critical event flushes everything pending first, then goes through in the same hand-off,
   so what caused a vote is on screen before the vote.
-- Pending state is one slot per (agent, event type): bounded however fast producers are.
 
-Flushes: a lone event after a quiet spell goes out at once (leading edge); otherwise an entry
-waits at most its type's interval, and never more than `max_latency`; flushes are at least
-`1 / max_fps` apart, except that a critical event never waits. One flusher thread per sink
-drives the timed flushes, so an urgent flush never leaves a second timed chain running.
-Everything pending is flushed on `flush()` and `close()`.
+Pacing: a lone event after a quiet spell goes out at once (leading edge); otherwise an entry
+waits at most its type's interval, and never more than `max_latency`. Timed flushes are at
+least `1 / max_fps` apart. A critical event goes out at once, even inside that gap, as long as
+critical events have not used up their allowance of extra flushes (half of `max_fps` per
+second, in bursts of up to three); past it, as when a producer floods the UI, a critical event
+waits for the next frame slot, at most `1 / max_fps`, so the frame rate stays within
+1.5 × `max_fps` whatever arrives. Under a flood (more than 2,000 events/s, far beyond reading
+speed, as in a replay at full speed), the frame gap doubles: the text is a blur either way,
+and the UI's share of the CPU matters more then.
+
+One flusher thread per sink drives the timed flushes, so an urgent flush never leaves a second
+timed chain running. Everything pending is flushed on `flush()` and `close()`.
 """
 
 from __future__ import annotations
@@ -26,9 +33,13 @@ import attrs
 
 from massgen_plugins.events.classes import CRITICAL, STATE, STREAMING
 
-DEFAULT_INTERVALS = {STREAMING: 0.1, "thinking": 0.2, STATE: 0.25}
+DEFAULT_INTERVALS = {STREAMING: 0.05, "thinking": 0.1, STATE: 0.25}
 DEFAULT_MAX_LATENCY = 0.3
-DEFAULT_MAX_FPS = 10.0
+DEFAULT_MAX_FPS = 20.0
+CRITICAL_BURST = 3.0  # extra flushes critical events may take at once
+FLOOD_RATE = 2000.0  # events/s over a window of FLOOD_WINDOW seconds
+FLOOD_WINDOW = 0.5
+FLOOD_SLOWDOWN = 3  # the frame gap grows this much under a flood
 
 
 @attrs.define
@@ -51,14 +62,21 @@ class ThrottleSink:
         self.classify = classify
         self.intervals = {**DEFAULT_INTERVALS, **(intervals or {})}
         self.max_latency = max_latency
-        self.min_gap = 1.0 / max_fps if max_fps > 0 else 0.0
+        self.min_gap = self._gap = 1.0 / max_fps if max_fps > 0 else 0.0
         self.clock = clock
         self._slots: dict[tuple[str | None, str], _Slot] = {}
+        # Critical events waiting for the next frame slot, each preceded by what was pending
+        # when it arrived; every slot in `_slots` is newer than all of these.
+        self._held: list[Any] = []
+        self._burst = CRITICAL_BURST
+        self._burst_at = self._window_start = clock()
+        self._window_events = 0
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._last_flush = float("-inf")
         self._closed = False
-        self.events_in = self.events_out = self.coalesced = self.flushes = 0
+        self.events_in = self.events_out = self.coalesced = self.flushes = self.critical_held = 0
+        self.flooded_windows = 0
         self.max_pending_latency = 0.0
         self._batch_inner = callable(getattr(inner, "emit_many", None))
         self._thread = threading.Thread(target=self._run, name="massgen-tui-throttle",
@@ -70,50 +88,42 @@ class ThrottleSink:
     def emit(self, event: Any) -> None:
         """Take one event: merge it, keep it, or flush and pass it through."""
         kind = self.classify(event.event_type)
-        out: list[Any] = []
         with self._lock:
             if self._closed:  # a late event is not lost: it goes straight through
                 self._deliver([event])
                 return
             self.events_in += 1
             now = self.clock()
+            self._measure_rate(now)
             if kind == CRITICAL:
-                out = self._take_all(now)
-                out.append(event)
-                self._last_flush = now
-                self.flushes += 1
-            else:
-                key = (event.agent_id, event.event_type)
-                slot = self._slots.get(key)
-                if slot is None:
-                    quiet = now - self._last_flush >= max(self.min_gap,
-                                                          self._interval(event.event_type, kind))
-                    if quiet and not self._slots:
-                        # Leading edge: a lone event after a quiet spell shows at once.
-                        out = [event]
-                        self._last_flush = now
-                        self.flushes += 1
-                    else:
-                        self._slots[key] = _Slot(event, [self._content(event)], now)
-                        self._wake.notify()
-                elif kind == STREAMING:
-                    slot.parts.append(self._content(event))
-                    slot.merged += 1
-                else:  # state: the newer one supersedes
-                    slot.event, slot.merged = event, slot.merged + 1
-            self.events_out += len(out)
-            if out:
-                self._deliver(out)
+                if self._may_flush_now(now):
+                    self._send([*self._take_all(now), event], now)
+                else:
+                    self._held = [*self._take_all(now), event]
+                    self.critical_held += 1
+                    self._wake.notify()
+                return
+            key = (event.agent_id, event.event_type)
+            slot = self._slots.get(key)
+            if slot is None:
+                quiet = now - self._last_flush >= max(self._gap,
+                                                      self._interval(event.event_type, kind))
+                if quiet and not self._slots and not self._held:
+                    self._send([event], now)  # leading edge: a lone event shows at once
+                else:
+                    self._slots[key] = _Slot(event, [self._content(event)], now)
+                    self._wake.notify()
+            elif kind == STREAMING:
+                slot.parts.append(self._content(event))
+                slot.merged += 1
+            else:  # state: the newer one supersedes
+                slot.event, slot.merged = event, slot.merged + 1
 
     def flush(self) -> None:
         """Deliver everything pending now, then flush the inner sink."""
         with self._lock:
-            out = self._take_all(self.clock())
-            if out:
-                self.flushes += 1
-                self._last_flush = self.clock()
-                self.events_out += len(out)
-                self._deliver(out)
+            now = self.clock()
+            self._send(self._take_all(now), now)
         self.inner.flush()
 
     def close(self) -> None:
@@ -121,11 +131,8 @@ class ThrottleSink:
         with self._lock:
             if self._closed:
                 return
-            out = self._take_all(self.clock())
-            if out:
-                self.flushes += 1
-                self.events_out += len(out)
-                self._deliver(out)
+            now = self.clock()
+            self._send(self._take_all(now), now)
             self._closed = True
             self._wake.notify()
         self._thread.join(timeout=5)
@@ -137,6 +144,7 @@ class ThrottleSink:
         return {**(inner() if callable(inner) else {}), "tui_throttle": {
             "events_in": self.events_in, "events_out": self.events_out,
             "coalesced": self.coalesced, "flushes": self.flushes,
+            "critical_held": self.critical_held, "flooded_windows": self.flooded_windows,
             "max_pending_latency_ms": round(self.max_pending_latency * 1000, 3)}}
 
     # -- internals (called with the lock held) -----------------------------------------------
@@ -147,6 +155,29 @@ class ThrottleSink:
     @staticmethod
     def _content(event: Any) -> str:
         return str(event.data.get("content") or "")
+
+    def _measure_rate(self, now: float) -> None:
+        self._window_events += 1
+        elapsed = now - self._window_start
+        if elapsed >= FLOOD_WINDOW:
+            flooded = self._window_events / elapsed > FLOOD_RATE
+            self.flooded_windows += flooded
+            self._gap = self.min_gap * (FLOOD_SLOWDOWN if flooded else 1)
+            self._window_start, self._window_events = now, 0
+
+    def _may_flush_now(self, now: float) -> bool:
+        """Whether a critical event may go now: outside the frame gap, or from the allowance."""
+        if now - self._last_flush >= self._gap:
+            return True
+        if not self._gap:
+            return True
+        self._burst = min(CRITICAL_BURST,
+                          self._burst + (now - self._burst_at) * 0.5 / self._gap)
+        self._burst_at = now
+        if self._burst >= 1:
+            self._burst -= 1
+            return True
+        return False
 
     def _merged(self, slot: _Slot) -> Any:
         if slot.merged == 0 or self.classify(slot.event.event_type) != STREAMING:
@@ -164,7 +195,16 @@ class ThrottleSink:
         return out
 
     def _take_all(self, now: float) -> list[Any]:
-        return self._take(list(self._slots), now)
+        held, self._held = self._held, []
+        return held + self._take(list(self._slots), now)
+
+    def _send(self, events: list[Any], now: float) -> None:
+        if not events:
+            return
+        self._last_flush = now
+        self.flushes += 1
+        self.events_out += len(events)
+        self._deliver(events)
 
     def _deliver(self, events: list[Any]) -> None:
         # One hand-off per flush: the app applies it as one batch, one refresh per widget.
@@ -177,26 +217,25 @@ class ThrottleSink:
     def _deadline(self, key: tuple[str | None, str], slot: _Slot) -> float:
         kind = self.classify(key[1])
         due = slot.since + min(self._interval(key[1], kind), self.max_latency)
-        return max(due, self._last_flush + self.min_gap)
+        return max(due, self._last_flush + self._gap)
 
     def _run(self) -> None:
         with self._lock:
             while not self._closed:
-                if not self._slots:
+                if not self._slots and not self._held:
                     self._wake.wait()
                     continue
                 now = self.clock()
                 deadlines = {k: self._deadline(k, s) for k, s in self._slots.items()}
-                first = min(deadlines.values())
+                first = min(deadlines.values(), default=float("inf"))
+                if self._held:
+                    first = min(first, self._last_flush + self._gap)
                 if first > now:
                     self._wake.wait(timeout=first - now)
                     continue
                 # Everything due goes out, and whatever would be due within the frame gap
                 # joins it, so one flush serves several agents.
-                horizon = now + self.min_gap
-                due = [k for k, d in deadlines.items() if d <= horizon]
-                out = self._take(due, now)
-                self._last_flush = now
-                self.flushes += 1
-                self.events_out += len(out)
-                self._deliver(out)
+                horizon = now + self._gap
+                held, self._held = self._held, []
+                self._send(held + self._take([k for k, d in deadlines.items() if d <= horizon],
+                                             now), now)
