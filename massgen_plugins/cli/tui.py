@@ -32,10 +32,11 @@ def group() -> click.Group:
                stats_file: Path | None, logs_dir: str | None) -> None:
         """Replay a run (a log dir or an events.jsonl) in the TUI, at its recorded pace.
 
-        Keys: tab / shift+tab switch agents, arrows and page keys scroll, f shows the final
-        answer, q quits. With --stats, the file gets: events in and applied, critical in and
-        applied, widget refreshes, frames, CPU and wall seconds, p50/p99 latency from emit to
-        applied for streaming and critical events, and each agent's transcript sha256.
+        Keys: tab / shift+tab switch agents, arrows and page keys scroll, end follows the
+        newest text again, f shows the final answer, q quits. With --stats, the file gets:
+        events in and applied, critical in and applied, widget refreshes, frames, CPU and wall
+        seconds, p50/p99 latency from emit to applied for streaming and critical events and
+        for each event type, and each agent's transcript sha256.
         """
         from massgen_plugins.config import write_atomic
         from massgen_plugins.events.jsonl import read_events

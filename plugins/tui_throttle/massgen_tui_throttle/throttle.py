@@ -167,9 +167,7 @@ class ThrottleSink:
 
     def _may_flush_now(self, now: float) -> bool:
         """Whether a critical event may go now: outside the frame gap, or from the allowance."""
-        if now - self._last_flush >= self._gap:
-            return True
-        if not self._gap:
+        if now - self._last_flush >= self._gap:  # always, when there is no frame cap
             return True
         self._burst = min(CRITICAL_BURST,
                           self._burst + (now - self._burst_at) * 0.5 / self._gap)
