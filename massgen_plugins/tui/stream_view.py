@@ -147,15 +147,6 @@ class StreamView(ScrollView, can_focus=True):
         pruned = self._prune(follow)
         self._grow(follow, first_changed - pruned)
 
-    def clear(self) -> None:
-        """Forget everything written."""
-        self._lines.clear()
-        self._line_rows.clear()
-        self._tail, self._tail_rows, self._rows = [], 1, [""]
-        self._strips.clear()
-        self._grow(True, 0)
-        self.refresh()
-
     # -- Textual --------------------------------------------------------------------------------
 
     def notify_style_update(self) -> None:
@@ -234,6 +225,13 @@ class StreamView(ScrollView, can_focus=True):
         while excess > dropped and self._lines:
             self._lines.popleft()
             dropped += self._line_rows.popleft()
+        if excess > dropped and self._tail_rows > 1:
+            # One line longer than the whole view (no newline ever came): drop its top rows,
+            # which wrapping kept character for character.
+            cut = min(excess - dropped, self._tail_rows - 1)
+            self._tail = ["".join(self._rows[dropped + cut:])]
+            self._tail_rows -= cut
+            dropped += cut
         if dropped:
             del self._rows[:dropped]
             self._dropped += dropped

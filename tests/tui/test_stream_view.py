@@ -169,3 +169,18 @@ def test_agent_panels_wrap_and_follow_the_newest_text():
                 assert view.text == "".join(f"tok{n} " for n in range(2000))
 
     asyncio.run(main())
+
+
+def test_one_endless_line_is_bounded_too():
+    async def steps(pilot, view):
+        for n in range(5000):
+            view.write(f"tok{n} ")
+        await pilot.pause()
+        assert len(view.rows) <= 200
+        assert view.text.endswith("tok4999 ") and len(view.text) <= 200 * 41
+        assert "tok4999" in view.render_line(view.size.height - 1).text
+        await pilot.resize_terminal(60, 12)
+        await pilot.pause()
+        assert view.text.endswith("tok4999 ") and len(view.rows) <= 200
+
+    run((40, 12), steps)
