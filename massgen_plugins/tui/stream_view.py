@@ -219,8 +219,12 @@ class StreamView(ScrollView, can_focus=True):
         return self.scroll_offset.y >= self.max_scroll_y
 
     def _prune(self, follow: bool) -> int:
-        """Drop whole lines from the top beyond `max_rows`; how many rows went."""
-        excess = len(self._rows) - self.max_rows
+        """Drop rows from the top beyond `max_rows`, whole lines first; how many rows went."""
+        if len(self._rows) <= self.max_rows:
+            return 0
+        # A tenth more than needed, so pruning (and rejoining an endless line) happens once
+        # per max_rows / 10 new rows, not on every write.
+        excess = len(self._rows) - self.max_rows + self.max_rows // 10
         dropped = 0
         while excess > dropped and self._lines:
             self._lines.popleft()
