@@ -190,7 +190,7 @@ class StreamView(ScrollView, can_focus=True):
         if below > 0 and crop.bottom == height:
             # No scrollbar is drawn (it cost as much as the text), so say how far the end is.
             note = f" ↓ {below:,} more row{'s' * (below != 1)} · End to follow "
-            style = self._paint[0] if self._paint else self.rich_style
+            style = self._painting()[0]
             strips[-1] = Strip([Segment(note, style + Style(reverse=True))]).crop_extend(
                 0, width, style)
         if crop.column_span != (0, width):
@@ -204,16 +204,20 @@ class StreamView(ScrollView, can_focus=True):
         key = self._dropped + row
         strip = self._strips.get(key)
         if strip is None or strip.cell_length != width:
-            if self._paint is None:
-                self._paint = (self.rich_style, tuple(self.get_line_filters()),
-                               self.background_colors[1])
-            style, filters, background = self._paint
+            style, filters, background = self._painting()
             text = self._rows[row] if 0 <= row < len(self._rows) else ""
             strip = Strip([Segment(text, style)]).crop_extend(0, width, style)
             for line_filter in filters:
                 strip = strip.apply_filter(line_filter, background)
             self._strips[key] = strip
         return strip
+
+    def _painting(self) -> tuple[Style, tuple[LineFilter, ...], Color]:
+        # Looked up once per style change: rich_style walks the ancestors every time.
+        if self._paint is None:
+            self._paint = (self.rich_style, tuple(self.get_line_filters()),
+                           self.background_colors[1])
+        return self._paint
 
     def _at_end(self) -> bool:
         return self.scroll_offset.y >= self.max_scroll_y
