@@ -184,7 +184,8 @@ class ThrottleSink:
         return attrs.evolve(slot.event, data=data)
 
     def _take(self, keys: list[tuple[str | None, str]], now: float) -> list[Any]:
-        out = []
+        """The held events, then the slots under `keys` (all newer than anything held)."""
+        out, self._held = self._held, []
         for key in keys:
             slot = self._slots.pop(key)
             self.coalesced += slot.merged
@@ -193,8 +194,7 @@ class ThrottleSink:
         return out
 
     def _take_all(self, now: float) -> list[Any]:
-        held, self._held = self._held, []
-        return held + self._take(list(self._slots), now)
+        return self._take(list(self._slots), now)
 
     def _send(self, events: list[Any], now: float) -> None:
         if not events:
@@ -234,6 +234,5 @@ class ThrottleSink:
                 # Everything due goes out, and whatever would be due within the frame gap
                 # joins it, so one flush serves several agents.
                 horizon = now + self._gap
-                held, self._held = self._held, []
-                self._send(held + self._take([k for k, d in deadlines.items() if d <= horizon],
-                                             now), now)
+                self._send(self._take([k for k, d in deadlines.items() if d <= horizon], now),
+                           now)
