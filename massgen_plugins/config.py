@@ -1,4 +1,10 @@
-"""Config: the YAML files, their precedence, where each value came from, and validation."""
+"""Config: the YAML files, their precedence, where each value came from, and validation.
+
+The files are MassGen's own (`~/.config/massgen/config.yaml`, `.massgen/config.yaml`): MassGen
+reads them as its default run config. So a file is shared, never claimed: the top-level keys
+in `CORE_SCHEMA` are ours and strictly validated; every other key is MassGen's and left alone,
+except that a near miss of one of ours (`plugin:`) gets a one-line warning.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ from massgen_plugins.values import Setting
 # The core's own schema: sections are dicts, leaves are Settings. Later features add their
 # sections here. `plugins` is special: each plugin declares its own part (see hookspecs).
 PLUGINS = "plugins"
+MODEL_CATALOG = "model_catalog"
+LEGACY_MODELS = "models"
 CORE_SCHEMA: dict[str, Any] = {
     PLUGINS: {},
     # Keys and endpoints per provider; the SDKs' own env vars (OPENAI_API_KEY, ...) win.
@@ -24,8 +32,9 @@ CORE_SCHEMA: dict[str, Any] = {
                          "base_url": Setting(str, help="an OpenAI-compatible or proxy URL")}
                   for name in ("openai", "anthropic", "google")},
     # Per-model facts that override the catalog: {"provider/model": {context_window: N,
-    # max_output_tokens: N}}.
-    "models": Setting(dict, item_type=dict, help="catalog overrides by provider/model"),
+    # max_output_tokens: N}}. Not `models`: MassGen refuses a run config with a top-level
+    # `models` key (its old V1 format).
+    MODEL_CATALOG: Setting(dict, item_type=dict, help="catalog overrides by provider/model"),
     # When and how far the core compresses a conversation's working context.
     "compression": {
         "trigger_ratio": Setting(float, default=0.8, help="compress above this share of the window"),
@@ -39,6 +48,13 @@ CORE_SCHEMA: dict[str, Any] = {
 }
 
 ENABLED = "enabled"
+# MassGen 0.1.97's top-level run-config keys (its validator and the configs it ships): never
+# ours, and never reported as near misses of ours (`ui` is one letter from `tui`).
+MASSGEN_KEYS = frozenset({
+    "agents", "agent", "ui", "orchestrator", "timeout_settings", "memory", "hooks", "display",
+    "nlip", "timeout", "task", "gemini", "models", "model_configs", "num_agents", "max_rounds",
+    "consensus_threshold", "voting_enabled", "enable_voting",
+})
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
                list: "a list", dict: "a mapping"}
 _TRUE = {"1", "true", "yes", "on"}
@@ -179,12 +195,49 @@ def check_value(value: Any, setting: Setting) -> str | None:
     return None
 
 
+def shared_keys(data: Mapping[str, Any], where: Path | str) -> list[str]:
+    """Warnings about one shared file's top-level keys that are not ours: near misses of ours.
+
+    Keys MassGen knows, and keys close to none of ours, are MassGen's and say nothing.
+    """
+    warnings = []
+    for key in data:
+        name = str(key)
+        if name in CORE_SCHEMA or name in MASSGEN_KEYS:
+            continue
+        near = difflib.get_close_matches(name.lower(), list(CORE_SCHEMA), n=1, cutoff=0.75)
+        if near:
+            warnings.append(f"{where}{_line(data, key)}: {name}: not a massgen-plugins key, so "
+                            f"it is left to MassGen (did you mean '{near[0]}'?)")
+    return warnings
+
+
+def legacy_catalog(data: Mapping[str, Any], where: Path | str) -> tuple[Any, str | None]:
+    """A top-level `models` mapping written for massgen-plugins, and the warning it earns.
+
+    Older massgen-plugins read model overrides from `models`; MassGen refuses to run with that
+    key, so it is read (when it looks like ours: `provider/model` keys) and named for renaming.
+    """
+    value = data.get(LEGACY_MODELS)
+    if not isinstance(value, Mapping) or not value or not all("/" in str(k) for k in value):
+        return None, None
+    return value, (f"{where}{_line(data, LEGACY_MODELS)}: models: MassGen refuses to run a config "
+                   f"with a top-level 'models' key; rename it to '{MODEL_CATALOG}' (read as "
+                   f"{MODEL_CATALOG} for now)")
+
+
 def validate(data: Mapping[str, Any], schema: Mapping[str, Any], where: Path | str,
              prefix: str = "") -> None:
-    """Check one file's data against a schema section; raise ConfigError on the first problem."""
+    """Check one file's data against a schema section; raise ConfigError on the first problem.
+
+    At the top level (no `prefix`) a key the schema lacks is MassGen's and is skipped; inside
+    a section of ours it is an error.
+    """
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         spec = schema.get(key)
+        if spec is None and not prefix:
+            continue
         if spec is None:
             known = sorted(schema)
             hint = f"known keys: {', '.join(known)}" if known else "this section takes no keys"
@@ -247,12 +300,21 @@ def parse_env(name: str, raw: str, setting: Setting) -> Any:
     return value
 
 
-def _leaves(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+Path_ = tuple[str, ...]
+
+
+def dotted(path: Path_ | str) -> str:
+    """A key path as the user reads it, e.g. `plugins.tui_throttle.enabled`."""
+    return path if isinstance(path, str) else ".".join(path)
+
+
+def _leaves(data: Mapping[str, Any], prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    """Every leaf under `data`, as key paths (a key may hold a dot: `openai/llama3.1`)."""
     for key, value in data.items():
         if isinstance(value, Mapping) and value:
-            yield from _leaves(value, f"{prefix}{key}.")
+            yield from _leaves(value, (*prefix, str(key)))
         else:
-            yield f"{prefix}{key}", value
+            yield (*prefix, str(key)), value
 
 
 def _settings_in(schema: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Setting]]:
@@ -271,6 +333,8 @@ class Config:
     values: dict[str, Any] = attrs.Factory(dict)
     sources: dict[str, str] = attrs.Factory(dict)
     raw: list[tuple[ConfigFile, Any]] = attrs.Factory(list)
+    # One line each, for the host to print: near misses of our keys, a legacy `models`.
+    warnings: list[str] = attrs.Factory(list)
 
     @classmethod
     def load(cls, explicit: str | os.PathLike[str] | None = None,
@@ -281,10 +345,17 @@ class Config:
             if not file.exists:
                 continue
             data = read_yaml(file.path)
+            config.warnings += shared_keys(data, file.path)
             validate(data, CORE_SCHEMA, file.path)
+            ours = {k: data[k] for k in data if k in CORE_SCHEMA}
+            legacy, warning = legacy_catalog(data, file.path)
+            if legacy is not None and MODEL_CATALOG not in ours:
+                config.warnings.append(str(warning))
+                validate({MODEL_CATALOG: legacy}, CORE_SCHEMA, file.path)
+                ours[MODEL_CATALOG] = legacy
             config.raw.append((file, data))
-            for dotted, value in _leaves(data):
-                config.set(dotted, plain(value), str(file.path))
+            for path, value in _leaves(ours):
+                config.set(path, plain(value), str(file.path))
         config.apply_env(CORE_SCHEMA, os.environ if environ is None else environ)
         return config
 
@@ -297,13 +368,13 @@ class Config:
             node = node[part]
         return node
 
-    def source(self, dotted: str) -> str | None:
-        """Where the value at `dotted` came from, or None when nothing set it."""
-        return self.sources.get(dotted)
+    def source(self, path: Path_ | str) -> str | None:
+        """Where the value at a key path (or dotted key) came from, or None when nothing set it."""
+        return self.sources.get(dotted(path))
 
-    def set(self, dotted: str, value: Any, source: str) -> None:
+    def set(self, path: Path_ | str, value: Any, source: str) -> None:
         """Set one leaf value and record its source, replacing what a lower layer said."""
-        parts = dotted.split(".")
+        parts = tuple(path.split(".")) if isinstance(path, str) else path
         node = self.values
         for part in parts[:-1]:
             child = node.get(part)
@@ -311,17 +382,17 @@ class Config:
                 child = node[part] = {}
             node = child
         node[parts[-1]] = value
-        self.sources = {k: v for k, v in self.sources.items()
-                        if not k.startswith(dotted + ".")}
-        self.sources[dotted] = source
+        key = dotted(parts)
+        self.sources = {k: v for k, v in self.sources.items() if not k.startswith(key + ".")}
+        self.sources[key] = source
 
     def apply_env(self, schema: Mapping[str, Any], environ: Mapping[str, str],
                   prefix: str = "") -> None:
         """Apply every setting in `schema` that names an environment variable that is set."""
-        for dotted, setting in _settings_in(schema, prefix):
+        for key, setting in _settings_in(schema, prefix):
             if setting.env and setting.env in environ:
                 value = parse_env(setting.env, environ[setting.env], setting)
-                self.set(dotted, value, f"env {setting.env}")
+                self.set(key, value, f"env {setting.env}")
 
     def plugin_names(self) -> list[str]:
         """The plugin names that appear under `plugins` in any file."""
@@ -350,51 +421,79 @@ class Config:
         values.pop(ENABLED, None)
         return values
 
-    def flat(self) -> dict[str, Any]:
-        """Every leaf value by dotted key."""
+    def flat(self) -> dict[Path_, Any]:
+        """Every leaf value by key path."""
         return dict(_leaves(self.values))
 
 
-def set_plugin_enabled(path: Path, name: str, enabled: bool) -> None:
-    """Write `plugins.<name>.enabled` into one file, keeping its comments, order and indent."""
+def set_plugin_enabled(path: Path, name: str, enabled: bool) -> Path:
+    """Write `plugins.<name>.enabled` into one file, keeping its comments, order and indent.
+
+    A symlinked config (a dotfiles repository) is written at its target, and the symlink kept.
+    The read, change and write happen under a lock, so two writers at once never lose a switch.
+    Returns the file written.
+    """
+    from filelock import FileLock
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.util import load_yaml_guess_indent
 
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if text.strip():
-        read_yaml(path)  # the one-line error for a broken file, before anything is written
-        data, indent, block_seq_indent = load_yaml_guess_indent(text)
-    else:
-        data, indent, block_seq_indent = CommentedMap(), 2, 0
-    if data is None:
-        data = CommentedMap()
-    plugins = data.get(PLUGINS)
-    if plugins is None:
-        plugins = data[PLUGINS] = CommentedMap()
-    _validate_plugins_section(plugins, path, data)
-    section = plugins.get(name)
-    if section is None:
-        section = plugins[name] = CommentedMap()
-    section[ENABLED] = enabled
+    target = path.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(target.parent / f".{target.name}.lock"):
+        text = target.read_text(encoding="utf-8") if target.exists() else ""
+        if text.strip():
+            read_yaml(target)  # the one-line error for a broken file, before anything is written
+            data, indent, block_seq_indent = load_yaml_guess_indent(text)
+        else:
+            data, indent, block_seq_indent = CommentedMap(), 2, 0
+        if data is None:
+            data = CommentedMap()
+        plugins = data.get(PLUGINS)
+        if plugins is None:
+            plugins = data[PLUGINS] = CommentedMap()
+        _validate_plugins_section(plugins, path, data)
+        section = plugins.get(name)
+        if section is None:
+            section = plugins[name] = CommentedMap()
+        section[ENABLED] = enabled
 
-    yaml = _yaml()
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=indent, sequence=indent + (block_seq_indent or 0),
-                offset=block_seq_indent or 0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, lambda fh: yaml.dump(data, fh))
+        yaml = _yaml()
+        yaml.preserve_quotes = True
+        # MassGen's own keys share the file: never refold a long line (a system prompt).
+        yaml.width = 1 << 30
+        yaml.indent(mapping=indent, sequence=indent + (block_seq_indent or 0),
+                    offset=block_seq_indent or 0)
+        write_atomic(target, lambda fh: yaml.dump(data, fh))
+    return target
 
 
 def write_atomic(path: Path, write: Any) -> None:
-    """Write a file through a temporary sibling and a rename, so a crash never leaves half."""
+    """Write a file through a synced temporary sibling and a rename: never half a file."""
     mode = path.stat().st_mode & 0o777 if path.exists() else None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())  # the data is on disk before the name points at it
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _sync_dir(path.parent)
+
+
+def _sync_dir(directory: Path) -> None:
+    """Make a rename in `directory` durable, where the OS allows opening a directory."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

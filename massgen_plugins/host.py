@@ -34,8 +34,8 @@ class Host:
         self._echo = echo or (lambda line: click.echo(line, err=True))
         self.pm: pluggy.PluginManager = discovery.new_manager()
         self.records, conflicts = discovery.discover()
-        for line in conflicts:
-            self.report(f"massgen: warning: {line}")
+        for line in [*config.warnings, *conflicts]:
+            self.report(f"massgen-plugins: warning: {line}")
         self._switch()
         discovery.load(self.pm, self.records, self.warn)
         self._contexts: dict[str, PluginContext] = {}
@@ -52,7 +52,7 @@ class Host:
     def _switch(self) -> None:
         switches, unknown = discovery.env_switches([r.name for r in self.records], self.environ)
         for line in unknown:
-            self.report(f"massgen: warning: {line}")
+            self.report(f"massgen-plugins: warning: {line}")
         for record in self.records:
             key = f"{PLUGINS}.{record.name}.{ENABLED}"
             if record.name in switches:
@@ -109,7 +109,7 @@ class Host:
                 record.errors.append(message)
         if self.strict:
             raise PluginError(f"plugin '{plugin}': {message} ({STRICT_ENV} is set)")
-        self.report(f"massgen: warning: plugin '{plugin}': {message}")
+        self.report(f"massgen-plugins: warning: plugin '{plugin}': {message}")
 
     # -- calling hooks -----------------------------------------------------------------------
     # pluggy ends a whole hook call when one implementation raises, and passes every plugin the
@@ -176,7 +176,7 @@ class Host:
             before = _command_tree(cli)
             ok, _ = self._call(impl, "register_commands", {"cli": cli})
             for path in _restore(cli, before, drop_added=not ok):
-                self.warn(impl.plugin_name, f"tried to replace the command 'massgen {path}'; "
+                self.warn(impl.plugin_name, f"tried to replace the command 'massgen-plugins {path}'; "
                                             "kept the existing one")
 
 

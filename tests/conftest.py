@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 REAL_PLUGINS = ("compact_openai", "log_analyzer", "tui_throttle")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture
@@ -71,9 +72,9 @@ def make_plugin(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
 
 
 @pytest.fixture
-def massgen(home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+def cli(home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the installed `massgen` command in the isolated home and return what it did."""
-    script = Path(sys.executable).parent / "massgen"
+    script = Path(sys.executable).parent / "massgen-plugins"
     base = [str(script)] if script.exists() else [sys.executable, "-m", "massgen_plugins"]
 
     def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,

@@ -1,4 +1,4 @@
-"""`massgen chat`: a multi-turn chat in the terminal, with context compression."""
+"""`massgen-plugins chat`: a multi-turn chat in the terminal, with context compression."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from massgen_plugins.cli import get_host
 
 
 def command() -> click.Command:
-    """The `massgen chat` command."""
+    """The `massgen-plugins chat` command."""
 
     @click.command()
     @click.option("--model", "spec", required=True, metavar="SPEC", help="PROVIDER/MODEL.")
@@ -42,7 +42,7 @@ def command() -> click.Command:
         if parsed.model is None:
             raise SpecError(f"'{spec}' names a provider; give PROVIDER/MODEL, e.g. "
                             f"{parsed.provider}/...")
-        entry = lookup(parsed, thaw(host.config.get("models") or {}))
+        entry = lookup(parsed, thaw(host.config.get("model_catalog") or {}))
         provider = make_provider(parsed.provider, thaw(host.config.get("providers") or {}))
         path = session or Path(".massgen") / "chats" / (
             f"chat_{datetime.now():%Y%m%d_%H%M%S}.jsonl")
@@ -90,7 +90,7 @@ def command() -> click.Command:
             except (ProviderError, CompressionError) as exc:
                 if not interactive:
                     raise
-                click.echo(f"massgen: error: {MassgenError.format_message(exc)}", err=True)
+                click.echo(f"massgen-plugins: error: {MassgenError.format_message(exc)}", err=True)
         if interactive:
             click.echo(f"Transcript saved in {path}")
 

@@ -1,4 +1,4 @@
-"""`massgen config`: the merged config with each value's source, and the files read."""
+"""`massgen-plugins config`: the merged config with each value's source, and the files read."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from massgen_plugins.cli.output import emit_json, table
 
 
 def group() -> click.Group:
-    """The `massgen config` group."""
+    """The `massgen-plugins config` group."""
 
     @click.group()
     def config() -> None:
@@ -28,24 +28,27 @@ def group() -> click.Group:
         """
         from massgen_plugins.secrets import is_secret_key, mask
 
+        from massgen_plugins.config import dotted
+
         cfg = get_host(ctx).config
-        flat = {k: (mask(str(v)) if is_secret_key(k) and v else v) for k, v in cfg.flat().items()}
+        flat = {path: (mask(str(v)) if is_secret_key(path[-1]) and v else v)
+                for path, v in cfg.flat().items()}
         if as_json:
             nested: dict[str, Any] = {}
-            for key, value in flat.items():
+            for path, value in flat.items():
                 node = nested
-                *parents, leaf = key.split(".")
-                for part in parents:
+                for part in path[:-1]:
                     node = node.setdefault(part, {})
-                node[leaf] = value
-            emit_json({"values": nested, "sources": {k: cfg.source(k) for k in flat},
+                node[path[-1]] = value
+            emit_json({"values": nested, "sources": {dotted(p): cfg.source(p) for p in flat},
                        "files": _files(cfg.files)})
             return
         if not flat:
-            click.echo("No settings: every value is a default. Files read: see `massgen config path`.")
+            click.echo("No settings: every value is a default. Files read: see "
+                       "`massgen-plugins config path`.")
             return
         table(None, ["Key", "Value", "Source"],
-              [[k, _yamlish(v), cfg.source(k) or "-"] for k, v in sorted(flat.items())])
+              [[dotted(p), _yamlish(v), cfg.source(p) or "-"] for p, v in sorted(flat.items())])
 
     @config.command()
     @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

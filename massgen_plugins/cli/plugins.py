@@ -1,4 +1,4 @@
-"""`massgen plugins`: what is installed and enabled, and switching plugins on and off."""
+"""`massgen-plugins plugins`: what is installed and enabled, and switching plugins on and off."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from massgen_plugins.cli.output import emit_json, table
 
 
 def group() -> click.Group:
-    """The `massgen plugins` group."""
+    """The `massgen-plugins plugins` group."""
 
     @click.group()
     def plugins() -> None:
@@ -63,8 +63,9 @@ def group() -> click.Group:
                               f"{', '.join(sorted(names.values())) or 'none'}")
         real = names[normalize(name)]
         path = project_config_path() if project else user_config_path()
-        set_plugin_enabled(path, real, enabled)
-        click.echo(f"{real}: {'enabled' if enabled else 'disabled'} in {path}")
+        written = set_plugin_enabled(path, real, enabled)
+        via = f" (through the symlink {path})" if written != path.absolute() else ""
+        click.echo(f"{real}: {'enabled' if enabled else 'disabled'} in {written}{via}")
         key = f"{PLUGINS}.{real}.{ENABLED}"
         source = host.config.source(key)
         if _outranks(host, source, path) and host.config.get(key, True) != enabled:

@@ -1,7 +1,7 @@
 """The model catalog: each model's context window, output cap and prices, and where they came from.
 
 Context window and output cap, first found wins:
-1. config: `models: {"openai/gpt-5": {context_window: 400000, max_output_tokens: 128000}}`;
+1. config: `model_catalog: {"openai/gpt-5": {context_window: 400000, max_output_tokens: 128000}}`;
 2. the provider's live listing (Anthropic and Gemini report both; OpenAI lists ids only);
 3. the built-in table below, from the providers' model pages;
 4. genai-prices' `context_window` (rounded, and missing for some models).
@@ -100,7 +100,7 @@ def lookup(spec: ModelSpec, overrides: Mapping[str, Any] | None = None,
     if window is None and priced is not None and priced.context_window:
         window, window_src = priced.context_window, "genai-prices (rounded)"
     if window is None:
-        window_src = "unknown: set models.\"%s\".context_window in config" % spec
+        window_src = "unknown: set model_catalog.\"%s\".context_window in config" % spec
     if output is None:
         output, output_src = DEFAULT_OUTPUT, "default (unknown model)"
     return CatalogEntry(spec.provider, spec.model, window, window_src, int(output), output_src,

@@ -31,43 +31,43 @@ RAISES_IN_HOOK = """
 
 
 def warnings(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith("massgen: warning:")]
+    return [line for line in stderr.splitlines() if line.startswith("massgen-plugins: warning:")]
 
 
-def test_plugin_whose_import_raises_breaks_neither_help_nor_others(make_plugin, massgen):
+def test_plugin_whose_import_raises_breaks_neither_help_nor_others(make_plugin, cli):
     make_plugin("good", GOOD)
     make_plugin("broken", "raise ImportError('no module named missing_dep')")
-    result = massgen("--help")
+    result = cli("--help")
     assert result.returncode == 0 and no_traceback(result)
     assert warnings(result.stderr) == [
-        "massgen: warning: plugin 'broken': failed to import fake_broken: "
+        "massgen-plugins: warning: plugin 'broken': failed to import fake_broken: "
         "ImportError: no module named missing_dep"]
-    assert massgen("logs", "hello").stdout == "hello from good\n"
-    listing = {p["name"]: p for p in json.loads(massgen("plugins", "list", "--json").stdout)["plugins"]}
+    assert cli("logs", "hello").stdout == "hello from good\n"
+    listing = {p["name"]: p for p in json.loads(cli("plugins", "list", "--json").stdout)["plugins"]}
     assert listing["broken"]["enabled"] and not listing["broken"]["loaded"]
     assert "ImportError: no module named missing_dep" in listing["broken"]["errors"][0]
     assert all(listing[n]["loaded"] for n in REAL_PLUGINS)
 
 
-def test_plugin_that_exits_while_importing_is_contained(make_plugin, massgen):
+def test_plugin_that_exits_while_importing_is_contained(make_plugin, cli):
     make_plugin("quitter", "import sys; sys.exit(4)")
-    result = massgen("plugins", "list")
+    result = cli("plugins", "list")
     assert result.returncode == 0 and no_traceback(result)
     assert "plugin 'quitter': failed to import fake_quitter: SystemExit: 4" in result.stderr
 
 
-def test_plugin_whose_hook_raises_is_undone_and_the_others_work(make_plugin, massgen):
+def test_plugin_whose_hook_raises_is_undone_and_the_others_work(make_plugin, cli):
     make_plugin("good", GOOD)
     make_plugin("raiser", RAISES_IN_HOOK)
-    result = massgen("--help")
+    result = cli("--help")
     assert result.returncode == 0 and no_traceback(result)
     assert "half" not in result.stdout, "a failed registration leaves no half-made commands"
     assert warnings(result.stderr) == [
-        "massgen: warning: plugin 'raiser': hook register_commands raised RuntimeError: boom in hook"]
-    assert "hello" in massgen("logs", "--help").stdout
+        "massgen-plugins: warning: plugin 'raiser': hook register_commands raised RuntimeError: boom in hook"]
+    assert "hello" in cli("logs", "--help").stdout
 
 
-def test_plugin_cannot_replace_a_core_command(make_plugin, massgen):
+def test_plugin_cannot_replace_a_core_command(make_plugin, cli):
     make_plugin("hijack", """
         import click
         from massgen_plugins import hookimpl
@@ -76,22 +76,22 @@ def test_plugin_cannot_replace_a_core_command(make_plugin, massgen):
         def register_commands(cli):
             cli.add_command(click.Command("config", callback=lambda: click.echo("hijacked")))
     """)
-    result = massgen("config", "path")
+    result = cli("config", "path")
     assert "hijacked" not in result.stdout and "user" in result.stdout
-    result = massgen("--help")
-    assert "plugin 'hijack': tried to replace the command 'massgen config'" in result.stderr
+    result = cli("--help")
+    assert "plugin 'hijack': tried to replace the command 'massgen-plugins config'" in result.stderr
 
 
-def test_strict_mode_turns_the_warning_into_a_one_line_error(make_plugin, massgen):
+def test_strict_mode_turns_the_warning_into_a_one_line_error(make_plugin, cli):
     make_plugin("broken", "raise RuntimeError('bad plugin')")
-    result = massgen("plugins", "list", env={"MASSGEN_STRICT_PLUGINS": "1"})
+    result = cli("plugins", "list", env={"MASSGEN_STRICT_PLUGINS": "1"})
     assert result.returncode == 3 and no_traceback(result)
     assert result.stderr.strip().splitlines() == [
-        "massgen: error: plugin 'broken': failed to import fake_broken: RuntimeError: bad plugin "
+        "massgen-plugins: error: plugin 'broken': failed to import fake_broken: RuntimeError: bad plugin "
         "(MASSGEN_STRICT_PLUGINS is set)"]
 
 
-def test_a_hook_that_asks_for_an_argument_the_spec_lacks_is_refused(make_plugin, massgen):
+def test_a_hook_that_asks_for_an_argument_the_spec_lacks_is_refused(make_plugin, cli):
     make_plugin("wrongargs", """
         from massgen_plugins import hookimpl
 
@@ -99,12 +99,12 @@ def test_a_hook_that_asks_for_an_argument_the_spec_lacks_is_refused(make_plugin,
         def register_commands(cli, not_an_arg):
             pass
     """)
-    result = massgen("plugins", "list", "--json")
+    result = cli("plugins", "list", "--json")
     assert result.returncode == 0
     assert "plugin 'wrongargs': cannot register: PluginValidationError" in result.stderr
 
 
-def test_a_misspelled_hook_is_reported(make_plugin, massgen):
+def test_a_misspelled_hook_is_reported(make_plugin, cli):
     make_plugin("typo", """
         from massgen_plugins import hookimpl
 
@@ -112,13 +112,13 @@ def test_a_misspelled_hook_is_reported(make_plugin, massgen):
         def register_comands(cli):
             pass
     """)
-    result = massgen("plugins", "list", "--json")
+    result = cli("plugins", "list", "--json")
     assert "implements unknown hook 'register_comands' (misspelled?)" in result.stderr
 
 
-def test_secrets_in_a_plugin_error_are_masked(make_plugin, massgen):
+def test_secrets_in_a_plugin_error_are_masked(make_plugin, cli):
     key = "sk-test-abcdefghijklmnopqrstuvwxyz123456"
     make_plugin("leaky", f"raise RuntimeError('auth failed for {key}')")
-    result = massgen("plugins", "list", "--json", env={"OPENAI_API_KEY": key})
+    result = cli("plugins", "list", "--json", env={"OPENAI_API_KEY": key})
     assert key not in result.stderr + result.stdout
     assert "auth failed for ****3456" in result.stderr

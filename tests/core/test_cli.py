@@ -23,20 +23,20 @@ COMMAND = """
 """
 
 
-def test_help_lists_commands_of_enabled_plugins_only(make_plugin, massgen):
+def test_help_lists_commands_of_enabled_plugins_only(make_plugin, cli):
     make_plugin("loud", COMMAND)
-    on = massgen("--help")
+    on = cli("--help")
     assert on.returncode == 0 and "top-level-thing" in on.stdout
-    assert "shout" in massgen("logs", "--help").stdout
+    assert "shout" in cli("logs", "--help").stdout
     off = {"MASSGEN_DISABLE_PLUGINS": "loud"}
-    assert "top-level-thing" not in massgen("--help", env=off).stdout
-    assert "shout" not in massgen("logs", "--help", env=off).stdout
-    missing = massgen("logs", "shout", env=off)
+    assert "top-level-thing" not in cli("--help", env=off).stdout
+    assert "shout" not in cli("logs", "--help", env=off).stdout
+    missing = cli("logs", "shout", env=off)
     assert missing.returncode == 2 and "No such command 'shout'" in missing.stderr
 
 
-def test_help_imports_no_sdk_and_no_textual(massgen):
-    result = massgen("--help", prefix=[sys.executable, "-X", "importtime"])
+def test_help_imports_no_sdk_and_no_textual(cli):
+    result = cli("--help", prefix=[sys.executable, "-X", "importtime"])
     assert result.returncode == 0
     imported = {m.group(1) for m in re.finditer(r"\|\s+([\w.]+)\s*$", result.stderr, re.M)}
     assert "massgen_plugins.cli" in imported
@@ -54,5 +54,5 @@ def test_help_imports_no_sdk_and_no_textual(massgen):
     assert lines["HEAVY"] == "[]"
 
 
-def test_version(massgen):
-    assert massgen("--version").stdout == f"massgen-plugins, version {massgen_plugins.__version__}\n"
+def test_version(cli):
+    assert cli("--version").stdout == f"massgen-plugins, version {massgen_plugins.__version__}\n"

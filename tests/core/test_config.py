@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from tests.conftest import no_traceback
+from tests.conftest import ROOT, no_traceback
+
+EXAMPLE_LOGS = ROOT / "examples" / "massgen_logs"
 
 SCHEMA_PLUGIN = """
     from massgen_plugins import hookimpl, Setting
@@ -18,13 +20,13 @@ SCHEMA_PLUGIN = """
 """
 
 
-def show(massgen, *args, env=None):
-    result = massgen(*args, "config", "show", "--json", env=env)
+def show(cli, *args, env=None):
+    result = cli(*args, "config", "show", "--json", env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
-def test_precedence_and_sources(massgen, make_plugin, user_config, home):
+def test_precedence_and_sources(cli, make_plugin, user_config, home):
     make_plugin("knobs", SCHEMA_PLUGIN)
     user_config.parent.mkdir(parents=True)
     user_config.write_text("plugins:\n  knobs:\n    interval: 1.0\n    mode: slow\n")
@@ -34,31 +36,31 @@ def test_precedence_and_sources(massgen, make_plugin, user_config, home):
     explicit = home / "explicit.yaml"
     explicit.write_text("plugins:\n  tui_throttle:\n    enabled: false\n")
 
-    out = show(massgen, "--config", str(explicit))
+    out = show(cli, "--config", str(explicit))
     assert out["values"]["plugins"]["knobs"] == {"interval": 2.0, "mode": "slow"}
     assert out["sources"]["plugins.knobs.interval"] == str(project)
     assert out["sources"]["plugins.knobs.mode"] == str(user_config)
     assert out["sources"]["plugins.tui_throttle.enabled"] == str(explicit)
     assert [f["role"] for f in out["files"]] == ["user", "project", "--config"]
 
-    out = show(massgen, env={"FAKE_INTERVAL": "3.5"})
+    out = show(cli, env={"FAKE_INTERVAL": "3.5"})
     assert out["values"]["plugins"]["knobs"]["interval"] == 3.5
     assert out["sources"]["plugins.knobs.interval"] == "env FAKE_INTERVAL"
 
 
-def test_defaults_are_shown_with_their_source(massgen, make_plugin):
+def test_defaults_are_shown_with_their_source(cli, make_plugin):
     make_plugin("knobs", SCHEMA_PLUGIN)
-    out = show(massgen)
+    out = show(cli)
     assert out["values"]["plugins"]["knobs"] == {"interval": 0.25, "mode": "fast"}
     assert out["sources"]["plugins.knobs.mode"] == "default"
-    human = massgen("config", "show")
+    human = cli("config", "show")
     assert "plugins.knobs.interval" in human.stdout and "default" in human.stdout
 
 
-def test_config_path_lists_the_files_even_when_one_is_broken(massgen, user_config):
+def test_config_path_lists_the_files_even_when_one_is_broken(cli, user_config):
     user_config.parent.mkdir(parents=True)
     user_config.write_text("plugins: [\n")
-    result = massgen("config", "path")
+    result = cli("config", "path")
     assert result.returncode == 0
     assert f"user      {user_config}  (exists)" in result.stdout
     assert "project" in result.stdout and "(missing)" in result.stdout
@@ -67,9 +69,9 @@ def test_config_path_lists_the_files_even_when_one_is_broken(massgen, user_confi
 @pytest.mark.parametrize("text, expected", [
     ("plugins:\n  tui_throttle: {enabled: true\n",
      "{cfg}:3:1: invalid YAML (expected ',' or '}}', but got '<stream end>'); fix the syntax there"),
-    ("plugns:\n  x: 1\n",
-     "{cfg}:1: plugns: unknown key (did you mean 'plugins'?); known keys: compression, "
-     "models, plugins, providers, tui"),
+    ("compression:\n  trigger: 0.5\n",
+     "{cfg}:2: compression.trigger: unknown key (did you mean 'trigger_ratio'?); known keys: "
+     "keep_ratio, max_consecutive, target_ratio, trigger_ratio"),
     ("plugins:\n  tui_throttle:\n    enabled: yes\n",
      "{cfg}:3: plugins.tui_throttle.enabled: expected true or false, got 'yes'"),
     ("plugins: on\n",
@@ -85,37 +87,37 @@ def test_config_path_lists_the_files_even_when_one_is_broken(massgen, user_confi
      "known keys: enabled, interval, mode"),
 ])
 @pytest.mark.parametrize("command", [["--help"], ["plugins", "list"], ["config", "show"]])
-def test_bad_config_is_one_line_and_exit_2(massgen, make_plugin, user_config, text, expected,
+def test_bad_config_is_one_line_and_exit_2(cli, make_plugin, user_config, text, expected,
                                            command):
     make_plugin("knobs", SCHEMA_PLUGIN)
     user_config.parent.mkdir(parents=True)
     user_config.write_text(text)
-    result = massgen(*command)
+    result = cli(*command)
     assert result.returncode == 2 and no_traceback(result)
-    assert result.stderr.splitlines() == ["massgen: error: " + expected.format(cfg=user_config)]
+    assert result.stderr.splitlines() == ["massgen-plugins: error: " + expected.format(cfg=user_config)]
 
 
-def test_missing_config_file_and_bad_env_value(massgen, make_plugin, home):
+def test_missing_config_file_and_bad_env_value(cli, make_plugin, home):
     make_plugin("knobs", SCHEMA_PLUGIN)
-    result = massgen("--config", str(home / "nope.yaml"), "config", "show")
+    result = cli("--config", str(home / "nope.yaml"), "config", "show")
     assert result.returncode == 2
-    assert result.stderr == (f"massgen: error: {home / 'nope.yaml'}: config file not found; "
+    assert result.stderr == (f"massgen-plugins: error: {home / 'nope.yaml'}: config file not found; "
                              "check the path given to --config\n")
-    result = massgen("config", "show", env={"FAKE_INTERVAL": "fast"})
+    result = cli("config", "show", env={"FAKE_INTERVAL": "fast"})
     assert result.returncode == 2 and no_traceback(result)
-    assert result.stderr == ("massgen: error: environment variable FAKE_INTERVAL: expected a "
+    assert result.stderr == ("massgen-plugins: error: environment variable FAKE_INTERVAL: expected a "
                              "number, got 'fast'; fix or unset it\n")
 
 
-def test_settings_of_a_plugin_that_is_not_installed_are_noted(massgen, user_config):
+def test_settings_of_a_plugin_that_is_not_installed_are_noted(cli, user_config):
     user_config.parent.mkdir(parents=True)
     user_config.write_text("plugins:\n  tui_throtle:\n    enabled: false\n")
-    result = massgen("plugins", "list")
+    result = cli("plugins", "list")
     assert result.returncode == 0
     assert "note: config has settings for 'tui_throtle', which is not installed" in result.stdout
 
 
-def test_secret_values_are_masked_in_config_show(massgen, make_plugin, user_config):
+def test_secret_values_are_masked_in_config_show(cli, make_plugin, user_config):
     make_plugin("keyed", """
         from massgen_plugins import hookimpl, Setting
 
@@ -126,6 +128,66 @@ def test_secret_values_are_masked_in_config_show(massgen, make_plugin, user_conf
     user_config.parent.mkdir(parents=True)
     user_config.write_text("plugins:\n  keyed:\n    api_key: sk-secret-0123456789abcdef\n")
     for args in (["config", "show"], ["config", "show", "--json"]):
-        result = massgen(*args)
+        result = cli(*args)
         assert "sk-secret-0123456789abcdef" not in result.stdout
         assert "****cdef" in result.stdout
+
+
+# A MassGen run config, as MassGen users keep one in ~/.config/massgen/config.yaml (MassGen's
+# default run config). Everything here is MassGen's; `plugins:` is ours, and valid for MassGen.
+MASSGEN_ONLY = """\
+agents:
+  - id: researcher
+    backend:
+      type: openai
+      model: gpt-5-mini
+      api_key: sk-proj-this-is-massgens-own-key-0000
+    system_message: |
+      You research. Keep it short.
+  - id: critic
+    backend: {type: claude, model: claude-sonnet-4-6}
+orchestrator:
+  snapshot_storage: snapshots
+  agent_temporary_workspace: temp_workspaces
+timeout_settings:
+  orchestrator_timeout_seconds: 600
+ui:
+  display_type: textual_terminal
+  logging_enabled: true
+"""
+MASSGEN_RUN_CONFIG = MASSGEN_ONLY + "plugins:\n  tui_throttle:\n    enabled: false\n"
+
+
+@pytest.mark.parametrize("command", [["--help"], ["plugins", "list", "--json"],
+                                     ["config", "show", "--json"], ["config", "path"],
+                                     ["logs", "list", "--json", "--logs-dir", str(EXAMPLE_LOGS)]])
+def test_a_massgen_run_config_in_the_user_file_is_left_to_massgen(cli, user_config, command):
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(MASSGEN_RUN_CONFIG)
+    result = cli(*command)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and no_traceback(result)
+    if command == ["config", "show", "--json"]:
+        values = json.loads(result.stdout)["values"]
+        assert set(values) == {"plugins"}, "MassGen's keys are not ours to show"
+        assert values["plugins"]["tui_throttle"] == {"enabled": False}
+        assert "sk-proj-this-is-massgens-own-key-0000" not in result.stdout
+    if command == ["plugins", "list", "--json"]:
+        rows = {r["name"]: r for r in json.loads(result.stdout)["plugins"]}
+        assert rows["tui_throttle"]["enabled"] is False
+        assert rows["tui_throttle"]["disabled_by"] == str(user_config)
+
+
+@pytest.mark.parametrize("typo, near", [("plugin", "plugins"), ("pluigns", "plugins"),
+                                        ("provider", "providers"), ("compresion", "compression")])
+def test_a_near_miss_of_our_keys_is_one_warning_and_the_command_runs(cli, user_config, typo, near):
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(MASSGEN_ONLY + f"{typo}:\n  tui_throttle:\n    enabled: false\n")
+    line = len(MASSGEN_ONLY.splitlines()) + 1
+    result = cli("plugins", "list", "--json")
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        f"massgen-plugins: warning: {user_config}:{line}: {typo}: not a massgen-plugins key, so "
+        f"it is left to MassGen (did you mean '{near}'?)"]
+    rows = {r["name"]: r for r in json.loads(result.stdout)["plugins"]}
+    assert rows["tui_throttle"]["enabled"] is True, "a misspelt section switches nothing"

@@ -19,8 +19,8 @@ def listing(result: subprocess.CompletedProcess[str]) -> dict[str, dict]:
     return {p["name"]: p for p in json.loads(result.stdout)["plugins"]}
 
 
-def test_real_plugins_are_discovered_from_their_installed_distributions(massgen):
-    plugins = listing(massgen("plugins", "list", "--json"))
+def test_real_plugins_are_discovered_from_their_installed_distributions(cli):
+    plugins = listing(cli("plugins", "list", "--json"))
     for name in REAL_PLUGINS:
         row = plugins[name]
         assert row["distribution"] == "massgen-" + name.replace("_", "-")
@@ -31,11 +31,11 @@ def test_real_plugins_are_discovered_from_their_installed_distributions(massgen)
 
 
 @pytest.mark.parametrize("combo", COMBOS, ids=lambda c: "".join("1" if x else "0" for x in c))
-def test_switch_matrix_through_config(massgen, user_config, combo):
+def test_switch_matrix_through_config(cli, user_config, combo):
     user_config.parent.mkdir(parents=True)
     user_config.write_text("plugins:\n" + "".join(
         f"  {n}:\n    enabled: {str(on).lower()}\n" for n, on in zip(REAL_PLUGINS, combo)))
-    plugins = listing(massgen("plugins", "list", "--json"))
+    plugins = listing(cli("plugins", "list", "--json"))
     for name, on in zip(REAL_PLUGINS, combo):
         assert plugins[name]["enabled"] is on
         assert plugins[name]["loaded"] is on
@@ -44,27 +44,27 @@ def test_switch_matrix_through_config(massgen, user_config, combo):
 
 @pytest.mark.parametrize("combo", COMBOS, ids=lambda c: "".join("1" if x else "0" for x in c))
 @pytest.mark.parametrize("var", ["MASSGEN_DISABLE_PLUGINS", "MASSGEN_LOAD_PLUGINS"])
-def test_switch_matrix_through_env(massgen, combo, var):
+def test_switch_matrix_through_env(cli, combo, var):
     wanted = [n for n, on in zip(REAL_PLUGINS, combo) if on == (var == "MASSGEN_LOAD_PLUGINS")]
-    plugins = listing(massgen("plugins", "list", "--json", env={var: ",".join(wanted)}))
+    plugins = listing(cli("plugins", "list", "--json", env={var: ",".join(wanted)}))
     for name, on in zip(REAL_PLUGINS, combo):
         assert plugins[name]["enabled"] is on
         assert plugins[name]["disabled_by"] == (None if on else f"env {var}")
 
 
-def test_env_wins_over_config_and_disable_wins_over_load(massgen, user_config):
+def test_env_wins_over_config_and_disable_wins_over_load(cli, user_config):
     user_config.parent.mkdir(parents=True)
     user_config.write_text("plugins:\n  log_analyzer:\n    enabled: false\n")
     env = {"MASSGEN_LOAD_PLUGINS": "log_analyzer, tui-throttle",
            "MASSGEN_DISABLE_PLUGINS": "tui_throttle"}
-    plugins = listing(massgen("plugins", "list", "--json", env=env))
+    plugins = listing(cli("plugins", "list", "--json", env=env))
     assert plugins["log_analyzer"]["enabled"] is True
     assert plugins["tui_throttle"]["disabled_by"] == "env MASSGEN_DISABLE_PLUGINS"
     assert plugins["compact_openai"]["disabled_by"] == "env MASSGEN_LOAD_PLUGINS"
 
 
-def test_load_plugins_naming_an_unknown_plugin_warns(massgen):
-    result = massgen("plugins", "list", "--json", env={"MASSGEN_LOAD_PLUGINS": "nope"})
+def test_load_plugins_naming_an_unknown_plugin_warns(cli):
+    result = cli("plugins", "list", "--json", env={"MASSGEN_LOAD_PLUGINS": "nope"})
     assert "MASSGEN_LOAD_PLUGINS names 'nope', which is not installed" in result.stderr
     assert not any(p["enabled"] for p in listing(result).values())
 
@@ -83,7 +83,7 @@ def test_a_disabled_plugins_module_is_never_imported(home, make_plugin):
     assert "massgen_tui_throttle.plugin" in loaded
 
 
-def test_a_distribution_seen_twice_on_the_path_loads_once(home, make_plugin, massgen):
+def test_a_distribution_seen_twice_on_the_path_loads_once(home, make_plugin, cli):
     hook = """
         from massgen_plugins import hookimpl
         import click
@@ -94,16 +94,16 @@ def test_a_distribution_seen_twice_on_the_path_loads_once(home, make_plugin, mas
     make_plugin("twice", hook)
     make_plugin("twice", hook, where=home / "site2")
     env = {"PYTHONPATH": f"{home / 'site'}:{home / 'site2'}"}
-    result = massgen("plugins", "list", "--json", env=env)
+    result = cli("plugins", "list", "--json", env=env)
     assert [n for n in listing(result) if n == "twice"] == ["twice"]
     assert "warning" not in result.stderr
-    assert massgen("twice", env=env).stdout == "hi\n"
+    assert cli("twice", env=env).stdout == "hi\n"
 
 
-def test_two_distributions_claiming_one_name_keep_the_first_and_warn(home, make_plugin, massgen):
+def test_two_distributions_claiming_one_name_keep_the_first_and_warn(home, make_plugin, cli):
     make_plugin("same", "", dist="first-dist")
     make_plugin("same", "", dist="second-dist", module="fake_same_2", where=home / "site2")
     env = {"PYTHONPATH": f"{home / 'site'}:{home / 'site2'}"}
-    result = massgen("plugins", "list", "--json", env=env)
+    result = cli("plugins", "list", "--json", env=env)
     assert listing(result)["same"]["distribution"] == "first-dist"
     assert "claimed by first-dist and second-dist" in result.stderr

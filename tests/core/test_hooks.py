@@ -68,9 +68,9 @@ def test_a_wrapper_that_raises_or_returns_junk_is_skipped(home, make_plugin):
     host.build_event_sink(tui).emit("e")
     assert tui.events == ["a(e)"]
     assert warnings == [
-        "massgen: warning: plugin 'c': hook wrap_event_sink returned int, which lacks "
+        "massgen-plugins: warning: plugin 'c': hook wrap_event_sink returned int, which lacks "
         "emit/flush/close; ignored",
-        "massgen: warning: plugin 'b': hook wrap_event_sink raised ValueError: nope"]
+        "massgen-plugins: warning: plugin 'b': hook wrap_event_sink raised ValueError: nope"]
 
 
 RESOLVER = """

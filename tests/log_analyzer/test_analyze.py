@@ -1,4 +1,4 @@
-"""`massgen logs analyze` and `massgen logs models`, with the real SDKs against the emulator."""
+"""`massgen-plugins logs analyze` and `massgen-plugins logs models`, with the real SDKs against the emulator."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "google": 
 
 
 @pytest.fixture
-def env(emulator):
+def env(massgen_emulator):
     """Every provider pointed at the emulator; keys for all three unless a test removes one."""
-    return {"OPENAI_BASE_URL": emulator.base_url("openai"),
-            "ANTHROPIC_BASE_URL": emulator.base_url("anthropic"),
-            "GOOGLE_GEMINI_BASE_URL": emulator.base_url("google"),
+    return {"OPENAI_BASE_URL": massgen_emulator.base_url("openai"),
+            "ANTHROPIC_BASE_URL": massgen_emulator.base_url("anthropic"),
+            "GOOGLE_GEMINI_BASE_URL": massgen_emulator.base_url("google"),
             "OPENAI_API_KEY": "sk-test-openai-0000000000000001",
             "ANTHROPIC_API_KEY": "sk-ant-test-000000000000000002",
             "GOOGLE_API_KEY": "AIza-test-google-0000000000003", "GEMINI_API_KEY": ""}
@@ -44,18 +44,18 @@ def turn_dir(logs):
     return next(logs.glob("log_*")) / "turn_1"
 
 
-def plan(massgen, logs, env, *args):
-    result = massgen("logs", "analyze", "--logs-dir", str(logs), "--dry-run", "--json", *args,
+def plan(cli, logs, env, *args):
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--dry-run", "--json", *args,
                      env=env)
     assert result.returncode == 0 and no_traceback(result), result.stderr
     return json.loads(result.stdout)
 
 
 @pytest.mark.parametrize("provider", list(MODELS))
-def test_full_analysis_writes_the_report(massgen, emulator, logs, env, provider):
-    emulator.reply("## Summary\nAgent A won with two votes.", provider=provider,
+def test_full_analysis_writes_the_report(cli, massgen_emulator, logs, env, provider):
+    massgen_emulator.reply("## Summary\nAgent A won with two votes.", provider=provider,
                    output_tokens=12, chunks=5)
-    result = massgen("logs", "analyze", "--logs-dir", str(logs), "--model", MODELS[provider],
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", MODELS[provider],
                      "--yes", env=env)
     assert result.returncode == 0 and no_traceback(result), result.stderr
     report = turn_dir(logs) / "ANALYSIS_REPORT.md"
@@ -65,28 +65,28 @@ def test_full_analysis_writes_the_report(massgen, emulator, logs, env, provider)
     assert ", 12 out" in text and "- Cost: $" in text and "- Date: 20" in text
     assert text.endswith("## Summary\nAgent A won with two votes.\n")
     assert f"Wrote {report}" in result.stdout
-    sent = [r for r in emulator.of(provider) if "count" not in r.path.lower()][-1]
+    sent = [r for r in massgen_emulator.of(provider) if "count" not in r.path.lower()][-1]
     body = json.dumps(sent.body)
     assert "log_data" in body and "never instructions" in body
     # The run is marked as analyzed now.
-    listed = json.loads(massgen("logs", "list", "--logs-dir", str(logs), "--json").stdout)
+    listed = json.loads(cli("logs", "list", "--logs-dir", str(logs), "--json").stdout)
     assert listed["runs"][0]["analyzed"] is True
 
 
-def test_dry_run_plan_sends_nothing_but_a_count(massgen, emulator, logs, env):
-    data = plan(massgen, logs, env, "--model", "google/gemini-2.5-flash")
+def test_dry_run_plan_sends_nothing_but_a_count(cli, massgen_emulator, logs, env):
+    data = plan(cli, logs, env, "--model", "google/gemini-2.5-flash")
     assert data["model"] == "google/gemini-2.5-flash" and data["source"] == "--model"
     assert data["key"] == "env GOOGLE_API_KEY"
     assert data["count_exact"] is True and data["input_tokens"] > 1000
     assert data["fits"] is True and data["context_window"] == 1_048_576
     assert 0 < data["cost_usd"]["low"] < data["cost_usd"]["high"]
     assert data["cost_usd"]["prices"].startswith("genai-prices")
-    assert [r.path.rsplit(":", 1)[-1] for r in emulator.of("google")] == ["countTokens"]
+    assert [r.path.rsplit(":", 1)[-1] for r in massgen_emulator.of("google")] == ["countTokens"]
     assert not (turn_dir(logs) / "ANALYSIS_REPORT.md").exists()
 
 
-def test_human_plan_masks_nothing_it_should_not_show(massgen, logs, env):
-    result = massgen("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5",
+def test_human_plan_masks_nothing_it_should_not_show(cli, logs, env):
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5",
                      "--dry-run", env=env)
     out = result.stdout
     assert "Model      openai/gpt-5  (from --model)" in out and "Key        env OPENAI_API_KEY" in out
@@ -111,24 +111,24 @@ def test_human_plan_masks_nothing_it_should_not_show(massgen, logs, env):
      "default: first provider with a key (env ANTHROPIC_API_KEY), anthropic's default model "
      "(built-in default)"),
 ])
-def test_each_source_of_the_model_choice(massgen, logs, env, user_config, home, setup,
+def test_each_source_of_the_model_choice(cli, logs, env, user_config, home, setup,
                                          expected_model, expected_source):
     project = home / "work" / ".massgen" / "config.yaml"
     for where, path in (("user", user_config), ("project", project)):
         if where in setup:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text("plugins:\n  log_analyzer:\n    " + setup[where] + "\n")
-    data = plan(massgen, logs, {**env, **setup.get("env", {})}, *setup.get("args", []))
+    data = plan(cli, logs, {**env, **setup.get("env", {})}, *setup.get("args", []))
     assert data["model"] == expected_model
     assert data["source"] == expected_source.format(project=project, user=user_config)
 
 
-def test_env_beats_config_and_flag_beats_env(massgen, logs, env, user_config):
+def test_env_beats_config_and_flag_beats_env(cli, logs, env, user_config):
     user_config.parent.mkdir(parents=True)
     user_config.write_text("plugins:\n  log_analyzer:\n    default_model: openai/gpt-5\n")
     with_env = {**env, "MASSGEN_ANALYSIS_MODEL": "anthropic/claude-haiku-4-5"}
-    assert plan(massgen, logs, with_env)["model"] == "anthropic/claude-haiku-4-5"
-    assert plan(massgen, logs, with_env, "--model", "gemini")["model"] == "google/gemini-2.5-flash"
+    assert plan(cli, logs, with_env)["model"] == "anthropic/claude-haiku-4-5"
+    assert plan(cli, logs, with_env, "--model", "gemini")["model"] == "google/gemini-2.5-flash"
 
 
 @pytest.mark.parametrize("args, env_change, message", [
@@ -139,45 +139,45 @@ def test_env_beats_config_and_flag_beats_env(massgen, logs, env, user_config):
     ([], {"OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "", "GOOGLE_API_KEY": ""},
      "no API key for any provider: set one of OPENAI_API_KEY"),
 ])
-def test_invalid_choices_are_one_line_and_exit_2(massgen, logs, env, args, env_change, message):
-    result = massgen("logs", "analyze", "--logs-dir", str(logs), "--dry-run", *args,
+def test_invalid_choices_are_one_line_and_exit_2(cli, logs, env, args, env_change, message):
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--dry-run", *args,
                      env={**env, **env_change})
     assert result.returncode == 2 and no_traceback(result)
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("massgen: error: " + message)
+    assert len(lines) == 1 and lines[0].startswith("massgen-plugins: error: " + message)
 
 
-def test_rejected_key_names_the_variable(massgen, logs, env):
-    result = massgen("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5",
+def test_rejected_key_names_the_variable(cli, logs, env):
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5",
                      "--yes", env={**env, "OPENAI_API_KEY": "bad-key"})
     assert result.returncode == 2 and no_traceback(result)
     assert "the key from env OPENAI_API_KEY was refused" in result.stderr
     assert not (turn_dir(logs) / "ANALYSIS_REPORT.md").exists()
 
 
-def test_rate_limits_are_retried_and_context_errors_trim_once(massgen, emulator, logs, env):
-    emulator.fail("rate_limit", "anthropic", times=1, retry_after=0.01)
-    emulator.reply("ok after retry", provider="anthropic")
-    result = massgen("logs", "analyze", "--logs-dir", str(logs), "--model", "sonnet", "--yes",
+def test_rate_limits_are_retried_and_context_errors_trim_once(cli, massgen_emulator, logs, env):
+    massgen_emulator.fail("rate_limit", "anthropic", times=1, retry_after=0.01)
+    massgen_emulator.reply("ok after retry", provider="anthropic")
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "sonnet", "--yes",
                      env=env)
     assert result.returncode == 0, result.stderr
-    emulator.fail("context_length", "openai", times=1)
-    emulator.reply("ok after trimming", provider="openai")
-    result = massgen("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5",
+    massgen_emulator.fail("context_length", "openai", times=1)
+    massgen_emulator.reply("ok after trimming", provider="openai")
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5",
                      "--yes", "--force", env=env)
     assert result.returncode == 0 and no_traceback(result), result.stderr
     assert "trimming the input and retrying once" in result.stderr
     assert "- Input trimmed to fit:" in (turn_dir(logs) / "ANALYSIS_REPORT.md").read_text()
 
 
-def test_a_log_larger_than_the_window_is_trimmed_and_better_models_named(massgen, logs, env,
+def test_a_log_larger_than_the_window_is_trimmed_and_better_models_named(cli, logs, env,
                                                                          user_config):
-    whole = plan(massgen, logs, env, "--model", "openai/gpt-5-mini")["input_tokens"]
+    whole = plan(cli, logs, env, "--model", "openai/gpt-5-mini")["input_tokens"]
     window = whole  # the run alone fills it: no room left for the report
     user_config.parent.mkdir(parents=True)
-    user_config.write_text(f"models:\n  openai/gpt-5-mini:\n    context_window: {window}\n"
+    user_config.write_text(f"model_catalog:\n  openai/gpt-5-mini:\n    context_window: {window}\n"
                            "plugins:\n  log_analyzer:\n    output_tokens: 300\n")
-    data = plan(massgen, logs, env, "--model", "openai/gpt-5-mini")
+    data = plan(cli, logs, env, "--model", "openai/gpt-5-mini")
     assert data["output_reserve"] == 300
     assert data["fits"] is False and data["full_tokens"] == whole
     assert data["input_tokens"] + data["output_reserve"] <= window
@@ -186,42 +186,42 @@ def test_a_log_larger_than_the_window_is_trimmed_and_better_models_named(massgen
     assert "openai/gpt-5-mini" not in data["recommendations"]
 
 
-def test_max_cost_refuses_a_dear_plan(massgen, emulator, logs, env):
-    result = massgen("logs", "analyze", "--logs-dir", str(logs), "--model", "opus",
+def test_max_cost_refuses_a_dear_plan(cli, massgen_emulator, logs, env):
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "opus",
                      "--max-cost", "0.0001", "--yes", env=env)
     assert result.returncode == 2 and no_traceback(result)
     assert "above --max-cost $0.0001" in result.stderr
-    assert all("count" in r.path for r in emulator.of("anthropic"))
-    ok = massgen("logs", "analyze", "--logs-dir", str(logs), "--model", "opus", "--max-cost",
+    assert all("count" in r.path for r in massgen_emulator.of("anthropic"))
+    ok = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "opus", "--max-cost",
                  "50", "--yes", env=env)
     assert ok.returncode == 0, ok.stderr
 
 
-def test_an_existing_report_needs_force(massgen, emulator, logs, env):
+def test_an_existing_report_needs_force(cli, massgen_emulator, logs, env):
     report = turn_dir(logs) / "ANALYSIS_REPORT.md"
     report.write_text("my notes")
-    result = massgen("logs", "analyze", "--logs-dir", str(logs), "--yes", env=env)
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--yes", env=env)
     assert result.returncode == 2 and "pass --force to overwrite it" in result.stderr
     assert report.read_text() == "my notes"
-    emulator.reply("fresh")
-    assert massgen("logs", "analyze", "--logs-dir", str(logs), "--yes", "--force",
+    massgen_emulator.reply("fresh")
+    assert cli("logs", "analyze", "--logs-dir", str(logs), "--yes", "--force",
                    env=env).returncode == 0
     assert report.read_text().endswith("fresh\n")
 
 
-def test_ctrl_c_leaves_no_partial_report(massgen, emulator, logs, env, home):
+def test_ctrl_c_leaves_no_partial_report(cli, massgen_emulator, logs, env, home):
     import os
     import sys
     from pathlib import Path
 
-    emulator.fail("timeout", "openai", delay=5.0)
-    script = Path(sys.executable).parent / "massgen"
+    massgen_emulator.fail("timeout", "openai", delay=5.0)
+    script = Path(sys.executable).parent / "massgen-plugins"
     proc = subprocess.Popen([str(script), "logs", "analyze", "--logs-dir", str(logs), "--model",
                              "openai/gpt-5", "--yes"], env={**os.environ, **env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 20
     while time.time() < deadline and not any(r.path == "/v1/responses"
-                                             for r in emulator.of("openai")):
+                                             for r in massgen_emulator.of("openai")):
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
@@ -230,24 +230,24 @@ def test_ctrl_c_leaves_no_partial_report(massgen, emulator, logs, env, home):
     assert not list(turn_dir(logs).glob("*ANALYSIS_REPORT*"))
 
 
-def test_models_lists_windows_prices_keys_and_the_default(massgen, emulator, env):
-    data = json.loads(massgen("logs", "models", "--json",
+def test_models_lists_windows_prices_keys_and_the_default(cli, massgen_emulator, env):
+    data = json.loads(cli("logs", "models", "--json",
                               env={**env, "OPENAI_API_KEY": ""}).stdout)["models"]
     by = {m["model"]: m for m in data}
     assert by["anthropic/claude-sonnet-4-6"]["default"] is True
     assert by["openai/gpt-5"]["key"] is None and by["google/gemini-2.5-pro"]["key"] == "env GOOGLE_API_KEY"
     assert by["google/gemini-2.5-pro"]["context_window"] == 1_048_576
     assert by["openai/gpt-5"]["input_per_mtok"] > 0
-    live = json.loads(massgen("logs", "models", "--json", "--live", "--provider", "anthropic",
+    live = json.loads(cli("logs", "models", "--json", "--live", "--provider", "anthropic",
                               env=env).stdout)["models"]
     assert {m["model"] for m in live} >= {"anthropic/claude-sonnet-4-6"}
     assert all(m["model"].startswith("anthropic/") for m in live)
 
 
-def test_disabled_plugin_has_no_commands(massgen, env):
+def test_disabled_plugin_has_no_commands(cli, env):
     off = {**env, "MASSGEN_DISABLE_PLUGINS": "log_analyzer"}
-    help_text = massgen("logs", "--help", env=off).stdout
+    help_text = cli("logs", "--help", env=off).stdout
     assert "analyze" not in help_text and "models" not in help_text
-    result = massgen("logs", "analyze", "--dry-run", env=off)
+    result = cli("logs", "analyze", "--dry-run", env=off)
     assert result.returncode == 2 and "No such command 'analyze'" in result.stderr
-    assert "analyze" in massgen("logs", "--help", env=env).stdout
+    assert "analyze" in cli("logs", "--help", env=env).stdout

@@ -24,7 +24,8 @@ def test_builtin_window_then_config_then_live():
 def test_unknown_model_says_how_to_add_it():
     entry = lookup(parse_spec("openai/my-local-llama"))
     assert entry.context_window is None and not entry.priced
-    assert entry.window_source == 'unknown: set models."openai/my-local-llama".context_window in config'
+    assert entry.window_source == ('unknown: set model_catalog."openai/my-local-llama".context_window '
+                                   'in config')
     assert estimate_cost(entry, 1000, 0, 100) is None
 
 
@@ -40,15 +41,36 @@ def test_cost_range_follows_tiered_prices():
     assert cost.source.startswith("genai-prices ")
 
 
-def test_config_accepts_provider_keys_and_model_overrides(massgen, user_config):
+def test_config_accepts_provider_keys_and_model_overrides(cli, user_config):
     user_config.parent.mkdir(parents=True)
     user_config.write_text("providers:\n  openai:\n    api_key: sk-config-0123456789abcd\n"
                            "    base_url: http://127.0.0.1:11434/v1\n"
-                           "models:\n  openai/llama3:\n    context_window: 8192\n")
-    out = json.loads(massgen("config", "show", "--json").stdout)
+                           "model_catalog:\n  openai/llama3.1:\n    context_window: 8192\n")
+    result = cli("config", "show", "--json")
+    out = json.loads(result.stdout)
     assert out["values"]["providers"]["openai"]["api_key"] == "****abcd"
-    assert out["values"]["models"]["openai/llama3"]["context_window"] == 8192
+    # An id with a dot is one key, not a path.
+    assert out["values"]["model_catalog"]["openai/llama3.1"]["context_window"] == 8192
+    assert out["sources"]["model_catalog.openai/llama3.1.context_window"] == str(user_config)
+    assert result.stderr == ""
+
+
+def test_a_legacy_models_section_is_read_and_named_for_renaming(cli, user_config):
+    # MassGen refuses a run config with a top-level `models` key, so ours moved to
+    # `model_catalog`; an old file still works, with one line saying what to rename.
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text("models:\n  openai/llama3.1:\n    context_window: 8192\n")
+    result = cli("config", "show", "--json")
+    assert json.loads(result.stdout)["values"]["model_catalog"]["openai/llama3.1"] == {
+        "context_window": 8192}
+    assert result.stderr.splitlines() == [
+        f"massgen-plugins: warning: {user_config}:1: models: MassGen refuses to run a config with "
+        "a top-level 'models' key; rename it to 'model_catalog' (read as model_catalog for now)"]
+
+
+def test_config_keeps_bad_provider_sections_strict(cli, user_config):
+    user_config.parent.mkdir(parents=True)
     user_config.write_text("providers:\n  gemini:\n    api_key: x\n")
-    bad = massgen("config", "show")
+    bad = cli("config", "show")
     assert bad.returncode == 2
     assert "providers.gemini: unknown key; known keys: anthropic, google, openai" in bad.stderr

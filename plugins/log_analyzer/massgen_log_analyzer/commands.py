@@ -1,4 +1,4 @@
-"""`massgen logs analyze` and `massgen logs models`."""
+"""`massgen-plugins logs analyze` and `massgen-plugins logs models`."""
 
 from __future__ import annotations
 
@@ -61,10 +61,10 @@ def analyze(ctx: click.Context, log_dir: str | None, spec: str | None, turn: int
 
     \b
     Examples:
-      massgen logs analyze --model anthropic/claude-sonnet-4-6
-      massgen logs analyze --model gemini --dry-run       # the provider's default model
-      massgen logs analyze log_20261122_035141_547798 --turn 2 --model sonnet --yes
-      MASSGEN_ANALYSIS_MODEL=openai/gpt-5 massgen logs analyze --max-cost 0.50
+      massgen-plugins logs analyze --model anthropic/claude-sonnet-4-6
+      massgen-plugins logs analyze --model gemini --dry-run       # the provider's default model
+      massgen-plugins logs analyze log_20261122_035141_547798 --turn 2 --model sonnet --yes
+      MASSGEN_ANALYSIS_MODEL=openai/gpt-5 massgen-plugins logs analyze --max-cost 0.50
     """
     from massgen_plugins import ModelChoice
     from massgen_plugins.providers.registry import make_provider
@@ -201,7 +201,7 @@ def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, cont
             if tokens.tokens + reserve <= window:
                 break
             budget = int(budget * (window - reserve) / (tokens.tokens + system_tokens) * 0.95)
-    entry = lookup(ModelSpec(choice.provider, choice.model), _plain(context.core.get("models")))
+    entry = lookup(ModelSpec(choice.provider, choice.model), _plain(context.core.get("model_catalog")))
     cost = estimate_cost(entry, tokens.tokens, min(1000, reserve), reserve)
     return Plan(choice=choice, tokens=tokens, reserve=reserve, fits=full_tokens is None,
                 full_tokens=full_tokens, cuts=tuple(cuts), text=text, entry=entry, cost=cost,
@@ -217,7 +217,7 @@ def _recommend(needed: int, reserve: int, context: Any) -> list[str]:
     fits = []
     for provider in providers_with_keys(context):
         for model in ANALYSIS_MODELS[provider]:
-            entry = lookup(ModelSpec(provider, model), _plain(context.core.get("models")))
+            entry = lookup(ModelSpec(provider, model), _plain(context.core.get("model_catalog")))
             if entry.context_window and entry.context_window >= needed + reserve:
                 cost = estimate_cost(entry, needed, reserve, reserve)
                 fits.append((cost.high if cost else Decimal("Infinity"), f"{provider}/{model}"))
@@ -329,7 +329,7 @@ def models(ctx: click.Context, provider: str | None, live: bool, as_json: bool) 
         default_spec = f"{default.provider}/{default.model}"
     except MassgenError:
         default_spec = None
-    overrides = _plain(context.core.get("models") or {})
+    overrides = _plain(context.core.get("model_catalog") or {})
     specs: dict[str, Any] = {}
     for name, ids in ANALYSIS_MODELS.items():
         for model in ids:
@@ -342,7 +342,7 @@ def models(ctx: click.Context, provider: str | None, live: bool, as_json: bool) 
                 listed = make_provider(name, _plain(host.config.get("providers") or {}),
                                        timeout=30).list_models()
             except MassgenError as exc:
-                click.echo(f"massgen: warning: {exc.format_message()}; live list skipped",
+                click.echo(f"massgen-plugins: warning: {exc.format_message()}; live list skipped",
                            err=True)
                 continue
             for info in listed:
@@ -370,7 +370,7 @@ def models(ctx: click.Context, provider: str | None, live: bool, as_json: bool) 
          "-" if r["input_per_mtok"] is None else f"{r['input_per_mtok']:g}",
          "-" if r["output_per_mtok"] is None else f"{r['output_per_mtok']:g}",
          (r["key"] or "no key").removeprefix("env "), r["window_source"]] for r in rows])
-    click.echo("* the current default (see --model in `massgen logs analyze --help`)")
+    click.echo("* the current default (see --model in `massgen-plugins logs analyze --help`)")
 
 
 def _plain(value: Any) -> Any:

@@ -29,7 +29,7 @@ def plugin_settings() -> Mapping[str, Setting]:
 
 @hookimpl
 def register_commands(cli: click.Group, context: PluginContext) -> None:
-    """Add `massgen logs analyze` and `massgen logs models`."""
+    """Add `massgen-plugins logs analyze` and `massgen-plugins logs models`."""
     from massgen_log_analyzer.commands import analyze, models
 
     logs = cli.commands["logs"]

@@ -37,7 +37,7 @@ def resolve(spec: str | None, context: PluginContext,
     """A ModelChoice, or a one-line SpecError / MissingKeyError (exit code 2)."""
     env = os.environ if environ is None else environ
     providers_cfg = thaw(context.core.get("providers") or {})
-    overrides = thaw(context.core.get("models") or {})
+    overrides = thaw(context.core.get("model_catalog") or {})
     if spec:
         text, source = spec, "--model"
     elif context.get("default_model"):
@@ -71,7 +71,7 @@ def resolve(spec: str | None, context: PluginContext,
         close = difflib.get_close_matches(model, known_models(parsed.provider), n=3, cutoff=0.6)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise SpecError(f"unknown model '{model}' for {parsed.provider}{hint}; to use it anyway, "
-                        f"add models.\"{parsed}\".context_window to config")
+                        f"add model_catalog.\"{parsed}\".context_window to config")
     creds = require_key(parsed.provider, providers_cfg, env)
     price_in, price_out = unit_prices(entry)
     return ModelChoice(provider=parsed.provider, model=model, source=source,
