@@ -6,7 +6,7 @@ Runs one scripted conversation (short questions, long answers, a 4,000-token win
 compresses several times) against the loopback emulator, once with the compact_openai plugin
 and once without (summarization), and prints for each: the requests made, the bytes sent, the
 model calls, and the compressions. The emulator's token counts are estimates; real token
-savings need the real API: run `massgen chat --model openai/...` with your own key, once with
+savings need the real API: run `massgen-plugins chat --model openai/...` with your own key, once with
 `MASSGEN_DISABLE_PLUGINS=compact_openai`, and compare the compression lines it prints.
 """
 

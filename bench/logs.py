@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/logs.py [--size-mb 1024] [--keep DIR]
 Writes a MassGen-shaped run whose events.jsonl is about --size-mb, then measures, in this run:
 - a raw read of the file (the floor: bytes off the disk, nothing parsed);
 - the full event scan (every line parsed) and the timeline scan (critical events only);
-- `read_session` (what `massgen logs summary` does) on the huge run against a small run;
+- `read_session` (what `massgen-plugins logs summary` does) on the huge run against a small run;
 and prints throughputs, ratios against the raw read, and peak Python memory against file size.
 """
 

@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/startup.py [--runs N]
 
-Measures `massgen --help` and `massgen plugins list`, with every installed plugin enabled and
+Measures `massgen-plugins --help` and `massgen-plugins plugins list`, with every installed plugin enabled and
 with none (MASSGEN_LOAD_PLUGINS=""), interleaving the variants so drift hits all of them alike.
 """
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
 
-    script = Path(sys.executable).parent / "massgen"
+    script = Path(sys.executable).parent / "massgen-plugins"
     massgen = [str(script)] if script.exists() else [sys.executable, "-m", "massgen_plugins"]
     with tempfile.TemporaryDirectory() as home:
         # An empty config home, so the user's own files do not colour the numbers.
@@ -40,10 +40,10 @@ def main() -> None:
         none = {**base, "MASSGEN_LOAD_PLUGINS": ""}
         variants = {
             "python -c pass": ([sys.executable, "-c", "pass"], base),
-            "massgen --help (all plugins)": ([*massgen, "--help"], base),
-            "massgen --help (no plugins)": ([*massgen, "--help"], none),
-            "massgen plugins list (all plugins)": ([*massgen, "plugins", "list"], base),
-            "massgen plugins list (no plugins)": ([*massgen, "plugins", "list"], none),
+            "massgen-plugins --help (all plugins)": ([*massgen, "--help"], base),
+            "massgen-plugins --help (no plugins)": ([*massgen, "--help"], none),
+            "massgen-plugins plugins list (all plugins)": ([*massgen, "plugins", "list"], base),
+            "massgen-plugins plugins list (no plugins)": ([*massgen, "plugins", "list"], none),
         }
         for cmd, env in variants.values():  # warm the OS caches and .pyc files
             timed(cmd, env)

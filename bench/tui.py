@@ -66,7 +66,7 @@ def run_once(events: Path, max_speed: bool, plugins: str, home: str,
     stats = Path(home) / "stats.json"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("MASSGEN_")},
            "MASSGEN_LOAD_PLUGINS": plugins, "HOME": home, "XDG_CONFIG_HOME": home}
-    massgen = Path(sys.executable).parent / "massgen"
+    massgen = Path(sys.executable).parent / "massgen-plugins"
     cmd = [str(massgen), *(["--config", config] if config else []), "tui", "replay", str(events),
            "--headless", "--stats", str(stats)]
     cmd += ["--max-speed"] if max_speed else ["--speed", "1"]
@@ -79,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--streams", default=",".join(STREAMS))
-    parser.add_argument("--config", help="a massgen config file (e.g. throttle settings to try)")
+    parser.add_argument("--config", help="a massgen-plugins config file (e.g. throttle settings to try)")
     args = parser.parse_args()
     keys = [("cpu_s", "CPU s"), ("ui_cpu_s", "UI CPU s"), ("frames", "frames"),
             ("widget_refreshes", "refreshes"), ("stream_p99", "stream p99 ms"),

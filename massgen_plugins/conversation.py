@@ -282,7 +282,7 @@ class Conversation:
         items = thaw(result.items)
         if not items or not all(isinstance(i, dict) for i in items) or not tool_pairs_intact(
                 items):
-            self.host.report(f"massgen: warning: compress_context returned items that would "
+            self.host.report(f"massgen-plugins: warning: compress_context returned items that would "
                               f"break the conversation ({result.method}); summarizing instead")
             return None
         after = self._accept(items)

@@ -12,7 +12,7 @@ class MassgenError(click.ClickException):
 
     def show(self, file: object = None) -> None:
         """Print the one-line message."""
-        click.echo(f"massgen: error: {self.format_message()}", err=True)
+        click.echo(f"massgen-plugins: error: {self.format_message()}", err=True)
 
 
 class UsageError(MassgenError):

@@ -59,7 +59,7 @@ def register_commands(cli: click.Group, context: PluginContext) -> None:
 
     Add to ``cli`` or to one of its groups, e.g. ``cli.commands["logs"].add_command(cmd)``.
     Replacing a command that already exists is refused with a warning. Keep heavy imports
-    (SDKs, Textual) inside the command's function: ``massgen --help`` must stay fast.
+    (SDKs, Textual) inside the command's function: ``massgen-plugins --help`` must stay fast.
     """
 
 

@@ -1,8 +1,8 @@
-"""The demo's analysis plan, offline: `massgen logs analyze --dry-run` against the loopback emulator.
+"""The demo's analysis plan, offline: `massgen-plugins logs analyze --dry-run` against the loopback emulator.
 
 A real plan needs a provider key for the exact token count; the demo has none and no network,
 so it points the SDKs at massgen's own API emulator with a stand-in key. Nothing leaves the
-machine. With a real key set, run `massgen logs analyze --dry-run` yourself.
+machine. With a real key set, run `massgen-plugins logs analyze --dry-run` yourself.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main() -> int:
         env = {**os.environ, "GOOGLE_GEMINI_BASE_URL": emu.base_url("google"),
                "GOOGLE_API_KEY": "demo-key-for-the-loopback-emulator", "GEMINI_API_KEY": ""}
         print("Analysis plan (against the loopback API emulator; nothing is sent anywhere):")
-        massgen = Path(sys.executable).parent / "massgen"
+        massgen = Path(sys.executable).parent / "massgen-plugins"
         return subprocess.call([str(massgen), "logs", "analyze", "--logs-dir",
                                 str(ROOT / "examples" / "massgen_logs"), "--model",
                                 "google/gemini-2.5-flash", "--dry-run"], env=env)

@@ -23,7 +23,7 @@ class HostGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """The named command, loading the plugins only when it is not a core command."""
-        # Core commands resolve without loading anything, so `massgen config path` still works
+        # Core commands resolve without loading anything, so `massgen-plugins config path` still works
         # to find a config file that is broken.
         if name not in self.commands:
             get_host(ctx)
@@ -60,7 +60,7 @@ def make_cli() -> click.Group:
     def massgen() -> None:
         """MassGen: multi-agent runs, their logs, and the plugins that extend them.
 
-        Plugins are found through the `massgen` entry-point group; see `massgen plugins list`.
+        Plugins are found through the `massgen` entry-point group; see `massgen-plugins plugins list`.
         """
 
     massgen.add_command(plugins.group())
@@ -73,4 +73,4 @@ def make_cli() -> click.Group:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the `massgen` command line."""
-    make_cli().main(args=list(argv) if argv is not None else None, prog_name="massgen")
+    make_cli().main(args=list(argv) if argv is not None else None, prog_name="massgen-plugins")

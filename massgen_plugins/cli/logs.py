@@ -1,4 +1,4 @@
-"""`massgen logs`: list runs, summarize one, and show its tool use. Plugins add more here."""
+"""`massgen-plugins logs`: list runs, summarize one, and show its tool use. Plugins add more here."""
 
 from __future__ import annotations
 
@@ -41,11 +41,11 @@ def print_warnings(lines: Any) -> None:
     from massgen_plugins.secrets import redact
 
     for line in lines:
-        click.echo(f"massgen: warning: {redact(line)}", err=True)
+        click.echo(f"massgen-plugins: warning: {redact(line)}", err=True)
 
 
 def group() -> click.Group:
-    """The `massgen logs` group with its core commands."""
+    """The `massgen-plugins logs` group with its core commands."""
 
     @click.group(cls=HostGroup)
     def logs() -> None:

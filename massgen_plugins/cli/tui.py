@@ -1,4 +1,4 @@
-"""`massgen tui`: the terminal UI, for replaying recorded runs."""
+"""`massgen-plugins tui`: the terminal UI, for replaying recorded runs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from massgen_plugins.cli.logs import logs_dir_option, print_warnings
 
 
 def group() -> click.Group:
-    """The `massgen tui` group."""
+    """The `massgen-plugins tui` group."""
 
     @click.group(cls=HostGroup)
     def tui() -> None:

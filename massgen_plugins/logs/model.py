@@ -167,7 +167,7 @@ def tokens_json(tokens: Tokens) -> dict[str, int]:
 
 
 def attempt_json(a: Attempt) -> dict[str, Any]:
-    """An attempt as `massgen logs summary --json` reports it (the documented, stable shape)."""
+    """An attempt as `massgen-plugins logs summary --json` reports it (the documented, stable shape)."""
     return {
         "path": str(a.path), "turn": a.turn, "attempt": a.number, "question": a.question,
         "finish_reason": a.finish_reason, "finish_details": a.finish_details,

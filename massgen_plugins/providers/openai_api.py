@@ -89,10 +89,27 @@ class OpenAIProvider(Provider):
         return None
 
     def _count(self, request: GenerateRequest) -> int:
-        args = {"model": request.model, "input": _items(request)}
+        args: dict[str, Any] = {"model": request.model, "input": _items(request)}
         if request.system:
             args["instructions"] = request.system
-        return self.client().responses.input_tokens.count(**args).input_tokens
+        reply = self.post("/responses/input_tokens", args)
+        count = reply.get("input_tokens")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise e.TransientError(self.name, "malformed reply from the count endpoint "
+                                              "(no input_tokens)")
+        return count
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST `body` to an endpoint of the API and return its JSON object, unparsed by types.
+
+        For endpoints that older SDKs have no typed method for (`/responses/compact` and
+        `/responses/input_tokens` are missing from openai 2.2.0, MassGen's pin): the same
+        request on every SDK version, with the SDK's auth, base URL, timeout and errors.
+        """
+        reply = self.client().post(path, body=body, cast_to=object)
+        if not isinstance(reply, dict):
+            raise e.TransientError(self.name, f"malformed reply from {path} (not a JSON object)")
+        return reply
 
     def _list_models(self) -> list[ModelInfo]:
         # OpenAI lists ids only; windows come from the catalog.

@@ -6,7 +6,7 @@
         emu.reply("Paris.")
         client = openai.OpenAI(base_url=emu.base_url("openai"), api_key="test")
 
-With pytest, the `emulator` fixture (registered through the `pytest11` entry point) gives a
+With pytest, the `massgen_emulator` fixture (registered through the `pytest11` entry point) gives a
 started Emulator and stops it after the test.
 """
 

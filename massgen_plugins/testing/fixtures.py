@@ -1,4 +1,8 @@
-"""pytest fixtures for MassGen and its plugins, loaded through the `pytest11` entry point."""
+"""pytest fixtures for MassGen plugins, loaded through the `pytest11` entry point.
+
+Every fixture name starts with `massgen_`: installing massgen-plugins adds these to every pytest
+session in the environment, so a generic name could shadow another project's fixture.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from massgen_plugins.testing.emulator import Emulator
 
 
 @pytest.fixture
-def emulator() -> Iterator[Emulator]:
+def massgen_emulator() -> Iterator[Emulator]:
     """A started loopback API emulator, stopped after the test."""
     with Emulator() as emu:
         yield emu

@@ -1,4 +1,4 @@
-"""`massgen chat --tui`: the chat as a live producer into the TUI's sink chain."""
+"""`massgen-plugins chat --tui`: the chat as a live producer into the TUI's sink chain."""
 
 from __future__ import annotations
 

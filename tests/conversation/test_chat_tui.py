@@ -1,4 +1,4 @@
-"""`massgen chat --tui`: the chat is a live producer through the same sink chain (throttle on)."""
+"""`massgen-plugins chat --tui`: the chat is a live producer through the same sink chain (throttle on)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from massgen_plugins.providers.registry import make_provider
 from massgen_plugins.tui.chat import ChatApp
 
 
-def test_chat_streams_into_the_tui_through_the_throttle(emulator, home, tmp_path):
-    env = {"OPENAI_API_KEY": "k-test-000000", "OPENAI_BASE_URL": emulator.base_url("openai")}
+def test_chat_streams_into_the_tui_through_the_throttle(massgen_emulator, home, tmp_path):
+    env = {"OPENAI_API_KEY": "k-test-000000", "OPENAI_BASE_URL": massgen_emulator.base_url("openai")}
     conv = Conversation(make_provider("openai", environ=env), "gpt-5", 400_000,
                         Transcript(tmp_path / "chat.jsonl"))
     host = Host.create(environ={"MASSGEN_LOAD_PLUGINS": "tui_throttle"})
-    emulator.reply("Paris is the capital.", chunks=6)
+    massgen_emulator.reply("Paris is the capital.", chunks=6)
     app = ChatApp(conv, host, Classifier())
 
     async def go():

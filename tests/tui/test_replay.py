@@ -63,14 +63,14 @@ def test_paced_replay_measures_latency_and_frames(home, tmp_path):
     assert stats["wall_s"] >= 0.6  # the recorded 0.7 s were honoured
 
 
-def test_cli_replay_reports_bad_lines_and_writes_stats(massgen, home, tmp_path):
+def test_cli_replay_reports_bad_lines_and_writes_stats(cli, home, tmp_path):
     path = tmp_path / "events.jsonl"
     path.write_text(event_line("2026-01-01T12:00:00", "text", "agent_a", 0, {"content": "hi "})
                     + "not json at all\n"
                     + event_line("2026-01-01T12:00:01", "text", "agent_a", 0, {"content": "there"})
                     + '{"timestamp": "2026-01-01T12:00:02", "event_ty')
     stats_file = tmp_path / "stats.json"
-    result = massgen("tui", "replay", str(path), "--headless", "--max-speed", "--stats",
+    result = cli("tui", "replay", str(path), "--headless", "--max-speed", "--stats",
                      str(stats_file))
     assert result.returncode == 0 and no_traceback(result), result.stderr
     assert f"{path}: skipped 2 lines that are not events (first at line 2)" in result.stderr
@@ -143,20 +143,20 @@ def test_several_producer_threads_keep_each_agents_order(home):
         assert app.view.agents[f"agent_{i}"].transcript == want
 
 
-def test_event_classes_are_configurable(massgen, user_config):
+def test_event_classes_are_configurable(cli, user_config):
     assert Classifier()("text") == "streaming" and Classifier()("status") == "state"
     assert Classifier()("some_future_event") == "critical"
     assert Classifier({"text": "critical"})("text") == "critical"
     user_config.parent.mkdir(parents=True)
     user_config.write_text("tui:\n  event_classes:\n    my_delta: streaming\n")
-    out = json.loads(massgen("config", "show", "--json").stdout)
+    out = json.loads(cli("config", "show", "--json").stdout)
     assert out["values"]["tui"]["event_classes"] == {"my_delta": "streaming"}
 
 
-def test_a_bad_event_class_is_a_config_error(massgen, user_config):
+def test_a_bad_event_class_is_a_config_error(cli, user_config):
     user_config.parent.mkdir(parents=True)
     user_config.write_text("tui:\n  event_classes:\n    text: urgent\n")
-    result = massgen("config", "show")
+    result = cli("config", "show")
     assert result.returncode == 2
-    assert result.stderr == (f"massgen: error: {user_config}:2: tui.event_classes: expected one "
+    assert result.stderr == (f"massgen-plugins: error: {user_config}:2: tui.event_classes: expected one "
                              "of streaming, state, critical, got 'urgent'\n")

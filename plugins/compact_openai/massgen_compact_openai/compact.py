@@ -1,11 +1,14 @@
-"""OpenAI's native compaction: `responses.compact` in place of the core's summarization.
+"""OpenAI's native compaction: `POST /responses/compact` in place of the core's summarization.
 
-Contract (checked against the installed openai SDK): `client.responses.compact(model=,
-input=[items], instructions=)` returns an object with `object == "response.compaction"`, whose
-`output` is the user messages followed by exactly one `{"type": "compaction", "id",
-"encrypted_content"}` item, and `usage`. The next `responses.create` sends that output verbatim,
-then the new input. The compaction's id is not a response id (no `previous_response_id`), and
-the instructions are not carried forward: the core sends the system prompt with every request.
+Contract: the endpoint takes `model`, `input` (the items) and `instructions`, and returns an
+object with `object == "response.compaction"`, whose `output` is the user messages followed by
+exactly one `{"type": "compaction", "id", "encrypted_content"}` item, and `usage`. The next
+`responses.create` sends that output verbatim, then the new input. The compaction's id is not a
+response id (no `previous_response_id`), and the instructions are not carried forward: the host
+sends the system prompt with every request.
+
+The call goes through the SDK client's raw `post`, because openai 2.2.0 (MassGen's pin) has
+no `responses.compact`; the request and the verbatim JSON items are the same on every version.
 """
 
 from __future__ import annotations
@@ -109,7 +112,7 @@ def compact(request: CompressionRequest, credentials: Any, model: str | None, ti
     while True:
         attempt += 1
         try:
-            response = provider.client().responses.compact(**args)
+            response = provider.post("/responses/compact", args)
             break
         except Exception as exc:
             err = provider.map_error(exc)
@@ -121,13 +124,17 @@ def compact(request: CompressionRequest, credentials: Any, model: str | None, ti
             if wait is None or time.monotonic() + wait > deadline:
                 raise CompactionFailed(err.format_message()) from None
             time.sleep(wait)
-    if getattr(response, "object", None) != "response.compaction":
-        raise CompactionRefused(f"unexpected object {getattr(response, 'object', None)!r}")
-    # The SDK types the returned user messages as output messages; the items themselves are
-    # what the service sent and go back verbatim, so dump without its type warnings.
-    output = [o.model_dump(exclude_none=True, warnings=False) for o in response.output]
+    if response.get("object") != "response.compaction":
+        raise CompactionRefused(f"unexpected object {response.get('object')!r}")
+    output = response.get("output")
+    if not isinstance(output, list) or not all(isinstance(o, dict) for o in output):
+        raise CompactionRefused("the reply has no list of output items")
     check_output(output, items)
-    usage = response.usage
+    usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
     return CompressionResult(items=output, method="openai-compact",
-                             input_tokens=getattr(usage, "input_tokens", 0) or 0,
-                             output_tokens=getattr(usage, "output_tokens", 0) or 0)
+                             input_tokens=_count(usage.get("input_tokens")),
+                             output_tokens=_count(usage.get("output_tokens")))
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
