@@ -1,32 +1,70 @@
 # Two entry points for a fresh clone (see README): `make demo` and `make test`.
-# Both create .venv with the core and the three plugins installed (editable) on first use.
+#
+# Environments, each made on first use with uv (plain pip backtracks for minutes on MassGen's
+# dependencies):
+#   .venv          the core and the three plugins, editable, newest dependencies: demo, tests
+#   .venv-lowest   the same, every direct dependency at its declared floor
+#                  (uv --resolution lowest-direct): proves the floors in the pyprojects
+#   .venv-massgen  the real massgen==0.1.97 from the package index plus our four distributions
+#                  (built and installed as a user would), with MassGen's pins kept:
+#                  the coexistence and real-MassGen tests run there
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
+LOWEST := .venv-lowest
+MASSGEN := .venv-massgen
 EXAMPLE := examples/massgen_logs
+SOURCES := pyproject.toml $(wildcard plugins/*/pyproject.toml) $(shell git ls-files massgen_plugins plugins 2>/dev/null)
+# MassGen's environment gets our distributions as built wheels, not editable: that is what a
+# user installs, and the .pth bootstrap only exists in a real install.
+OURS := ".[test,tui]" ./plugins/compact_openai ./plugins/log_analyzer ./plugins/tui_throttle
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test test-main test-lowest test-massgen bench clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml requirements-dev.txt plugins/*/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed; set PYTHON=python3.x")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip "uv>=0.5,<1"
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	touch $(STAMP)
+
+$(LOWEST)/.installed: $(STAMP)
+	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(LOWEST)
+	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -r requirements-dev.txt
+	touch $@
+
+$(MASSGEN)/.installed: $(STAMP) $(SOURCES)
+	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(MASSGEN)
+	$(UV) pip install --quiet --python $(MASSGEN)/bin/python --reinstall-package massgen-plugins \
+	  --reinstall-package massgen-compact-openai --reinstall-package massgen-log-analyzer \
+	  --reinstall-package massgen-tui-throttle "massgen==0.1.97" $(OURS)
+	$(UV) pip check --python $(MASSGEN)/bin/python
+	touch $@
 
 # The main job, offline, on the bundled example run.
 demo: setup
-	$(BIN)/massgen plugins list
-	$(BIN)/massgen logs summary --logs-dir $(EXAMPLE)
-	$(BIN)/massgen logs tools --logs-dir $(EXAMPLE)
+	$(BIN)/massgen-plugins plugins list
+	$(BIN)/massgen-plugins logs summary --logs-dir $(EXAMPLE)
+	$(BIN)/massgen-plugins logs tools --logs-dir $(EXAMPLE)
 	$(BIN)/python scripts/demo_plan.py
 
-test: setup
+# The whole suite three times: newest dependencies, declared floors, and beside MassGen 0.1.97.
+test: test-main test-lowest test-massgen
+
+test-main: setup
 	$(BIN)/python -m pytest
+
+test-lowest: $(LOWEST)/.installed
+	$(LOWEST)/bin/python -m pytest
+
+# MASSGEN_PLUGINS_REAL_MASSGEN=1: the tests that need the real MassGen fail, not skip, without it.
+test-massgen: $(MASSGEN)/.installed
+	MASSGEN_PLUGINS_REAL_MASSGEN=1 $(MASSGEN)/bin/python -m pytest
 
 bench: setup
 	$(BIN)/python bench/startup.py
@@ -34,4 +72,4 @@ bench: setup
 	$(BIN)/python bench/logs.py --size-mb 1024
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LOWEST) $(MASSGEN)

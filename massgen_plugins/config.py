@@ -96,10 +96,11 @@ def config_files(explicit: str | os.PathLike[str] | None = None) -> list[ConfigF
     return files
 
 
-def _yaml(typ: str = "rt") -> Any:
+def round_trip_yaml() -> Any:
+    """A ruamel YAML 1.2 loader/dumper that keeps comments, order and positions."""
     from ruamel.yaml import YAML
 
-    return YAML(typ=typ)
+    return YAML(typ="rt")
 
 
 def _line(node: Any, key: str) -> str:
@@ -111,26 +112,31 @@ def _line(node: Any, key: str) -> str:
 
 
 def read_yaml(path: Path) -> Any:
-    """Parse one YAML file, turning any syntax error into a one-line ConfigError."""
-    from ruamel.yaml.error import YAMLError
-
+    """Parse one YAML file, turning any problem into a one-line ConfigError."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check its permissions")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: config is not UTF-8 text; save it as UTF-8")
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, where: Path | str) -> Any:
+    """Parse config text: a mapping (empty for an empty file), or a one-line ConfigError."""
+    from ruamel.yaml.error import YAMLError
+
     try:
-        data = _yaml().load(text)
+        data = round_trip_yaml().load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{where}: invalid YAML ({problem}); fix the syntax there")
+        raise ConfigError(f"{where}{at}: invalid YAML ({problem}); fix the syntax there")
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{path}: expected a mapping of settings at the top, got {_kind(data)}")
+        raise ConfigError(f"{where}: expected a mapping of settings at the top, got {_kind(data)}")
     return data
 
 
@@ -248,7 +254,7 @@ def validate(data: Mapping[str, Any], schema: Mapping[str, Any], where: Path | s
             if why:
                 raise ConfigError(f"{where}{_line(data, key)}: {dotted}: {why}")
         elif prefix == "" and key == PLUGINS:
-            _validate_plugins_section(value, where, data)
+            validate_plugins_section(value, where, data)
         elif not isinstance(value, Mapping):
             raise ConfigError(f"{where}{_line(data, key)}: {dotted}: expected a mapping, "
                               f"got {_kind(value)}")
@@ -256,7 +262,7 @@ def validate(data: Mapping[str, Any], schema: Mapping[str, Any], where: Path | s
             validate(value, spec, where, dotted + ".")
 
 
-def _validate_plugins_section(value: Any, where: Path | str, parent: Any) -> None:
+def validate_plugins_section(value: Any, where: Path | str, parent: Any) -> None:
     """Each `plugins.<name>` is a mapping whose `enabled`, if present, is true or false."""
     if not isinstance(value, Mapping):
         raise ConfigError(f"{where}{_line(parent, PLUGINS)}: plugins: expected a mapping of "
@@ -424,47 +430,6 @@ class Config:
     def flat(self) -> dict[Path_, Any]:
         """Every leaf value by key path."""
         return dict(_leaves(self.values))
-
-
-def set_plugin_enabled(path: Path, name: str, enabled: bool) -> Path:
-    """Write `plugins.<name>.enabled` into one file, keeping its comments, order and indent.
-
-    A symlinked config (a dotfiles repository) is written at its target, and the symlink kept.
-    The read, change and write happen under a lock, so two writers at once never lose a switch.
-    Returns the file written.
-    """
-    from filelock import FileLock
-    from ruamel.yaml.comments import CommentedMap
-    from ruamel.yaml.util import load_yaml_guess_indent
-
-    target = path.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(target.parent / f".{target.name}.lock"):
-        text = target.read_text(encoding="utf-8") if target.exists() else ""
-        if text.strip():
-            read_yaml(target)  # the one-line error for a broken file, before anything is written
-            data, indent, block_seq_indent = load_yaml_guess_indent(text)
-        else:
-            data, indent, block_seq_indent = CommentedMap(), 2, 0
-        if data is None:
-            data = CommentedMap()
-        plugins = data.get(PLUGINS)
-        if plugins is None:
-            plugins = data[PLUGINS] = CommentedMap()
-        _validate_plugins_section(plugins, path, data)
-        section = plugins.get(name)
-        if section is None:
-            section = plugins[name] = CommentedMap()
-        section[ENABLED] = enabled
-
-        yaml = _yaml()
-        yaml.preserve_quotes = True
-        # MassGen's own keys share the file: never refold a long line (a system prompt).
-        yaml.width = 1 << 30
-        yaml.indent(mapping=indent, sequence=indent + (block_seq_indent or 0),
-                    offset=block_seq_indent or 0)
-        write_atomic(target, lambda fh: yaml.dump(data, fh))
-    return target
 
 
 def write_atomic(path: Path, write: Any) -> None:

@@ -89,3 +89,22 @@ def cli(home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 def no_traceback(result: subprocess.CompletedProcess[str]) -> bool:
     """True when neither stream holds a Python traceback."""
     return "Traceback" not in result.stderr and "Traceback" not in result.stdout
+
+
+REAL_MASSGEN_ENV = "MASSGEN_PLUGINS_REAL_MASSGEN"
+
+
+@pytest.fixture(scope="session")
+def real_massgen() -> Path:
+    """The installed real MassGen package's folder; skips without it (fails under make test-massgen).
+
+    Found without importing it: `import massgen` takes over ten seconds.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("massgen")
+    if spec is None or not spec.submodule_search_locations:
+        if os.environ.get(REAL_MASSGEN_ENV):
+            pytest.fail(f"{REAL_MASSGEN_ENV} is set but massgen is not installed here")
+        pytest.skip("needs the real massgen (make test-massgen)")
+    return Path(next(iter(spec.submodule_search_locations)))

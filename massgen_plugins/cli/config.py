@@ -26,9 +26,8 @@ def group() -> click.Group:
         Sources: a file path, `env VAR`, or `default` (a plugin's declared default).
         JSON: {"values": {...nested...}, "sources": {"dotted.key": source}, "files": [...]}
         """
-        from massgen_plugins.secrets import is_secret_key, mask
-
         from massgen_plugins.config import dotted
+        from massgen_plugins.secrets import is_secret_key, mask
 
         cfg = get_host(ctx).config
         flat = {path: (mask(str(v)) if is_secret_key(path[-1]) and v else v)

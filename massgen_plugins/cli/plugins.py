@@ -44,15 +44,10 @@ def group() -> click.Group:
             click.echo(f"note: config has settings for '{name}', which is not installed")
 
     def switch(ctx: click.Context, name: str, project: bool, enabled: bool) -> None:
-        from massgen_plugins.config import (
-            ENABLED,
-            PLUGINS,
-            project_config_path,
-            set_plugin_enabled,
-            user_config_path,
-        )
+        from massgen_plugins.config import ENABLED, PLUGINS, project_config_path, user_config_path
         from massgen_plugins.errors import ConfigError
         from massgen_plugins.plugins import normalize
+        from massgen_plugins.switches import set_plugin_enabled
 
         host = get_host(ctx)
         names = {normalize(r.name): r.name for r in host.records}

@@ -115,7 +115,7 @@ def test_concurrent_switches_are_all_kept(cli, user_config, make_plugin):
 def test_a_write_is_synced_before_it_replaces_the_file(user_config, monkeypatch):
     import os
 
-    from massgen_plugins.config import set_plugin_enabled
+    from massgen_plugins.switches import set_plugin_enabled
 
     calls = []
     real_fsync, real_replace = os.fsync, os.replace
@@ -134,3 +134,42 @@ def test_a_write_is_synced_before_it_replaces_the_file(user_config, monkeypatch)
     assert user_config.read_text() == before
     assert [p.name for p in user_config.parent.iterdir() if not p.name.endswith(".lock")] == [
         "config.yaml"]
+
+
+@pytest.mark.parametrize("before, after", [
+    # No plugins section: appended; MassGen's quoting and spacing untouched.
+    ('agents:\n  - id: "a"\n    backend: {type: openai}\n',
+     'agents:\n  - id: "a"\n    backend: {type: openai}\nplugins:\n  tui_throttle:\n'
+     '    enabled: false\n'),
+    # No newline at the end of the file, which may end a block scalar: the section goes first.
+    ("# mine\nui:\n  prompt: |\n    line one", "# mine\nplugins:\n  tui_throttle:\n"
+                                              "    enabled: false\nui:\n  prompt: |\n    line one"),
+    # A plugins section without this plugin: inserted at the section's own indent.
+    ("plugins:\n   log_analyzer:   # mine\n      default_model: x\nui: {}\n",
+     "plugins:\n   tui_throttle:\n     enabled: false\n   log_analyzer:   # mine\n"
+     "      default_model: x\nui: {}\n"),
+    # The plugin's section without `enabled`: one line, aligned with its keys.
+    ("plugins:\n  tui_throttle:\n      max_fps: 10   # tuned\n",
+     "plugins:\n  tui_throttle:\n      enabled: false\n      max_fps: 10   # tuned\n"),
+    # An existing value keeps its comment.
+    ("plugins:\n  tui_throttle:\n    enabled: TRUE   # on for now\n",
+     "plugins:\n  tui_throttle:\n    enabled: false   # on for now\n"),
+])
+def test_a_switch_changes_only_the_text_it_must(user_config, before, after):
+    from massgen_plugins.switches import set_plugin_enabled
+
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(before)
+    set_plugin_enabled(user_config, "tui_throttle", False)
+    assert user_config.read_text() == after
+
+
+def test_a_flow_style_plugins_section_is_rewritten_with_its_comments(user_config):
+    from massgen_plugins.switches import set_plugin_enabled
+
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text("# keep me\nplugins: {log_analyzer: {}}\n")
+    set_plugin_enabled(user_config, "tui_throttle", False)
+    data = YAML(typ="safe").load(user_config.read_text())
+    assert data == {"plugins": {"log_analyzer": {}, "tui_throttle": {"enabled": False}}}
+    assert user_config.read_text().startswith("# keep me\n")

@@ -1,4 +1,4 @@
-"""`massgen-plugins logs analyze` and `massgen-plugins logs models`, with the real SDKs against the emulator."""
+"""`massgen-plugins logs analyze` and `logs models`, with the real SDKs against the emulator."""
 
 from __future__ import annotations
 

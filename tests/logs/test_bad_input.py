@@ -43,7 +43,8 @@ def test_wrong_types_are_ignored_with_a_warning(cli, run):
     data["tools"]["by_tool"]["calc"] = "broken"
     metrics.write_text(json.dumps(data))
     result, warnings = summary(cli, run)
-    assert f"massgen-plugins: warning: {metrics}: input_tokens is 'lots', expected a number; ignored" in warnings
+    assert (f"massgen-plugins: warning: {metrics}: input_tokens is 'lots', expected a number; "
+            "ignored") in warnings
     assert f"massgen-plugins: warning: {metrics}: tools.by_tool.calc is not an object; skipped" in warnings
     assert result["tokens"]["input"] == 3000  # status.json's total stands in
     assert [t["name"] for t in result["tools"]["by_tool"]] == ["search"]
