@@ -56,3 +56,27 @@ def test_help_imports_no_sdk_and_no_textual(cli):
 
 def test_version(cli):
     assert cli("--version").stdout == f"massgen-plugins, version {massgen_plugins.__version__}\n"
+
+
+def test_no_distribution_of_ours_installs_a_script_named_massgen():
+    # MassGen owns `massgen`: it runs `uv run massgen ...` for its own subagents and sub-runs.
+    import importlib.metadata as md
+
+    for name in ("massgen-plugins", "massgen-compact-openai", "massgen-log-analyzer",
+                 "massgen-tui-throttle"):
+        scripts = {ep.name for ep in md.distribution(name).entry_points
+                   if ep.group == "console_scripts"}
+        assert "massgen" not in scripts, name
+    assert {ep.name for ep in md.distribution("massgen-plugins").entry_points
+            if ep.group == "console_scripts"} == {"massgen-plugins"}
+
+
+def test_the_pytest_fixture_is_namespaced():
+    # Installing us adds our pytest11 fixtures to every pytest session in the environment.
+    import importlib.metadata as md
+
+    (ep,) = [ep for ep in md.entry_points(group="pytest11") if ep.value.startswith("massgen_")]
+    fixtures = [name for name in vars(ep.load()) if not name.startswith("_")
+                and callable(getattr(getattr(ep.load(), name), "_pytestfixturefunction", None)
+                             or getattr(getattr(ep.load(), name), "_fixture_function_marker", None))]
+    assert fixtures and all(name.startswith("massgen_") for name in fixtures), fixtures
