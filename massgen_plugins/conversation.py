@@ -13,7 +13,6 @@ too, the working context stays as it was and the failure is reported: no message
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from massgen_plugins.compression import estimate, refusal
 from massgen_plugins.errors import MassgenError
 from massgen_plugins.values import CompressionRequest, CompressionResult, thaw
 
@@ -63,19 +63,6 @@ class CompressionRecord:
         return (f"[compressed ({self.reason}, {self.method}): {self.tokens_before:,} -> "
                 f"{self.tokens_after:,} tokens; call {self.input_tokens:,} in / "
                 f"{self.output_tokens:,} out, {cost}, {self.latency_s:.2f} s]")
-
-
-def estimate(value: Any) -> int:
-    """About four characters a token, over any JSON-able value."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return math.ceil(len(text) / 4)
-
-
-def tool_pairs_intact(items: list[Mapping[str, Any]]) -> bool:
-    """True when every tool call has its output and every output its call."""
-    calls = [i.get("call_id") for i in items if i.get("type") == "function_call"]
-    outputs = [i.get("call_id") for i in items if i.get("type") == "function_call_output"]
-    return set(calls) == set(outputs)
 
 
 def safe_split(items: list[Mapping[str, Any]], keep_tokens: int) -> int:
@@ -274,18 +261,20 @@ class Conversation:
         request = CompressionRequest(
             items=self.items, provider=self.provider.name, model=self.model, reason=reason,
             target_tokens=target, instructions=self.system,
-            base_url=self.provider.credentials.base_url)
+            base_url=self.provider.credentials.base_url, api=self.provider.api,
+            api_key=self.provider.credentials.api_key)
         result = self.host.call_first("compress_context", expect=CompressionResult,
                                       request=request)
         if result is None:
             return None
-        items = thaw(result.items)
-        if not items or not all(isinstance(i, dict) for i in items) or not tool_pairs_intact(
-                items):
-            self.host.report(f"massgen-plugins: warning: compress_context returned items that would "
-                              f"break the conversation ({result.method}); summarizing instead")
+        why = refusal(request, result)
+        if why is not None:
+            # Treated like a failure: summarization may still get under the target where the
+            # plugin could not (compaction keeps every user message verbatim).
+            self.host.report(f"massgen-plugins: warning: compress_context ({result.method}) was "
+                             f"refused: {why}; summarizing instead")
             return None
-        after = self._accept(items)
+        after = self._accept(thaw(result.items))
         return CompressionRecord(result.method, reason, before, after, result.input_tokens,
                                  result.output_tokens, self._cost(result.input_tokens,
                                                                   result.output_tokens),

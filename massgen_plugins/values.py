@@ -100,11 +100,17 @@ class ModelChoice:
 
 @attrs.frozen
 class CompressionRequest:
-    """A working context the core wants compressed, and why.
+    """A working context a host wants compressed, and why.
 
-    `items` are the conversation's working-context items in order: provider-neutral messages
-    (`{"role", "content"}`), tool calls and outputs, and opaque provider items kept verbatim.
-    `target_tokens` is the size the compressed context must come in under.
+    `items` are the working-context items in order, in the wire format of `api`: for
+    `responses` (OpenAI's Responses API) messages (`{"role", "content"}`), tool calls and
+    outputs, and opaque provider items kept verbatim. `instructions` (the system prompt) is not
+    among them: the host sends it with every request. `target_tokens` is the size, items and
+    instructions together (about four characters a token), the result must come in under.
+    `api` is `responses`, `chat_completions`, `anthropic_messages` or `gemini`, or None when the
+    host cannot tell. `previous_response_id` names a Responses conversation stored server-side
+    that `items` continue: compress it together with them. `api_key` is the key the
+    conversation itself uses (never shown in a repr), so a result works with its next request.
     """
 
     items: tuple[Mapping[str, Any], ...] = attrs.field(converter=freeze)
@@ -114,6 +120,9 @@ class CompressionRequest:
     target_tokens: int
     instructions: str | None = None
     base_url: str | None = None
+    api: str | None = None
+    previous_response_id: str | None = None
+    api_key: str | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen

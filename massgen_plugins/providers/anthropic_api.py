@@ -15,6 +15,7 @@ class AnthropicProvider(Provider):
     """Anthropic Messages: generate, stream, count_tokens, list."""
 
     name = "anthropic"
+    api = "anthropic_messages"
 
     def client(self, is_async: bool = False) -> Any:
         """The SDK client, made on first use with the SDK's own retries off."""

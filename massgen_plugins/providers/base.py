@@ -63,6 +63,7 @@ class Provider:
     """A provider behind its official SDK. Subclasses implement the `_`-methods."""
 
     name = ""
+    api = ""  # the wire API, as CompressionRequest.api names it
 
     def __init__(self, credentials: Credentials, timeout: float = 600.0,
                  retry: RetryPolicy | None = None,

@@ -15,6 +15,7 @@ class GoogleProvider(Provider):
     """Gemini: generate_content (and its stream), count_tokens, list."""
 
     name = "google"
+    api = "gemini"
 
     def client(self, is_async: bool = False) -> Any:
         """The SDK client (one serves sync and async), made on first use without SDK retries."""

@@ -17,6 +17,7 @@ class OpenAIProvider(Provider):
     """OpenAI Responses: generate, stream, count (input_tokens), list; raw items kept."""
 
     name = "openai"
+    api = "responses"
 
     def client(self, is_async: bool = False) -> Any:
         """The SDK client, made on first use with the SDK's own retries off."""

@@ -184,3 +184,27 @@ def test_tokens_after_come_from_the_next_requests_usage(setup, massgen_emulator)
     kinds = [r["kind"] for r in conv.transcript.records()]
     assert kinds[-3:] == ["item", "compression_measured", "item"]
     assert sent.path == "/v1/responses"
+
+
+def test_compaction_above_the_target_falls_back_to_summarization_and_the_chat_goes_on(
+        setup, massgen_emulator, home, capsys):
+    # Compaction keeps every user message verbatim: with long questions it cannot get under
+    # the target, so the host treats it as a failure and summarizes, which can.
+    conv = setup(window=1200, trigger_ratio=0.9, target_ratio=0.5)
+    for turn in range(3):
+        massgen_emulator.reply(f"answer {turn}")
+        "".join(conv.send(f"q{turn} " + "w" * 700))
+    massgen_emulator.reply("a short summary")
+    record = conv.compress("manual")
+    assert len(compact_calls(massgen_emulator)) == 1, "compaction was tried first"
+    assert record.method == "summarize" and record.ok
+    assert record.tokens_after < 600 and record.tokens_after < record.tokens_before / 4
+    assert "compress_context (openai-compact) was refused: the result is still" in \
+        capsys.readouterr().err
+    massgen_emulator.reply("still here")
+    assert "".join(conv.send("go on")) == "still here"
+    # The transcript resumes into the summarized context, and the next turn works.
+    resumed = setup(window=1200, trigger_ratio=0.9, target_ratio=0.5)
+    assert resumed.items == conv.items
+    massgen_emulator.reply("resumed")
+    assert "".join(resumed.send("and now?")) == "resumed"

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
+from massgen_plugins.compression import tool_pairs_intact
 from massgen_plugins.conversation import (
     SUMMARY_PROMPT,
     CompressionError,
     Conversation,
     Transcript,
     safe_split,
-    tool_pairs_intact,
 )
 from massgen_plugins.host import Host
 from massgen_plugins.providers.registry import make_provider
@@ -120,7 +120,8 @@ def test_hook_returning_none_raising_or_breaking_pairs_falls_back(massgen_emulat
         assert record.ok and record.method == "summarize", plugins
         assert tool_pairs_intact(conv.items)
     assert any("compactor down" in w for w in warnings)
-    assert any("would break the conversation" in w for w in warnings)
+    assert any("(broken) was refused: a tool call and its output came apart; summarizing instead"
+               in w for w in warnings)
 
 
 def test_a_plugin_result_replaces_the_working_context(massgen_emulator, tmp_path, home, make_plugin):

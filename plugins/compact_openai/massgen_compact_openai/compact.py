@@ -40,8 +40,8 @@ class CompactionFailed(Exception):
 
 def claims(request: CompressionRequest, allow_compatible: bool) -> bool:
     """True for conversations backed by OpenAI's Responses API this plugin should compact."""
-    if request.provider != "openai":
-        return False
+    if request.provider != "openai" or request.api not in (None, "responses"):
+        return False  # Chat Completions items are another format: summarization handles them
     if request.base_url and urlparse(request.base_url).hostname not in OFFICIAL_HOSTS:
         if not allow_compatible:
             return False  # many OpenAI-compatible servers have no /responses/compact
@@ -55,8 +55,12 @@ def remember_unsupported(base_url: str | None, model: str) -> None:
         _UNSUPPORTED.add((base_url or "", model))
 
 
-def check_output(items: list[Mapping[str, Any]], sent: list[Mapping[str, Any]]) -> None:
-    """Refuse output that would break the conversation, before it replaces anything."""
+def check_output(items: list[Mapping[str, Any]], sent: list[Mapping[str, Any]],
+                 chained: bool = False) -> None:
+    """Refuse output that would break the conversation, before it replaces anything.
+
+    `chained`: the request continued a server-side history, whose items were not sent.
+    """
     compactions = [i for i in items if i.get("type") == "compaction"]
     if len(compactions) != 1 or not compactions[0].get("encrypted_content"):
         raise CompactionRefused(f"expected exactly one compaction item, got {len(compactions)}")
@@ -72,7 +76,10 @@ def check_output(items: list[Mapping[str, Any]], sent: list[Mapping[str, Any]]) 
                 out.append(str(content))
         return out
 
-    if user_texts(items) != user_texts(sent):
+    # With a server-side history (previous_response_id) the earlier user messages come back
+    # too; the ones sent here must still be there, in order, at the end.
+    back, mine = user_texts(items), user_texts(sent)
+    if back[len(back) - len(mine):] != mine or (not chained and back != mine):
         raise CompactionRefused("the user messages did not come back intact")
     calls = {i.get("call_id") for i in items if i.get("type") == "function_call"}
     if any(i.get("type") == "function_call_output" and i.get("call_id") not in calls
@@ -80,7 +87,8 @@ def check_output(items: list[Mapping[str, Any]], sent: list[Mapping[str, Any]]) 
         raise CompactionRefused("a tool output came back without its call")
     sent_ids = {i.get("id") for i in sent if i.get("id")}
     for i in items:
-        if i.get("role") == "assistant" and i.get("id") and i.get("id") not in sent_ids:
+        if (not chained and i.get("role") == "assistant" and i.get("id")
+                and i.get("id") not in sent_ids):
             raise CompactionRefused(f"assistant item {i.get('id')} refers to nothing we sent")
 
 
@@ -99,6 +107,8 @@ def compact(request: CompressionRequest, credentials: Any, model: str | None, ti
     if pending:
         # The service fails on a call without its output ("No tool output found ...").
         raise CompactionRefused("a tool call is still waiting for its output")
+    if request.api_key:  # the conversation's own key: its compaction items belong to it
+        credentials = attrs.evolve(credentials, api_key=request.api_key)
     # The core's OpenAI provider makes the client (SDK retries off), maps errors (keys masked)
     # and knows the backoff; only the time budget is this plugin's own.
     provider = OpenAIProvider(attrs.evolve(credentials,
@@ -107,6 +117,9 @@ def compact(request: CompressionRequest, credentials: Any, model: str | None, ti
     args: dict[str, Any] = {"model": model or request.model, "input": items}
     if request.instructions:
         args["instructions"] = request.instructions
+    if request.previous_response_id:
+        # The items continue a conversation stored server-side: compact all of it.
+        args["previous_response_id"] = request.previous_response_id
     deadline = time.monotonic() + budget
     attempt = 0
     while True:
@@ -129,7 +142,7 @@ def compact(request: CompressionRequest, credentials: Any, model: str | None, ti
     output = response.get("output")
     if not isinstance(output, list) or not all(isinstance(o, dict) for o in output):
         raise CompactionRefused("the reply has no list of output items")
-    check_output(output, items)
+    check_output(output, items, chained=bool(request.previous_response_id))
     usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
     return CompressionResult(items=output, method="openai-compact",
                              input_tokens=_count(usage.get("input_tokens")),

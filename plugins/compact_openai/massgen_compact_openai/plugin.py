@@ -55,6 +55,10 @@ def compress_context(request: CompressionRequest,
     if not claims(request, bool(context.get("allow_compatible"))):
         return None
     key = find_key("openai", thaw(context.core.get("providers") or {}))
+    if key is None and request.api_key:
+        from massgen_plugins.providers.keys import Credentials
+
+        key = Credentials("openai", request.api_key, "the conversation", request.base_url)
     if key is None:
         return None
     try:
