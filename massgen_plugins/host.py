@@ -122,6 +122,10 @@ class Host:
         return [i for i in impls if not (i.hookwrapper or i.wrapper)
                 and (only is None or i.plugin_name == only)]
 
+    def implementers(self, hook: str) -> list[str]:
+        """The enabled plugins that implement `hook`, in call order."""
+        return [impl.plugin_name for impl in self._impls(hook)]
+
     def _call(self, impl: Any, hook: str, kwargs: Mapping[str, Any]) -> tuple[bool, Any]:
         args = {**kwargs, "context": self.context(impl.plugin_name)}
         try:

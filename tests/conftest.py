@@ -100,9 +100,10 @@ def real_massgen() -> Path:
 
     Found without importing it: `import massgen` takes over ten seconds.
     """
-    import importlib.util
+    from importlib.machinery import PathFinder
 
-    spec = importlib.util.find_spec("massgen")
+    # PathFinder: a lookup through sys.meta_path would start the bridge in this process.
+    spec = PathFinder.find_spec("massgen")
     if spec is None or not spec.submodule_search_locations:
         if os.environ.get(REAL_MASSGEN_ENV):
             pytest.fail(f"{REAL_MASSGEN_ENV} is set but massgen is not installed here")

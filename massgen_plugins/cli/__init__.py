@@ -50,7 +50,7 @@ def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | N
 
 def make_cli() -> click.Group:
     """A fresh `massgen` command tree; plugins add to it when it first needs them."""
-    from massgen_plugins.cli import chat, config, logs, plugins, tui
+    from massgen_plugins.cli import chat, config, doctor, logs, plugins, tui
 
     @click.group(cls=HostGroup, context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, "--version", prog_name="massgen-plugins")
@@ -68,6 +68,8 @@ def make_cli() -> click.Group:
     massgen.add_command(logs.group())
     massgen.add_command(tui.group())
     massgen.add_command(chat.command())
+    massgen.add_command(doctor.command())
+    massgen.add_command(doctor.run_command())
     return massgen
 
 

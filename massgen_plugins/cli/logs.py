@@ -226,6 +226,13 @@ def render_summary(session: Any, attempts: list[Any]) -> None:
         table("Top tools", ["Tool", "Calls", "Failures", "Total ms", "Avg ms"],
               [[x.name, str(x.calls), str(x.failures), f"{x.total_ms:.1f}", f"{x.avg_ms:.1f}"]
                for x in sorted(a.tools, key=lambda x: -x.total_ms)[:5]])
+    if a.compressions:
+        table("Context compressions", ["Agent", "Method", "Before", "After", "Cost", "Time"], [
+            [c.agent or "?", c.method + ("" if c.ok else " (failed)"),
+             _size(c.messages_before, c.tokens_before), _size(c.messages_after, c.tokens_after),
+             "-" if c.cost_usd is None else _cost(c.cost_usd),
+             "-" if c.latency_s is None else f"{c.latency_s:.2f} s"] for c in a.compressions],
+              keep="Method")
     if a.errors:
         console.print("[bold]Errors[/bold]")
         for e in a.errors:
@@ -244,6 +251,12 @@ def _started(name: str) -> str | None:
 def _short(text: str | None, width: int) -> str:
     text = " ".join((text or "-").split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _size(messages: int | None, tokens: int | None) -> str:
+    parts = [f"{messages} msgs" if messages is not None else "",
+             f"~{compact(tokens)} tok" if tokens is not None else ""]
+    return ", ".join(p for p in parts if p) or "-"
 
 
 def _secs(value: float | None) -> str:

@@ -65,6 +65,24 @@ class Vote:
 
 
 @attrs.frozen
+class Compression:
+    """One context compression of an agent: who, how, and what it left."""
+
+    time: float  # POSIX seconds
+    agent: str | None
+    method: str  # e.g. openai-compact, massgen-summarization
+    ok: bool = True
+    messages_before: int | None = None
+    messages_after: int | None = None
+    tokens_before: int | None = None
+    tokens_after: int | None = None
+    cost_usd: float | None = None
+    latency_s: float | None = None
+    note: str = ""
+    source: str = ""
+
+
+@attrs.frozen
 class AgentSummary:
     """One agent's part in an attempt."""
 
@@ -113,6 +131,7 @@ class Attempt:
     events_bytes: int = 0
     analyzed: bool = False
     warnings: tuple[str, ...] = ()
+    compressions: tuple[Compression, ...] = ()
 
     @property
     def label(self) -> str:
@@ -189,7 +208,19 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
         "final_answer": a.final_answer, "errors": list(a.errors), "timed_out": a.timed_out,
         "massgen_version": a.massgen_version, "events_bytes": a.events_bytes,
         "analyzed": a.analyzed, "warnings": list(a.warnings),
+        "compressions": [compression_json(c) for c in a.compressions],
     }
+
+
+def compression_json(c: Compression) -> dict[str, Any]:
+    """A compression as JSON."""
+    from datetime import datetime
+
+    return {"agent": c.agent, "time": datetime.fromtimestamp(c.time).isoformat(),
+            "method": c.method, "ok": c.ok, "messages_before": c.messages_before,
+            "messages_after": c.messages_after, "tokens_before": c.tokens_before,
+            "tokens_after": c.tokens_after, "cost_usd": c.cost_usd, "latency_s": c.latency_s,
+            "note": c.note, "source": c.source}
 
 
 def tool_json(t: ToolStat) -> dict[str, Any]:

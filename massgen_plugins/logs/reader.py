@@ -14,6 +14,7 @@ from typing import Any
 
 from massgen_plugins.events.jsonl import first_and_last
 from massgen_plugins.logs import files as f
+from massgen_plugins.logs.compressions import read_compressions
 from massgen_plugins.logs.files import Warnings
 from massgen_plugins.logs.model import (
     AgentSummary,
@@ -149,6 +150,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
                   if isinstance(v, int) and not isinstance(v, bool)}
     timing = metrics.get("api_timing") or {}
     size = events.stat().st_size if events.is_file() else 0
+    compressions = read_compressions(path, local)
     attempt = Attempt(
         path=path, turn=turn, number=number,
         question=(f.text_field(metrics, "meta", "question") or f.text_field(status, "meta", "question")
@@ -172,7 +174,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         errors=errors, timed_out=finish == "timeout" or bool(by_outcome.get("timeout")),
         massgen_version=str(meta["massgen_version"]) if meta.get("massgen_version") else None,
         events_path=events if events.is_file() else None, events_bytes=size,
-        analyzed=(path / REPORT).is_file(), warnings=tuple(local),
+        analyzed=(path / REPORT).is_file(), compressions=compressions, warnings=tuple(local),
     )
     for line in local:
         warn.lines.append(line)

@@ -1,0 +1,159 @@
+"""The MassGen functions the bridge wraps ("seams"), and the checks made before wrapping one.
+
+Each seam names the MassGen module whose import triggers it, the functions it wraps with the
+parameters it relies on, and what MassGen does when the seam is missing (its own behaviour,
+unchanged). The same table serves two checks: `resolve()` on the loaded module, just before
+wrapping, and `check_source()` on MassGen's files without importing them (`massgen-plugins
+doctor`, since `import massgen` takes over ten seconds). Wrapping uses wrapt, as
+OpenTelemetry's instrumentations do; `uninstrument()` puts every original back.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from massgen_plugins.bridge.runtime import SeamMissing
+
+
+@attrs.frozen
+class Target:
+    """One MassGen function a seam wraps: where it is, and the parameters the seam relies on."""
+
+    module: str
+    qualname: str  # "function" or "Class.method"
+    params: tuple[str, ...]
+    coroutine: bool = False
+
+    def __str__(self) -> str:
+        """`module.Class.method`."""
+        return f"{self.module}.{self.qualname}"
+
+
+@attrs.frozen
+class Seam:
+    """A place where the bridge reaches into MassGen."""
+
+    name: str
+    trigger: str  # the module whose import starts the seam; every target's module is loaded
+    targets: tuple[Target, ...]
+    fallback: str
+    installer: str  # "module:function" taking the seam, raising SeamMissing
+    hooks: tuple[str, ...] = ()  # the plugin hooks it calls
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The targets as the user reads them."""
+        return tuple(map(str, self.targets))
+
+    def instrument(self) -> None:
+        """Check every target, then wrap them."""
+        where, _, function = self.installer.partition(":")
+        getattr(importlib.import_module(where), function)(self)
+
+
+_RESPONSE = "massgen.backend.response"
+_BASE = "massgen.backend.base_with_custom_tool_and_mcp"
+_RECOVER = ("messages", "buffer_content")
+
+SEAMS: tuple[Seam, ...] = (
+    Seam("run_config", "massgen.cli.config_loading",
+         (Target("massgen.cli.config_loading", "load_config_file", ("config_path",)),),
+         "plugins: in the run config given with --config is not read (the user and project "
+         "files still are)", "massgen_plugins.bridge.run_config:instrument"),
+    Seam("compression", _RESPONSE,
+         (Target(_RESPONSE, "ResponseBackend._compress_messages_for_context_recovery", _RECOVER,
+                 coroutine=True),
+          Target(_RESPONSE, "ResponseBackend._create_response_stream", ("api_params",),
+                 coroutine=True),
+          Target(_BASE, "CustomToolAndMCPBackend._compress_messages_for_context_recovery",
+                 _RECOVER, coroutine=True)),
+         "MassGen's own summarization handles every context overflow",
+         "massgen_plugins.bridge.compression:instrument", ("compress_context",)),
+)
+
+_WRAPPED: list[tuple[Any, str, Any]] = []
+
+
+def resolve(target: Target) -> tuple[Any, str]:
+    """The loaded owner (module or class) and attribute name of `target`, checked; or SeamMissing."""
+    module = sys.modules.get(target.module)
+    if module is None:
+        raise SeamMissing(f"{target.module} is not loaded")
+    *path, name = target.qualname.split(".")
+    owner: Any = module
+    for part in path:
+        owner = getattr(owner, part, None)
+        if not isinstance(owner, type):
+            raise SeamMissing(f"{target.module}.{part} is not a class")
+    function = inspect.getattr_static(owner, name, None)
+    function = getattr(function, "__wrapped__", function)
+    if function is None or not callable(function):
+        raise SeamMissing(f"{target} does not exist")
+    if target.coroutine and not inspect.iscoroutinefunction(function):
+        raise SeamMissing(f"{target} is no longer a coroutine function")
+    names = [p for p in inspect.signature(function).parameters if p != "self"]
+    _check_params(target, names)
+    return owner, name
+
+
+def _check_params(target: Target, names: list[str]) -> None:
+    if tuple(names[:len(target.params)]) != target.params:
+        raise SeamMissing(f"{target} takes ({', '.join(names)}), not "
+                          f"({', '.join(target.params)})")
+
+
+def check_source(target: Target, package: Path) -> str | None:
+    """Why `target` is missing from MassGen's source under `package`, or None when it is there."""
+    relative = Path(*target.module.split(".")[1:])
+    path = package / relative.with_suffix(".py")
+    if not path.is_file():
+        path = package / relative / "__init__.py"
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError) as exc:
+        return f"{target.module} cannot be read ({type(exc).__name__})"
+    body: list[ast.stmt] = tree.body
+    *path_, name = target.qualname.split(".")
+    for part in path_:
+        cls = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == part), None)
+        if cls is None:
+            return f"{target.module}.{part} does not exist"
+        body = cls.body
+    found = [n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and n.name == name]
+    if not found:
+        return f"{target} does not exist"
+    node = found[-1]  # the last definition wins, as at run time
+    if target.coroutine and not isinstance(node, ast.AsyncFunctionDef):
+        return f"{target} is no longer a coroutine function"
+    args = node.args
+    names = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.arg != "self"]
+    try:
+        _check_params(target, names)
+    except SeamMissing as missing:
+        return str(missing)
+    return None
+
+
+def wrap(owner: Any, name: str, wrapper: Callable[..., Any]) -> None:
+    """Wrap `owner.name` with a wrapt wrapper `(wrapped, instance, args, kwargs)`."""
+    import wrapt
+
+    original = inspect.getattr_static(owner, name)
+    _WRAPPED.append((owner, name, original))
+    wrapt.wrap_function_wrapper(owner, name, wrapper)
+
+
+def uninstrument() -> None:
+    """Put back every MassGen function the bridge wrapped in this process."""
+    while _WRAPPED:
+        owner, name, original = _WRAPPED.pop()
+        setattr(owner, name, original)

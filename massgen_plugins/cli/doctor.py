@@ -1,0 +1,193 @@
+"""`massgen-plugins doctor` and `massgen-plugins run`: is the bridge into MassGen at work, and how.
+
+`doctor` answers without importing MassGen (that takes over ten seconds): it finds MassGen's
+package, reads its version, looks for the bridge's start-up hook, and checks every seam in
+MassGen's source. `--live` imports MassGen in a child process with the bridge on and reports
+what was actually wrapped.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import json
+import os
+import subprocess
+import sys
+from importlib.machinery import PathFinder
+from pathlib import Path
+from typing import Any
+
+import click
+
+from massgen_plugins.cli import get_host
+from massgen_plugins.cli.output import emit_json
+
+PTH = "massgen_plugins_bridge.pth"
+BOOTSTRAP = "_massgen_plugins_bridge"
+ENV = "MASSGEN_PLUGINS_BRIDGE"
+OFF = ("0", "off", "false", "no")
+LIVE_MARK = "MASSGEN_PLUGINS_DOCTOR "
+
+
+def massgen_package() -> Path | None:
+    """The folder of the installed `massgen` package, found without importing it."""
+    # PathFinder, not importlib.util.find_spec: no meta-path finder (the bridge's) is asked.
+    spec = PathFinder.find_spec("massgen")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def installed_hook() -> Path | None:
+    """The bridge's .pth file, where the interpreter will find it at start-up."""
+    for entry in sys.path:
+        candidate = Path(entry or ".") / PTH
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """What `doctor --json` prints, without importing MassGen."""
+    from massgen_plugins.bridge.runtime import built_against, known_version
+    from massgen_plugins.bridge.seams import SEAMS, check_source
+
+    env = os.environ if environ is None else environ
+    package = massgen_package()
+    try:
+        version: str | None = md.version("massgen")
+    except md.PackageNotFoundError:
+        version = None
+    pth = installed_hook()
+    switch = env.get(ENV, "").strip().lower()
+    if package is None:
+        active, why = False, "MassGen is not installed in this environment"
+    elif switch in OFF:
+        active, why = False, f"switched off: {ENV}={env.get(ENV)}"
+    elif pth is None:
+        active, why = False, (f"no {PTH} on this interpreter's path (an install that skipped "
+                              "it?); start runs with `massgen-plugins run -- massgen ...`")
+    else:
+        active, why = True, f"starts in every massgen process ({pth})"
+    seams = []
+    for seam in SEAMS:
+        problems = [p for t in seam.targets if (p := check_source(t, package))] if package else []
+        status = "not checked" if package is None else "missing" if problems else "ok"
+        seams.append({"name": seam.name, "targets": list(seam.labels), "status": status,
+                      "detail": "; ".join(problems), "fallback": seam.fallback,
+                      "hooks": list(seam.hooks)})
+    return {"massgen": {"found": package is not None, "version": version,
+                        "path": None if package is None else str(package),
+                        "known_version": known_version(version),
+                        "built_against": built_against()},
+            "bridge": {"active": active, "why": why, "hook": None if pth is None else str(pth),
+                       "checked": "source"},
+            "seams": seams}
+
+
+def live(timeout: float) -> dict[str, Any]:
+    """The bridge's own report from a child process that imports MassGen with the bridge on."""
+    from massgen_plugins.bridge.seams import SEAMS
+
+    modules = sorted({t.module for s in SEAMS for t in s.targets})
+    code = (f"import {BOOTSTRAP}, json\n"
+            + "".join(f"import {m}\n" for m in modules)
+            + "from massgen_plugins.bridge import runtime\n"
+            + f"print({LIVE_MARK!r} + json.dumps(runtime.report()))\n")
+    env = {**os.environ, ENV: "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+    for out in done.stdout.splitlines():
+        if out.startswith(LIVE_MARK):
+            return json.loads(out[len(LIVE_MARK):])
+    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    raise click.ClickException(f"importing MassGen with the bridge failed: {last}")
+
+
+def command() -> click.Command:
+    """The `massgen-plugins doctor` command."""
+
+    @click.command()
+    @click.option("--live", "go_live", is_flag=True,
+                  help="Import MassGen (10 s or more) with the bridge on and report what it wrapped.")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys).")
+    @click.pass_context
+    def doctor(ctx: click.Context, go_live: bool, as_json: bool) -> None:
+        """Show MassGen and its version, whether the bridge is active and why, and each seam.
+
+        JSON: {"massgen": {"found", "version", "path", "known_version", "built_against"},
+        "bridge": {"active", "why", "hook", "checked"}, "seams": [{"name", "targets", "status",
+        "detail", "fallback", "hooks", "plugins"}]}
+        """
+        report = diagnose()
+        if go_live and report["massgen"]["found"]:
+            seen = {s["name"]: s for s in live(timeout=300)["seams"]}
+            report["bridge"]["checked"] = "live"
+            for seam in report["seams"]:
+                state = seen.get(seam["name"], {})
+                seam["status"] = {"wrapped": "ok"}.get(state.get("status"), state.get("status"))
+                seam["detail"] = state.get("detail", "")
+        host = get_host(ctx)
+        for seam in report["seams"]:
+            seam["plugins"] = sorted({name for hook in seam["hooks"]
+                                      for name in host.implementers(hook)})
+        if as_json:
+            emit_json(report)
+            return
+        show(report)
+
+    return doctor
+
+
+def show(report: dict[str, Any]) -> None:
+    """The report for a person: one line per fact, the wrapped functions one per line."""
+    mg, bridge = report["massgen"], report["bridge"]
+    if mg["found"]:
+        known = "" if mg["known_version"] else " (NOT one the bridge was built against)"
+        click.echo(f"MassGen  {mg['version']}{known} at {mg['path']}")
+        click.echo(f"         the bridge was built against MassGen {mg['built_against']}")
+    else:
+        click.echo("MassGen  not installed here: the bridge has nothing to do")
+    click.echo(f"Bridge   {'active' if bridge['active'] else 'inactive'}: {bridge['why']}")
+    how = ("as wrapped in a MassGen process" if bridge["checked"] == "live"
+           else "checked in MassGen's source; --live imports it")
+    click.echo(f"Seams    ({how})")
+    for seam in report["seams"]:
+        click.echo(f"  {seam['name']:<12} {seam['status']}"
+                   + (f": {seam['detail']}" if seam["detail"] else ""))
+        for target in seam["targets"]:
+            click.echo(f"    wraps {target.removeprefix('massgen.')}")
+        if seam["hooks"]:
+            users = ", ".join(seam["plugins"]) or "no enabled plugin"
+            click.echo(f"    calls {', '.join(seam['hooks'])}: {users}")
+        click.echo(f"    if missing: {seam['fallback']}")
+
+
+def run_command() -> click.Command:
+    """The `massgen-plugins run` command."""
+
+    @click.command(context_settings={"ignore_unknown_options": True,
+                                     "allow_interspersed_args": False})
+    @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED)
+    def run(argv: tuple[str, ...]) -> None:
+        """Run a command (`massgen ...`) with the bridge on, in it and in its children.
+
+        For an environment where the automatic start is switched off (MASSGEN_PLUGINS_BRIDGE=0)
+        or not installed: `massgen-plugins run -- massgen --config run.yaml "question"`.
+        """
+        from massgen_plugins import bridge
+
+        # Its sitecustomize starts the bridge where .pth files are not read (an install into
+        # a PYTHONPATH folder); elsewhere MASSGEN_PLUGINS_BRIDGE=1 alone does it.
+        folder = str(Path(bridge.__file__).parent / "autoload")
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, ENV: "1",
+               "PYTHONPATH": folder + (os.pathsep + path if path else "")}
+        try:
+            os.execvpe(argv[0], list(argv), env)
+        except OSError as exc:
+            from massgen_plugins.errors import UsageError
+
+            raise UsageError(f"cannot run {argv[0]!r}: {exc.strerror}; check the command") from None
+
+    return run
