@@ -248,7 +248,12 @@ def line(entry: Mapping[str, Any]) -> str:
         cost = ("cost unknown" if entry.get("cost_usd") is None else f"${entry['cost_usd']:.4f}")
         how = entry["method"]
         cost = f"call {entry['input_tokens']:,} in / {entry['output_tokens']:,} out, {cost}"
-    return (f"compressed {entry['agent']}'s context with {how}: {entry['items_before']} items "
-            f"(~{entry['tokens_before']:,} tokens) -> {entry['items_after']} items "
+    before, after = _items(entry["items_before"]), _items(entry["items_after"])
+    return (f"compressed {entry['agent']}'s context with {how}: {before} "
+            f"(~{entry['tokens_before']:,} tokens) -> {after} "
             f"(~{entry['tokens_after']:,} tokens); {cost}; {entry['latency_s']:.2f} s"
             + (f" ({entry['note']})" if entry.get("note") else ""))
+
+
+def _items(n: int) -> str:
+    return f"{n} item{'s' * (n != 1)}"

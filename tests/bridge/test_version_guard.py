@@ -1,0 +1,134 @@
+"""The bridge against a MassGen it does not know: one line per missing seam, MassGen untouched.
+
+A stand-in `massgen` package (the real one takes 20 s to import and is tested in
+tests/massgen/) is laid out as a distribution with the seam modules; the bridge starts the way
+it does in a user's environment, from the .pth line, when the process imports `massgen`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+BASE = """
+class CustomToolAndMCPBackend:
+    async def _compress_messages_for_context_recovery(self, messages, buffer_content=None):
+        return ["massgen's own summary"]
+"""
+RESPONSE_OK = """
+from massgen.backend.base_with_custom_tool_and_mcp import CustomToolAndMCPBackend
+
+class ResponseBackend(CustomToolAndMCPBackend):
+    async def _compress_messages_for_context_recovery(self, messages, buffer_content=None):
+        return ["massgen's own summary"]
+
+    async def _create_response_stream(self, api_params, client, ws_transport=None, agent_id=None):
+        return None
+"""
+# A later MassGen that renamed the parameter: the seam must not be wrapped.
+RESPONSE_CHANGED = RESPONSE_OK.replace(
+    "async def _compress_messages_for_context_recovery(self, messages, buffer_content=None)",
+    "async def _compress_messages_for_context_recovery(self, history, buffer=None)", 1)
+CONFIG_LOADING = """
+def load_config_file(config_path):
+    return {}, {}
+"""
+PROBE = """
+import asyncio, massgen.cli.config_loading, massgen.backend.response as r
+print("RESULT", asyncio.run(r.ResponseBackend()._compress_messages_for_context_recovery(["m"])))
+print("WRAPPED", hasattr(r.ResponseBackend.__dict__["_compress_messages_for_context_recovery"],
+                         "__wrapped__"))
+"""
+
+
+def fake_massgen(site: Path, version: str, response: str) -> None:
+    files = {"massgen/__init__.py": "", "massgen/cli/__init__.py": "",
+             "massgen/cli/config_loading.py": CONFIG_LOADING, "massgen/backend/__init__.py": "",
+             "massgen/backend/base_with_custom_tool_and_mcp.py": BASE,
+             "massgen/backend/response.py": response,
+             f"massgen-{version}.dist-info/METADATA":
+                 f"Metadata-Version: 2.1\nName: massgen\nVersion: {version}\n",
+             f"massgen-{version}.dist-info/RECORD": ""}
+    for name, text in files.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(textwrap.dedent(text))
+
+
+def run_probe(site: Path, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {**{k: v for k, v in os.environ.items() if not k.startswith("MASSGEN")},
+            "PYTHONPATH": str(site), **env}
+    return subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=full,
+                          cwd=home, timeout=60)
+
+
+@pytest.fixture
+def site(tmp_path: Path, home: Path) -> Path:
+    if importlib_has_real_massgen():
+        pytest.skip("the real massgen is installed here: tests/massgen covers it")
+    return tmp_path / "site"
+
+
+def importlib_has_real_massgen() -> bool:
+    from importlib.machinery import PathFinder
+
+    return PathFinder.find_spec("massgen") is not None
+
+
+def test_a_known_massgen_gets_its_seams_wrapped(site, home):
+    fake_massgen(site, "0.1.97", RESPONSE_OK)
+    result = run_probe(site, home)
+    assert result.returncode == 0, result.stderr
+    assert "WRAPPED True" in result.stdout
+    # No plugin answers for this stand-in backend: MassGen's method ran, and the run says so.
+    assert "RESULT [\"massgen's own summary\"]" in result.stdout
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("massgen-plugins: compressed an agent's context with MassGen's "
+                           "summarization: 1 item (~2 tokens) -> 1 item (~7 tokens); cost not "
+                           "reported by MassGen;")
+
+
+def test_an_unknown_massgen_is_one_line_per_missing_seam_and_runs_as_without_us(site, home):
+    fake_massgen(site, "0.2.0", RESPONSE_CHANGED)
+    result = run_probe(site, home)
+    assert result.returncode == 0, result.stderr
+    assert "RESULT [\"massgen's own summary\"]" in result.stdout
+    assert "WRAPPED False" in result.stdout
+    assert result.stderr.splitlines() == [
+        "massgen-plugins: warning: bridge: MassGen 0.2.0 is not a version this bridge was built "
+        "against (0.1.46 to 0.1.97); each seam is checked before it is wrapped",
+        "massgen-plugins: warning: bridge: seam 'compression' not found in MassGen 0.2.0: "
+        "massgen.backend.response.ResponseBackend._compress_messages_for_context_recovery takes "
+        "(history, buffer), not (messages, buffer_content); MassGen's own summarization handles "
+        "every context overflow"]
+
+
+def test_the_off_switch_leaves_massgen_alone(site, home):
+    fake_massgen(site, "0.2.0", RESPONSE_CHANGED)
+    result = run_probe(site, home, MASSGEN_PLUGINS_BRIDGE="0")
+    assert result.returncode == 0 and result.stderr == ""
+    assert "WRAPPED False" in result.stdout
+
+
+def test_doctor_checks_the_seams_in_the_source(site, home, cli):
+    fake_massgen(site, "0.2.0", RESPONSE_CHANGED)
+    result = cli("doctor", "--json", env={"PYTHONPATH": str(site)})
+    import json
+
+    report = json.loads(result.stdout)
+    assert report["massgen"] == {"found": True, "version": "0.2.0", "path": str(site / "massgen"),
+                                 "known_version": False, "built_against": "0.1.46 to 0.1.97"}
+    seams = {s["name"]: s for s in report["seams"]}
+    assert seams["run_config"]["status"] == "ok"
+    assert seams["compression"]["status"] == "missing"
+    assert "takes (history, buffer)" in seams["compression"]["detail"]
+    assert seams["compression"]["plugins"] == ["compact_openai"]
+    assert report["bridge"]["active"] is True, "the .pth is installed in this environment"
+    off = json.loads(cli("doctor", "--json", env={"PYTHONPATH": str(site),
+                                                 "MASSGEN_PLUGINS_BRIDGE": "0"}).stdout)
+    assert off["bridge"] == {**report["bridge"], "active": False,
+                             "why": "switched off: MASSGEN_PLUGINS_BRIDGE=0"}
