@@ -67,18 +67,15 @@ async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
     from massgen_plugins.compression import refusal
     from massgen_plugins.errors import MassgenError
-    from massgen_plugins.values import CompressionResult
 
     messages = list(args[0] if args else kwargs.get("messages") or [])
     started = time.monotonic()
     note = ""
-    host = runtime.host()
-    built = _request(backend, messages) if host is not None else None
+    built = _request(backend, messages)
     if built is not None:
         request, system = built
         try:
-            result = await asyncio.to_thread(host.call_first, "compress_context",
-                                             expect=CompressionResult, request=request)
+            result = await asyncio.to_thread(_ask, request)
         except MassgenError as exc:  # a plugin set to fail rather than fall back
             _record(backend, "failed", messages, None, started, note=exc.format_message())
             raise
@@ -95,6 +92,16 @@ async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
     out = await wrapped(*args, **kwargs)
     _record(backend, SUMMARIZATION, messages, out, started, note=note)
     return out
+
+
+def _ask(request: Any) -> Any:
+    """The first plugin's answer to compress_context (the host is made on first use, here)."""
+    from massgen_plugins.values import CompressionResult
+
+    host = runtime.host()
+    if host is None:
+        return None
+    return host.call_first("compress_context", expect=CompressionResult, request=request)
 
 
 def _api_of(backend: Any) -> tuple[str, str | None]:
