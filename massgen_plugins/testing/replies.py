@@ -1,0 +1,41 @@
+"""What the emulator answers (Reply), and how a reply is measured and cut into stream chunks."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import attrs
+
+
+@attrs.define
+class Reply:
+    """A scripted answer: its text, and the usage to report (estimated when None)."""
+
+    text: str = "Hello from the emulator."
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+    chunks: int = 3
+
+
+def estimate_tokens(value: Any) -> int:
+    """The emulator's token count for any JSON-able input: about four characters a token."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return max(1, math.ceil(len(text) / 4))
+
+
+def reply_tokens(reply: Reply, used: int) -> tuple[int, int]:
+    """Input and output tokens to report: the scripted ones, else the emulator's estimates."""
+    inp = reply.input_tokens if reply.input_tokens is not None else used
+    out = reply.output_tokens if reply.output_tokens is not None else estimate_tokens(reply.text)
+    return inp, out
+
+
+def split(text: str, n: int) -> list[str]:
+    """`text` cut into at most `n` pieces, in order (one empty piece for empty text)."""
+    n = max(1, min(n, len(text) or 1))
+    size = math.ceil(len(text) / n) if text else 1
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
