@@ -8,10 +8,10 @@ It listens on 127.0.0.1 and speaks enough of each wire protocol for the official
 - Gemini: POST /{version}/models/{model}:generateContent, :streamGenerateContent?alt=sse,
   :countTokens, GET /{version}/models.
 
-Replies are scripted with `reply()`; faults with `fail()`; every request is kept in `requests`.
-It is strict where the real services are: a request without a key, a compaction item it did not
-issue, a tool output with no matching call, or an input larger than the model's context window
-gets the real service's error.
+Replies are scripted with `reply()` (text, and on OpenAI's routes function calls too); faults
+with `fail()`; every request is kept in `requests`. It is strict where the real services are: a
+request without a key, a compaction item it did not issue, a tool output with no matching call,
+or an input larger than the model's context window gets the real service's error.
 
 Run it alone with ``python -m massgen_plugins.testing.emulator --port 0``: it prints its base URL.
 """
@@ -26,6 +26,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -46,7 +47,7 @@ from massgen_plugins.testing.api_errors import (
     google_error,
     openai_error,
 )
-from massgen_plugins.testing.replies import Reply, estimate_tokens, reply_tokens, split
+from massgen_plugins.testing.replies import GREETING, Call, Reply, estimate_tokens, reply_tokens, split
 
 PROVIDERS = ("openai", "anthropic", "google")
 DEFAULT_WINDOW = 128_000
@@ -125,11 +126,16 @@ class Emulator:
 
     # -- scripting -------------------------------------------------------------------------
 
-    def reply(self, text: str = "Hello from the emulator.", provider: str | None = None,
-              **usage: Any) -> None:
-        """Queue a reply for the next generation request (of `provider`, or of any)."""
+    def reply(self, text: str | None = None, provider: str | None = None,
+              calls: Sequence[Call] = (), **usage: Any) -> None:
+        """Queue a reply for the next generation request (of `provider`, or of any).
+
+        `text` defaults to a greeting, or to none when the reply makes function `calls` (which
+        only OpenAI's routes can send).
+        """
+        said = text if text is not None else "" if calls else GREETING
         with self._lock:
-            self._replies[provider].append(Reply(text=text, **usage))
+            self._replies[provider].append(Reply(text=said, calls=list(calls), **usage))
 
     def fail(self, kind: str, provider: str | None = None, times: int = 1,
              retry_after: float | None = None, delay: float = 5.0) -> None:
@@ -139,6 +145,14 @@ class Emulator:
         with self._lock:
             for _ in range(times):
                 self._faults[provider].append(Fault(kind, retry_after, delay))
+
+    def answer(self, provider: str) -> Reply:
+        """The reply to a generation request: the next scripted one, else a greeting."""
+        reply = self._next(self._replies, provider) or Reply()
+        if reply.calls and provider != "openai":
+            raise ValueError(f"the emulator sends function calls only on the OpenAI routes, "
+                             f"not on {provider}")
+        return reply
 
     def window(self, model: str) -> int:
         """The context window the emulator enforces for `model`."""
@@ -323,7 +337,7 @@ def _anthropic(emu: Emulator, h: Any, method: str, path: str, query: dict[str, A
     fault = apply_fault(emu, "anthropic", h, used, window)
     if used > window or fault is not None:
         raise context_error("anthropic", used if used > window else window + 1, window)
-    reply = emu._next(emu._replies, "anthropic") or Reply()
+    reply = emu.answer("anthropic")
     inp, out = reply_tokens(reply, used)
     usage = {"input_tokens": inp, "output_tokens": out,
              "cache_read_input_tokens": reply.cached_tokens, "cache_creation_input_tokens": 0}
@@ -378,7 +392,7 @@ def _google(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any]
     fault = apply_fault(emu, "google", h, used, window)
     if used > window or fault is not None:
         raise context_error("google", used if used > window else window + 1, window)
-    reply = emu._next(emu._replies, "google") or Reply()
+    reply = emu.answer("google")
     inp, out = reply_tokens(reply, used)
 
     def chunk(text: str, last: bool) -> dict[str, Any]:

@@ -1,13 +1,16 @@
 """OpenAI's Responses API on the emulator.
 
-POST /v1/responses (JSON and SSE), /v1/responses/compact, /v1/responses/input_tokens, and
-GET /v1/models.
+POST /v1/responses (JSON and SSE, with text and function calls), /v1/responses/compact,
+/v1/responses/input_tokens, and GET /v1/models. Streams follow the real service's event order,
+one output item at a time, which is what MassGen's parsers rely on.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from massgen_plugins.testing.api_errors import Fault, apply_fault, context_error, openai_error
@@ -59,7 +62,7 @@ def route(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any],
                            "created_at": int(time.time()), "output": output,
                            "usage": _usage(used, out_tokens, 0, 0)})
         return
-    reply = emu._next(emu._replies, "openai") or Reply()
+    reply = emu.answer("openai")
     response = _response(emu, model, reply, used, body)
     if not body.get("stream"):
         h._send_json(200, response)
@@ -108,54 +111,84 @@ def _usage(inp: int, out: int, reasoning: int, cached: int) -> dict[str, Any]:
             "total_tokens": inp + out}
 
 
+def _output(emu: Emulator, reply: Reply) -> list[dict[str, Any]]:
+    """The reply's output items: its message (unless it only calls tools), then each call."""
+    output: list[dict[str, Any]] = []
+    if reply.text or not reply.calls:
+        output.append({"type": "message", "id": emu.new_id("msg"), "status": "completed",
+                       "role": "assistant",
+                       "content": [{"type": "output_text", "text": reply.text, "annotations": []}]})
+    output += [{"type": "function_call", "id": emu.new_id("fc"), "call_id": emu.new_id("call"),
+                "name": call.name, "arguments": json.dumps(call.arguments), "status": "completed"}
+               for call in reply.calls]
+    return output
+
+
 def _response(emu: Emulator, model: str, reply: Reply, used: int,
-                     body: dict[str, Any]) -> dict[str, Any]:
+              body: dict[str, Any]) -> dict[str, Any]:
     inp, out = reply_tokens(reply, used)
     return {
         "id": emu.new_id("resp"), "object": "response", "created_at": int(time.time()),
         "status": "completed", "model": model, "error": None, "incomplete_details": None,
         "instructions": body.get("instructions"), "metadata": {}, "parallel_tool_calls": True,
         "temperature": 1.0, "top_p": 1.0, "tool_choice": "auto", "tools": [],
-        "output": [{"type": "message", "id": emu.new_id("msg"), "status": "completed",
-                    "role": "assistant",
-                    "content": [{"type": "output_text", "text": reply.text, "annotations": []}]}],
+        "output": _output(emu, reply),
         "usage": _usage(inp, out, reply.reasoning_tokens, reply.cached_tokens),
     }
 
 
 def _stream_response(h: Any, response: dict[str, Any], reply: Reply, fault: Fault | None,
-                   used: int, window: int) -> None:
+                     used: int, window: int) -> None:
     seq = itertools.count()
+
+    def send(event: dict[str, Any]) -> None:
+        h.sse({**event, "sequence_number": next(seq)}, event["type"])
+
     h.start_sse()
     pending = {**response, "status": "in_progress", "output": [], "usage": None}
-    h.sse({"type": "response.created", "response": pending, "sequence_number": next(seq)},
-          "response.created")
+    send({"type": "response.created", "response": pending})
+    send({"type": "response.in_progress", "response": pending})
     if fault is not None:
         # What the real service does for a context overflow found mid-request: HTTP 200, then
         # an error event and response.failed.
-        err = context_error("openai", used or window + 1, window).body["error"]
-        h.sse({"type": "error", "code": err["code"], "message": err["message"], "param": None,
-               "error": err, "sequence_number": next(seq)}, "error")
-        h.sse({"type": "response.failed", "response": {**pending, "status": "failed",
-                                                       "error": {"code": err["code"],
-                                                                 "message": err["message"]}},
-               "sequence_number": next(seq)}, "response.failed")
+        err = context_error("openai", max(used, window + 1), window).body["error"]
+        send({"type": "error", "code": err["code"], "message": err["message"], "param": None,
+              "error": err})
+        send({"type": "response.failed", "response": {**pending, "status": "failed",
+                                                      "error": {"code": err["code"],
+                                                                "message": err["message"]}}})
         return
-    item = response["output"][0]
-    h.sse({"type": "response.output_item.added", "output_index": 0,
-           "item": {**item, "status": "in_progress", "content": []}, "sequence_number": next(seq)},
-          "response.output_item.added")
-    h.sse({"type": "response.content_part.added", "item_id": item["id"], "output_index": 0,
-           "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []},
-           "sequence_number": next(seq)}, "response.content_part.added")
-    for piece in split(reply.text, reply.chunks):
-        h.sse({"type": "response.output_text.delta", "item_id": item["id"], "output_index": 0,
-               "content_index": 0, "delta": piece, "logprobs": [], "sequence_number": next(seq)},
-              "response.output_text.delta")
-    h.sse({"type": "response.output_text.done", "item_id": item["id"], "output_index": 0,
-           "content_index": 0, "text": reply.text, "logprobs": [], "sequence_number": next(seq)},
-          "response.output_text.done")
-    h.sse({"type": "response.output_item.done", "output_index": 0, "item": item,
-           "sequence_number": next(seq)}, "response.output_item.done")
-    h.sse({"type": "response.completed", "response": response, "sequence_number": next(seq)},
-          "response.completed")
+    # One item at a time, never interleaved: MassGen follows a single open function call.
+    for index, item in enumerate(response["output"]):
+        if item["type"] == "message":
+            _stream_message(send, index, item, reply.chunks)
+        else:
+            _stream_call(send, index, item, reply.chunks)
+    send({"type": "response.completed", "response": response})
+
+
+def _stream_message(send: Callable[[dict[str, Any]], None], index: int, item: dict[str, Any],
+                    chunks: int) -> None:
+    part = item["content"][0]
+    at = {"item_id": item["id"], "output_index": index, "content_index": 0}
+    send({"type": "response.output_item.added", "output_index": index,
+          "item": {**item, "status": "in_progress", "content": []}})
+    send({"type": "response.content_part.added", **at, "part": {**part, "text": ""}})
+    for piece in split(part["text"], chunks):
+        send({"type": "response.output_text.delta", **at, "delta": piece, "logprobs": []})
+    send({"type": "response.output_text.done", **at, "text": part["text"], "logprobs": []})
+    send({"type": "response.content_part.done", **at, "part": part})
+    send({"type": "response.output_item.done", "output_index": index, "item": item})
+
+
+def _stream_call(send: Callable[[dict[str, Any]], None], index: int, item: dict[str, Any],
+                 chunks: int) -> None:
+    # MassGen reads a call's arguments only from the deltas, never from the added or done items.
+    at = {"item_id": item["id"], "output_index": index}
+    send({"type": "response.output_item.added", "output_index": index,
+          "item": {**item, "status": "in_progress", "arguments": ""}})
+    for piece in split(item["arguments"], chunks):
+        send({"type": "response.function_call_arguments.delta", **at, "delta": piece})
+    send({"type": "response.function_call_arguments.done", **at, "name": item["name"],
+          "arguments": item["arguments"]})
+    send({"type": "response.output_item.done", "output_index": index, "item": item})

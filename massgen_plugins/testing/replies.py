@@ -1,4 +1,4 @@
-"""What the emulator answers (Reply), and how a reply is measured and cut into stream chunks."""
+"""What the emulator answers (Reply, Call), and how a reply is measured and cut into stream chunks."""
 
 from __future__ import annotations
 
@@ -8,12 +8,27 @@ from typing import Any
 
 import attrs
 
+GREETING = "Hello from the emulator."
+
+
+@attrs.frozen
+class Call:
+    """A function call in a reply: the tool's name and its arguments (the emulator makes the ids)."""
+
+    name: str
+    arguments: dict[str, Any] = attrs.field(factory=dict)
+
 
 @attrs.define
 class Reply:
-    """A scripted answer: its text, and the usage to report (estimated when None)."""
+    """A scripted answer: its text, the function calls it makes, and the usage to report.
 
-    text: str = "Hello from the emulator."
+    A reply may have text, calls, or both; usage left as None is estimated. `chunks` is how many
+    pieces a stream cuts the text, and each call's arguments, into.
+    """
+
+    text: str = GREETING
+    calls: list[Call] = attrs.field(factory=list)
     input_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int = 0
@@ -30,7 +45,8 @@ def estimate_tokens(value: Any) -> int:
 def reply_tokens(reply: Reply, used: int) -> tuple[int, int]:
     """Input and output tokens to report: the scripted ones, else the emulator's estimates."""
     inp = reply.input_tokens if reply.input_tokens is not None else used
-    out = reply.output_tokens if reply.output_tokens is not None else estimate_tokens(reply.text)
+    said = [reply.text, *[(c.name, c.arguments) for c in reply.calls]] if reply.calls else reply.text
+    out = reply.output_tokens if reply.output_tokens is not None else estimate_tokens(said)
     return inp, out
 
 
