@@ -8,10 +8,11 @@ It listens on 127.0.0.1 and speaks enough of each wire protocol for the official
 - Gemini: POST /{version}/models/{model}:generateContent, :streamGenerateContent?alt=sse,
   :countTokens, GET /{version}/models.
 
-Replies are scripted with `reply()` (text, and on OpenAI's routes function calls too); faults
-with `fail()`; every request is kept in `requests`. It is strict where the real services are: a
-request without a key, a compaction item it did not issue, a tool output with no matching call,
-or an input larger than the model's context window gets the real service's error.
+Replies are scripted with `reply()` (text, and on OpenAI's routes function calls too); when none
+is queued, OpenAI's routes ask `responder`, if set. Faults are scripted with `fail()`; every
+request is kept in `requests`. It is strict where the real services are: a request without a
+key, a compaction item it did not issue, a tool output with no matching call, or an input larger
+than the model's context window gets the real service's error.
 
 Run it alone with ``python -m massgen_plugins.testing.emulator --port 0``: it prints its base URL.
 """
@@ -47,7 +48,16 @@ from massgen_plugins.testing.api_errors import (
     google_error,
     openai_error,
 )
-from massgen_plugins.testing.replies import GREETING, Call, Reply, estimate_tokens, reply_tokens, split
+from massgen_plugins.testing.replies import (
+    GREETING,
+    Call,
+    Prompt,
+    Reply,
+    Responder,
+    estimate_tokens,
+    reply_tokens,
+    split,
+)
 
 PROVIDERS = ("openai", "anthropic", "google")
 DEFAULT_WINDOW = 128_000
@@ -67,13 +77,18 @@ class Recorded:
 
 
 class Emulator:
-    """The server, its scripts and its record. Use as a context manager or start()/stop()."""
+    """The server, its scripts and its record. Use as a context manager or start()/stop().
+
+    `responder`, when set, answers the OpenAI generation requests that find no scripted reply
+    queued. It is called from the server's threads, one per request, so it must be thread-safe.
+    """
 
     def __init__(self, context_window: int = DEFAULT_WINDOW, port: int = 0) -> None:
         """Prepare (not start) a server on 127.0.0.1:`port` (0 picks a free one)."""
         self.context_window = context_window
         self.windows: dict[str, int] = {}
         self.requests: list[Recorded] = []
+        self.responder: Responder | None = None
         self.models: dict[str, list[dict[str, Any]]] = {
             "openai": [{"id": "gpt-5"}, {"id": "gpt-5-mini"}],
             "anthropic": [{"id": "claude-sonnet-4-6", "max_input_tokens": 200_000,
@@ -146,13 +161,16 @@ class Emulator:
             for _ in range(times):
                 self._faults[provider].append(Fault(kind, retry_after, delay))
 
-    def answer(self, provider: str) -> Reply:
-        """The reply to a generation request: the next scripted one, else a greeting."""
-        reply = self._next(self._replies, provider) or Reply()
-        if reply.calls and provider != "openai":
+    def answer(self, provider: str, prompt: Prompt | None = None) -> Reply:
+        """The reply to a generation request: scripted first, then the responder's, then a greeting."""
+        # Only OpenAI's routes pass a prompt, so only they consult the responder.
+        reply = self._next(self._replies, provider)
+        if reply is None and prompt is not None and self.responder is not None:
+            reply = self.responder(prompt)
+        if reply is not None and reply.calls and prompt is None:
             raise ValueError(f"the emulator sends function calls only on the OpenAI routes, "
                              f"not on {provider}")
-        return reply
+        return reply or Reply()
 
     def window(self, model: str) -> int:
         """The context window the emulator enforces for `model`."""

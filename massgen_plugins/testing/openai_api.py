@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from massgen_plugins.testing.api_errors import Fault, apply_fault, context_error, openai_error
-from massgen_plugins.testing.replies import Reply, estimate_tokens, reply_tokens, split
+from massgen_plugins.testing.replies import Prompt, Reply, estimate_tokens, reply_tokens, split, text_of
 
 if TYPE_CHECKING:
     from massgen_plugins.testing.emulator import Emulator
@@ -62,12 +62,33 @@ def route(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any],
                            "created_at": int(time.time()), "output": output,
                            "usage": _usage(used, out_tokens, 0, 0)})
         return
-    reply = emu.answer("openai")
+    prompt = Prompt("responses", model, items, _system(body.get("instructions"), items),
+                    _functions(body.get("tools")))
+    reply = emu.answer("openai", prompt)
     response = _response(emu, model, reply, used, body)
     if not body.get("stream"):
         h._send_json(200, response)
         return
     _stream_response(h, response, reply, fault, used, window)
+
+
+def _functions(tools: Any) -> dict[str, Any]:
+    """Each offered function's parameters by name."""
+    found = {}
+    for tool in tools if isinstance(tools, list) else []:
+        if not isinstance(tool, dict) or tool.get("type") != "function":
+            continue
+        spec = tool.get("function", tool)  # Chat nests the function; Responses does not
+        if isinstance(spec, dict) and isinstance(spec.get("name"), str):
+            found[spec["name"]] = spec.get("parameters") or {}
+    return found
+
+
+def _system(instructions: Any, messages: list[dict[str, Any]]) -> str:
+    texts = [instructions] if isinstance(instructions, str) and instructions else []
+    texts += [text_of(m.get("content")) for m in messages
+              if m.get("type", "message") == "message" and m.get("role") in ("system", "developer")]
+    return "\n\n".join(texts)
 
 
 def _items(value: Any) -> list[dict[str, Any]]:

@@ -1,12 +1,15 @@
-"""What the emulator answers (Reply, Call), and how a reply is measured and cut into stream chunks."""
+"""What the emulator answers (Reply, Call) and what a responder is shown of a request (Prompt)."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+
+from massgen_plugins.values import freeze
 
 GREETING = "Hello from the emulator."
 
@@ -34,6 +37,50 @@ class Reply:
     reasoning_tokens: int = 0
     cached_tokens: int = 0
     chunks: int = 3
+
+
+@attrs.frozen
+class Prompt:
+    """A generation request as a responder sees it, resolved from the wire format of its API.
+
+    `api` is "responses" or "chat_completions". `items` is the whole conversation: the Responses
+    input items (every earlier turn of a `previous_response_id` chain first) or the Chat messages.
+    `system` joins the instructions and the system and developer messages. `tools` maps each
+    offered function's name to its JSON-schema parameters. All of it is a read-only copy, so a
+    responder cannot alter the conversation the emulator keeps.
+    """
+
+    api: str
+    model: str
+    items: tuple[Mapping[str, Any], ...] = attrs.field(converter=freeze)
+    system: str = ""
+    tools: Mapping[str, Mapping[str, Any]] = attrs.field(converter=freeze, factory=dict)
+
+    def texts(self, role: str) -> list[str]:
+        """The text of each message with `role`, in order; "tool" gives the tool outputs."""
+        found = []
+        for item in self.items:
+            if item.get("type") == "function_call_output":
+                kind, content = "tool", item.get("output")
+            elif item.get("type", "message") == "message":
+                kind, content = item.get("role"), item.get("content")
+            else:
+                continue
+            if kind == role:
+                found.append(text_of(content))
+        return found
+
+
+Responder = Callable[[Prompt], Reply | None]
+
+
+def text_of(content: Any) -> str:
+    """The text in a message's content: a string, or the text of its parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, (list, tuple)):
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
+    return ""
 
 
 def estimate_tokens(value: Any) -> int:

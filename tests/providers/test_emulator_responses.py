@@ -1,4 +1,4 @@
-"""The emulator's Responses API: replies with function calls, streamed as the real service streams them."""
+"""The emulator's Responses API: function calls, the responder hook."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import openai
 import pytest
 
-from massgen_plugins.testing.replies import Call
+from massgen_plugins.testing.replies import Call, Reply
 
 ASK = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Weather in Oslo?"}]
 
@@ -59,6 +59,30 @@ def test_a_streamed_call_comes_as_the_real_service_sends_it(massgen_emulator, cl
         assert mine[-1].item.arguments == call.arguments
     first_call = kinds.index("response.output_item.added", 3)
     assert kinds.index("response.output_item.done") < first_call, "the message finishes first"
+
+
+def test_the_responder_answers_when_nothing_is_queued(massgen_emulator, client):
+    massgen_emulator.responder = lambda prompt: Reply(f"{prompt.api} {prompt.model}")
+    massgen_emulator.reply("scripted")
+    assert client.responses.create(model="gpt-5", input="hi").output_text == "scripted"
+    assert client.responses.create(model="gpt-5", input="hi").output_text == "responses gpt-5"
+    massgen_emulator.responder = lambda prompt: None
+    assert client.responses.create(model="gpt-5", input="hi").output_text == "Hello from the emulator."
+
+
+def test_the_responder_sees_the_offered_functions_read_only(massgen_emulator, client):
+    seen = []
+    massgen_emulator.responder = seen.append
+    tool = {"type": "function", "name": "vote", "parameters": {"type": "object", "properties": {
+        "agent_id": {"type": "string", "enum": ["agent1", "agent2"]}}}}
+    client.responses.create(model="gpt-5", input=ASK, tools=[tool, {"type": "web_search"}],
+                            instructions="Use tools.")
+    (prompt,) = seen
+    assert set(prompt.tools) == {"vote"}
+    assert prompt.tools["vote"]["properties"]["agent_id"]["enum"] == ("agent1", "agent2")
+    assert prompt.system == "Use tools.\n\nBe brief."
+    with pytest.raises(TypeError):
+        prompt.items[0]["content"] = "changed"
 
 
 def test_calls_are_refused_where_only_text_is_emulated(massgen_emulator):
