@@ -37,9 +37,9 @@ class Handled(Exception):
 
 
 def openai_error(status: int, message: str, etype: str, code: str | None = None,
-                 headers: dict[str, str] | None = None) -> ApiError:
+                 headers: dict[str, str] | None = None, param: str | None = None) -> ApiError:
     """An OpenAI-shaped error."""
-    return ApiError(status, {"error": {"message": message, "type": etype, "param": None,
+    return ApiError(status, {"error": {"message": message, "type": etype, "param": param,
                                        "code": code}}, headers)
 
 

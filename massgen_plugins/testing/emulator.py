@@ -2,8 +2,8 @@
 
 It listens on 127.0.0.1 and speaks enough of each wire protocol for the official SDKs:
 
-- OpenAI: POST /v1/responses (JSON and SSE), /v1/responses/compact, /v1/responses/input_tokens,
-  GET /v1/models (its routes are in openai_api).
+- OpenAI: POST /v1/responses (JSON and SSE, stored for `previous_response_id`),
+  /v1/responses/compact, /v1/responses/input_tokens, GET /v1/models (see openai_api).
 - Anthropic: POST /v1/messages (JSON and SSE), /v1/messages/count_tokens, GET /v1/models.
 - Gemini: POST /{version}/models/{model}:generateContent, :streamGenerateContent?alt=sse,
   :countTokens, GET /{version}/models.
@@ -11,8 +11,8 @@ It listens on 127.0.0.1 and speaks enough of each wire protocol for the official
 Replies are scripted with `reply()` (text, and on OpenAI's routes function calls too); when none
 is queued, OpenAI's routes ask `responder`, if set. Faults are scripted with `fail()`; every
 request is kept in `requests`. It is strict where the real services are: a request without a
-key, a compaction item it did not issue, a tool output with no matching call, or an input larger
-than the model's context window gets the real service's error.
+key, a compaction item it did not issue, a tool output with no matching call, an unknown previous
+response, or an input larger than the model's context window gets the real service's error.
 
 Run it alone with ``python -m massgen_plugins.testing.emulator --port 0``: it prints its base URL.
 """
@@ -99,6 +99,8 @@ class Emulator:
         self._replies: dict[str | None, deque[Reply]] = {p: deque() for p in (*PROVIDERS, None)}
         self._faults: dict[str | None, deque[Fault]] = {p: deque() for p in (*PROVIDERS, None)}
         self._issued_compactions: set[str] = set()
+        # Each Responses response id -> its conversation: the resolved input, then the output.
+        self._conversations: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
@@ -171,6 +173,18 @@ class Emulator:
             raise ValueError(f"the emulator sends function calls only on the OpenAI routes, "
                              f"not on {provider}")
         return reply or Reply()
+
+    def remember(self, response_id: str, items: list[dict[str, Any]],
+                 output: list[dict[str, Any]]) -> None:
+        """Keep a Responses response: its resolved input and its output, for previous_response_id."""
+        with self._lock:
+            self._conversations[response_id] = [*items, *output]
+
+    def history(self, response_id: str) -> list[dict[str, Any]] | None:
+        """The conversation a kept response ends (its input, then its output); None if unknown."""
+        with self._lock:
+            found = self._conversations.get(response_id)
+        return None if found is None else list(found)
 
     def window(self, model: str) -> int:
         """The context window the emulator enforces for `model`."""

@@ -1,8 +1,14 @@
 """OpenAI's Responses API on the emulator.
 
-POST /v1/responses (JSON and SSE, with text and function calls), /v1/responses/compact,
-/v1/responses/input_tokens, and GET /v1/models. Streams follow the real service's event order,
-one output item at a time, which is what MassGen's parsers rely on.
+- POST /v1/responses: JSON or SSE, with text and function calls. Every response is kept (unless
+  the request says `store: false`), so a later `previous_response_id` resolves the whole chain:
+  the earlier inputs and outputs, then the new input.
+- POST /v1/responses/compact and /v1/responses/input_tokens: the same resolution.
+- GET /v1/models.
+
+Every check runs on the resolved conversation, as the real service's do: the token count against
+the model's window, and each tool output against its call. Streams follow the real service's
+event order, one output item at a time, which is what MassGen's parsers rely on.
 """
 
 from __future__ import annotations
@@ -19,6 +25,10 @@ from massgen_plugins.testing.replies import Prompt, Reply, estimate_tokens, repl
 if TYPE_CHECKING:
     from massgen_plugins.testing.emulator import Emulator
 
+ROLES = ("user", "assistant", "system", "developer")
+# Parameters /responses/compact does not take (it answers 400 unknown_parameter to each).
+NOT_FOR_COMPACT = ("store", "include", "tools", "reasoning")
+
 
 def route(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any],
           body: dict[str, Any]) -> None:
@@ -27,49 +37,16 @@ def route(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any],
         h._send_json(200, {"object": "list", "data": [
             {"object": "model", "created": 0, "owned_by": "openai", **m}
             for m in emu.models["openai"]]})
-        return
+    else:
+        _responses(emu, h, path, body)
+
+
+def _model(body: dict[str, Any]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise openai_error(400, "Missing required parameter: 'model'.", "invalid_request_error",
                            "missing_required_parameter")
-    items = _items(body.get("input"))
-    if path.endswith("/compact"):
-        for key in ("store", "include", "tools", "reasoning", "previous_response_id"):
-            if key in body:
-                raise openai_error(400, f"Unknown parameter: '{key}'.", "invalid_request_error",
-                                   "unknown_parameter")
-    _check_items(emu, items)
-    used = estimate_tokens([body.get("instructions"), items])
-    window = emu.window(model)
-    if path.endswith("/input_tokens"):
-        h._send_json(200, {"object": "response.input_tokens", "input_tokens": used})
-        return
-    fault = apply_fault(emu, "openai", h, used, window)
-    # Compaction exists to run at the limit: /compact takes up to twice the window.
-    limit = 2 * window if path.endswith("/compact") else window
-    if used > limit:
-        raise context_error("openai", used, limit)
-    if path.endswith("/compact"):
-        # The service hands user messages back as typed items with content parts.
-        kept = [{"type": "message", **i,
-                 "content": ([{"type": "input_text", "text": i["content"]}]
-                             if isinstance(i.get("content"), str) else i.get("content"))}
-                for i in items if i.get("type", "message") == "message" and i.get("role") == "user"]
-        output = [*kept, {"type": "compaction", "id": emu.new_id("cmp"),
-                          "encrypted_content": emu.issue_compaction()}]
-        out_tokens = estimate_tokens(output[-1])
-        h._send_json(200, {"id": emu.new_id("resp"), "object": "response.compaction",
-                           "created_at": int(time.time()), "output": output,
-                           "usage": _usage(used, out_tokens, 0, 0)})
-        return
-    prompt = Prompt("responses", model, items, _system(body.get("instructions"), items),
-                    _functions(body.get("tools")))
-    reply = emu.answer("openai", prompt)
-    response = _response(emu, model, reply, used, body)
-    if not body.get("stream"):
-        h._send_json(200, response)
-        return
-    _stream_response(h, response, reply, fault, used, window)
+    return model
 
 
 def _functions(tools: Any) -> dict[str, Any]:
@@ -91,7 +68,59 @@ def _system(instructions: Any, messages: list[dict[str, Any]]) -> str:
     return "\n\n".join(texts)
 
 
-def _items(value: Any) -> list[dict[str, Any]]:
+# -- Responses ------------------------------------------------------------------------------
+
+def _responses(emu: Emulator, h: Any, path: str, body: dict[str, Any]) -> None:
+    model = _model(body)
+    compact = path.endswith("/compact")
+    if compact:
+        for key in NOT_FOR_COMPACT:
+            if key in body:
+                raise openai_error(400, f"Unknown parameter: '{key}'.", "invalid_request_error",
+                                   "unknown_parameter")
+    previous = body.get("previous_response_id")
+    items = [*_chain(emu, previous), *_items(body.get("input"), required=previous is None)]
+    _check_items(emu, items)
+    used = estimate_tokens([body.get("instructions"), items])
+    window = emu.window(model)
+    if path.endswith("/input_tokens"):
+        h._send_json(200, {"object": "response.input_tokens", "input_tokens": used})
+        return
+    fault = apply_fault(emu, "openai", h, used, window)
+    # Compaction exists to run at the limit: /compact takes up to twice the window.
+    limit = 2 * window if compact else window
+    if used > limit:
+        raise context_error("openai", used, limit)
+    if compact:
+        _compact(emu, h, items, used)
+        return
+    prompt = Prompt("responses", model, items, _system(body.get("instructions"), items),
+                    _functions(body.get("tools")))
+    reply = emu.answer("openai", prompt)
+    response = _response(emu, model, reply, used, body)
+    if fault is None and body.get("store", True) is not False:
+        emu.remember(response["id"], items, response["output"])
+    if not body.get("stream"):
+        h._send_json(200, response)
+        return
+    _stream_response(h, response, reply, fault, used, window)
+
+
+def _chain(emu: Emulator, previous: Any) -> list[dict[str, Any]]:
+    """The conversation up to and including the previous response; none without one."""
+    if previous is None:
+        return []
+    history = emu.history(str(previous))
+    if history is None:
+        raise openai_error(400, f"Previous response with id '{previous}' not found.",
+                           "invalid_request_error", "previous_response_not_found",
+                           param="previous_response_id")
+    return history
+
+
+def _items(value: Any, required: bool) -> list[dict[str, Any]]:
+    if value is None and not required:
+        return []
     if value is None:
         raise openai_error(400, "Missing required parameter: 'input'.", "invalid_request_error",
                            "missing_required_parameter")
@@ -114,8 +143,7 @@ def _check_items(emu: Emulator, items: list[dict[str, Any]]) -> None:
         elif kind == "function_call_output" and item.get("call_id") not in calls:
             raise openai_error(400, f"No tool call found for function call output with call_id "
                                     f"{item.get('call_id')}.", "invalid_request_error")
-        elif kind == "message" and item.get("role") not in ("user", "assistant", "system",
-                                                             "developer"):
+        elif kind == "message" and item.get("role") not in ROLES:
             raise openai_error(400, f"Invalid value: '{item.get('role')}'. Supported values are: "
                                     "'system', 'assistant', 'user', and 'developer'.",
                                "invalid_request_error", "invalid_value")
@@ -124,6 +152,20 @@ def _check_items(emu: Emulator, items: list[dict[str, Any]]) -> None:
         if item.get("type") == "function_call" and item.get("call_id") not in ids:
             raise openai_error(400, f"No tool output found for function call "
                                     f"{item.get('call_id')}.", "invalid_request_error")
+
+
+def _compact(emu: Emulator, h: Any, items: list[dict[str, Any]], used: int) -> None:
+    # The service hands user messages back as typed items with content parts.
+    kept = [{"type": "message", **i,
+             "content": ([{"type": "input_text", "text": i["content"]}]
+                         if isinstance(i.get("content"), str) else i.get("content"))}
+            for i in items if i.get("type", "message") == "message" and i.get("role") == "user"]
+    output = [*kept, {"type": "compaction", "id": emu.new_id("cmp"),
+                      "encrypted_content": emu.issue_compaction()}]
+    out_tokens = estimate_tokens(output[-1])
+    h._send_json(200, {"id": emu.new_id("resp"), "object": "response.compaction",
+                       "created_at": int(time.time()), "output": output,
+                       "usage": _usage(used, out_tokens, 0, 0)})
 
 
 def _usage(inp: int, out: int, reasoning: int, cached: int) -> dict[str, Any]:
@@ -152,6 +194,7 @@ def _response(emu: Emulator, model: str, reply: Reply, used: int,
         "id": emu.new_id("resp"), "object": "response", "created_at": int(time.time()),
         "status": "completed", "model": model, "error": None, "incomplete_details": None,
         "instructions": body.get("instructions"), "metadata": {}, "parallel_tool_calls": True,
+        "previous_response_id": body.get("previous_response_id"),
         "temperature": 1.0, "top_p": 1.0, "tool_choice": "auto", "tools": [],
         "output": _output(emu, reply),
         "usage": _usage(inp, out, reply.reasoning_tokens, reply.cached_tokens),
@@ -172,7 +215,7 @@ def _stream_response(h: Any, response: dict[str, Any], reply: Reply, fault: Faul
     if fault is not None:
         # What the real service does for a context overflow found mid-request: HTTP 200, then
         # an error event and response.failed.
-        err = context_error("openai", max(used, window + 1), window).body["error"]
+        err = context_error("openai", used or window + 1, window).body["error"]
         send({"type": "error", "code": err["code"], "message": err["message"], "param": None,
               "error": err})
         send({"type": "response.failed", "response": {**pending, "status": "failed",

@@ -1,4 +1,4 @@
-"""The emulator's Responses API: function calls, the responder hook."""
+"""The emulator's Responses API: function calls, stored responses and previous_response_id chains."""
 
 from __future__ import annotations
 
@@ -15,6 +15,15 @@ ASK = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "
 @pytest.fixture
 def client(massgen_emulator):
     return openai.OpenAI(base_url=massgen_emulator.base_url("openai"), api_key="test", max_retries=0)
+
+
+def raw(client, path, **body):
+    # openai 2.2.0 (MassGen's pin) has no typed responses.compact or input_tokens.
+    return client.post(path, body=body, cast_to=object)
+
+
+def output_of(call):
+    return {"type": "function_call_output", "call_id": call.call_id, "output": '{"temp": 3}'}
 
 
 def test_a_reply_with_text_and_calls_gives_a_message_then_each_call(massgen_emulator, client):
@@ -59,6 +68,70 @@ def test_a_streamed_call_comes_as_the_real_service_sends_it(massgen_emulator, cl
         assert mine[-1].item.arguments == call.arguments
     first_call = kinds.index("response.output_item.added", 3)
     assert kinds.index("response.output_item.done") < first_call, "the message finishes first"
+
+
+def test_previous_response_id_resolves_the_whole_chain(massgen_emulator, client):
+    massgen_emulator.reply("Let me look.", calls=[Call("weather", {"city": "Oslo"})])
+    first = client.responses.create(model="gpt-5", input=ASK)
+    seen = []
+    massgen_emulator.responder = lambda prompt: seen.append(prompt) or Reply("3 degrees.")
+    follow = client.responses.create(model="gpt-5", previous_response_id=first.id,
+                                     input=[output_of(first.output[1])])
+    assert follow.output_text == "3 degrees." and follow.previous_response_id == first.id
+    (prompt,) = seen
+    assert prompt.system == "Be brief." and prompt.texts("user") == ["Weather in Oslo?"]
+    assert [i.get("type", "message") for i in prompt.items] == [
+        "message", "message", "message", "function_call", "function_call_output"]
+    assert prompt.texts("assistant") == ["Let me look."] and prompt.texts("tool") == ['{"temp": 3}']
+    counted = raw(client, "/responses/input_tokens", model="gpt-5", previous_response_id=follow.id)
+    assert counted["input_tokens"] > follow.usage.input_tokens, "the chain keeps growing"
+
+
+def test_only_the_chain_overflows_the_window(massgen_emulator, client):
+    massgen_emulator.reply("x" * 400, calls=[Call("weather", {"city": "Oslo"})])
+    first = client.responses.create(model="gpt-5", input=ASK)
+    massgen_emulator.windows["gpt-5"] = 60
+    tool_output = [output_of(first.output[1])]
+    with pytest.raises(openai.BadRequestError) as info:
+        client.responses.create(model="gpt-5", previous_response_id=first.id, input=tool_output)
+    assert info.value.code == "context_length_exceeded" and info.value.status_code == 400
+    # Alone, the same input fits; without its call it is refused for the pairing instead.
+    with pytest.raises(openai.BadRequestError, match="No tool call found"):
+        client.responses.create(model="gpt-5", input=tool_output)
+
+
+def test_the_pairing_check_runs_on_the_chain(massgen_emulator, client):
+    massgen_emulator.reply(calls=[Call("weather", {"city": "Oslo"})])
+    first = client.responses.create(model="gpt-5", input=ASK)
+    with pytest.raises(openai.BadRequestError, match=f"No tool output found for function call "
+                                                     f"{first.output[0].call_id}"):
+        client.responses.create(model="gpt-5", previous_response_id=first.id,
+                                input=[{"role": "user", "content": "Never mind."}])
+
+
+def test_an_unknown_or_unstored_previous_response_is_not_found(client):
+    with pytest.raises(openai.BadRequestError) as info:
+        client.responses.create(model="gpt-5", previous_response_id="resp_nope", input="hi")
+    err = info.value
+    assert err.status_code == 400 and err.code == "previous_response_not_found"
+    assert err.param == "previous_response_id" and err.type == "invalid_request_error"
+    assert err.body["message"] == "Previous response with id 'resp_nope' not found."
+    unstored = client.responses.create(model="gpt-5", input="hi", store=False)
+    with pytest.raises(openai.BadRequestError, match=f"'{unstored.id}' not found"):
+        client.responses.create(model="gpt-5", previous_response_id=unstored.id, input="again")
+
+
+def test_compact_takes_previous_response_id_and_compacts_the_chain(massgen_emulator, client):
+    first = client.responses.create(model="gpt-5", input=ASK)
+    compacted = raw(client, "/responses/compact", model="gpt-5", previous_response_id=first.id,
+                    input=[{"role": "user", "content": "And tomorrow?"}])
+    kept = [item["content"][0]["text"] for item in compacted["output"] if item["type"] == "message"]
+    assert kept == ["Weather in Oslo?", "And tomorrow?"], "the chain's user messages, then the new"
+    assert compacted["output"][-1]["type"] == "compaction"
+    with pytest.raises(openai.BadRequestError, match="'resp_gone' not found"):
+        raw(client, "/responses/compact", model="gpt-5", previous_response_id="resp_gone")
+    with pytest.raises(openai.BadRequestError, match="Unknown parameter: 'tools'"):
+        raw(client, "/responses/compact", model="gpt-5", previous_response_id=first.id, tools=[])
 
 
 def test_the_responder_answers_when_nothing_is_queued(massgen_emulator, client):
