@@ -83,7 +83,8 @@ def fault_error(provider: str, fault: Fault, used: int = 0, window: int = 0) -> 
     """The error a fault stands for, in that provider's format."""
     retry = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
     if fault.kind == "context_length":
-        return context_error(provider, used or window + 1, window)
+        # A scripted overflow reports a count past the window, whatever the request's size.
+        return context_error(provider, max(used, window + 1), window)
     table = {
         "openai": {"rate_limit": openai_error(429, "Rate limit reached for requests", "requests",
                                               "rate_limit_exceeded", retry),

@@ -215,7 +215,7 @@ def _stream_response(h: Any, response: dict[str, Any], reply: Reply, fault: Faul
     if fault is not None:
         # What the real service does for a context overflow found mid-request: HTTP 200, then
         # an error event and response.failed.
-        err = context_error("openai", used or window + 1, window).body["error"]
+        err = context_error("openai", max(used, window + 1), window).body["error"]
         send({"type": "error", "code": err["code"], "message": err["message"], "param": None,
               "error": err})
         send({"type": "response.failed", "response": {**pending, "status": "failed",
