@@ -66,8 +66,13 @@ def bad_request(provider: str, message: str) -> ApiError:
     return google_error(400, message, "INVALID_ARGUMENT")
 
 
-def context_error(provider: str, used: int, window: int) -> ApiError:
-    """Each provider's real context-length error."""
+def context_error(provider: str, used: int, window: int, api: str = "") -> ApiError:
+    """Each provider's real context-length error; OpenAI words it apart for Chat Completions."""
+    if provider == "openai" and api == "chat_completions":
+        return openai_error(400, f"This model's maximum context length is {window} tokens. "
+                                 f"However, your messages resulted in {used} tokens. Please "
+                                 "reduce the length of the messages.", "invalid_request_error",
+                            "context_length_exceeded", param="messages")
     if provider == "openai":
         return openai_error(400, f"Your input exceeds the context window of this model "
                                  f"({used} tokens > {window}).", "invalid_request_error",
@@ -79,12 +84,13 @@ def context_error(provider: str, used: int, window: int) -> ApiError:
                              f"tokens allowed ({window}).", "INVALID_ARGUMENT")
 
 
-def fault_error(provider: str, fault: Fault, used: int = 0, window: int = 0) -> ApiError:
+def fault_error(provider: str, fault: Fault, used: int = 0, window: int = 0,
+                api: str = "") -> ApiError:
     """The error a fault stands for, in that provider's format."""
     retry = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
     if fault.kind == "context_length":
         # A scripted overflow reports a count past the window, whatever the request's size.
-        return context_error(provider, max(used, window + 1), window)
+        return context_error(provider, max(used, window + 1), window, api)
     table = {
         "openai": {"rate_limit": openai_error(429, "Rate limit reached for requests", "requests",
                                               "rate_limit_exceeded", retry),
@@ -105,7 +111,8 @@ def fault_error(provider: str, fault: Fault, used: int = 0, window: int = 0) -> 
     return table[provider][fault.kind]
 
 
-def apply_fault(emu: Emulator, provider: str, handler: Any, used: int, window: int) -> Fault | None:
+def apply_fault(emu: Emulator, provider: str, handler: Any, used: int, window: int,
+                api: str = "") -> Fault | None:
     """Apply a pending fault; returns it when the caller must still act (stream errors)."""
     fault = emu._next(emu._faults, provider)
     if fault is None:
@@ -118,4 +125,4 @@ def apply_fault(emu: Emulator, provider: str, handler: Any, used: int, window: i
         raise Handled
     if fault.kind == "stream_error":
         return fault
-    raise fault_error(provider, fault, used, window)
+    raise fault_error(provider, fault, used, window, api)

@@ -3,7 +3,8 @@
 It listens on 127.0.0.1 and speaks enough of each wire protocol for the official SDKs:
 
 - OpenAI: POST /v1/responses (JSON and SSE, stored for `previous_response_id`),
-  /v1/responses/compact, /v1/responses/input_tokens, GET /v1/models (see openai_api).
+  /v1/responses/compact, /v1/responses/input_tokens, /v1/chat/completions (JSON and SSE),
+  GET /v1/models (see openai_api).
 - Anthropic: POST /v1/messages (JSON and SSE), /v1/messages/count_tokens, GET /v1/models.
 - Gemini: POST /{version}/models/{model}:generateContent, :streamGenerateContent?alt=sse,
   :countTokens, GET /{version}/models.
@@ -322,7 +323,7 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
 
 def _provider_of(path: str) -> str | None:
     """Which provider a path belongs to; `models?` for GET /v1/models, which several share."""
-    if path.startswith("/v1/responses"):
+    if path.startswith(("/v1/responses", "/v1/chat/completions")):
         return "openai"
     if path.startswith("/v1/messages"):
         return "anthropic"

@@ -1,9 +1,11 @@
-"""OpenAI's Responses API on the emulator.
+"""OpenAI's two generation APIs on the emulator: Responses and Chat Completions.
 
 - POST /v1/responses: JSON or SSE, with text and function calls. Every response is kept (unless
   the request says `store: false`), so a later `previous_response_id` resolves the whole chain:
   the earlier inputs and outputs, then the new input.
 - POST /v1/responses/compact and /v1/responses/input_tokens: the same resolution.
+- POST /v1/chat/completions: JSON or SSE (with a final usage chunk when
+  `stream_options.include_usage` asks for it), with text and `tool_calls`.
 - GET /v1/models.
 
 Every check runs on the resolved conversation, as the real service's do: the token count against
@@ -19,13 +21,20 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from massgen_plugins.testing.api_errors import Fault, apply_fault, context_error, openai_error
+from massgen_plugins.testing.api_errors import (
+    ApiError,
+    Fault,
+    apply_fault,
+    context_error,
+    openai_error,
+)
 from massgen_plugins.testing.replies import Prompt, Reply, estimate_tokens, reply_tokens, split, text_of
 
 if TYPE_CHECKING:
     from massgen_plugins.testing.emulator import Emulator
 
 ROLES = ("user", "assistant", "system", "developer")
+CHAT_ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 # Parameters /responses/compact does not take (it answers 400 unknown_parameter to each).
 NOT_FOR_COMPACT = ("store", "include", "tools", "reasoning")
 
@@ -37,6 +46,8 @@ def route(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any],
         h._send_json(200, {"object": "list", "data": [
             {"object": "model", "created": 0, "owned_by": "openai", **m}
             for m in emu.models["openai"]]})
+    elif path.startswith("/v1/chat/completions"):
+        _chat(emu, h, body)
     else:
         _responses(emu, h, path, body)
 
@@ -256,3 +267,114 @@ def _stream_call(send: Callable[[dict[str, Any]], None], index: int, item: dict[
     send({"type": "response.function_call_arguments.done", **at, "name": item["name"],
           "arguments": item["arguments"]})
     send({"type": "response.output_item.done", "output_index": index, "item": item})
+
+
+# -- Chat Completions -----------------------------------------------------------------------
+
+def _chat(emu: Emulator, h: Any, body: dict[str, Any]) -> None:
+    model = _model(body)
+    messages = body.get("messages")
+    if messages is None:
+        raise openai_error(400, "Missing required parameter: 'messages'.",
+                           "invalid_request_error", "missing_required_parameter")
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        raise openai_error(400, "Invalid type for 'messages': expected an array of objects.",
+                           "invalid_request_error", "invalid_type", param="messages")
+    if not messages:
+        raise openai_error(400, "[] is too short - 'messages'", "invalid_request_error",
+                           param="messages")
+    _check_messages(messages)
+    used = estimate_tokens(messages)
+    window = emu.window(model)
+    fault = apply_fault(emu, "openai", h, used, window, "chat_completions")
+    if used > window:
+        raise context_error("openai", used, window, "chat_completions")
+    prompt = Prompt("chat_completions", model, messages, _system(None, messages),
+                    _functions(body.get("tools")))
+    reply = emu.answer("openai", prompt)
+    head = {"id": emu.new_id("chatcmpl"), "created": int(time.time()), "model": model,
+            "system_fingerprint": None}
+    calls = [{"id": emu.new_id("call"), "type": "function",
+              "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+             for c in reply.calls]
+    # MassGen takes tool-call deltas only from a choice that finishes with "tool_calls".
+    finish = "tool_calls" if calls else "stop"
+    inp, out = reply_tokens(reply, used)
+    usage = {"prompt_tokens": inp, "completion_tokens": out, "total_tokens": inp + out,
+             "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
+             "completion_tokens_details": {"reasoning_tokens": reply.reasoning_tokens}}
+    if not body.get("stream"):
+        message = {"role": "assistant", "content": reply.text if reply.text or not calls else None,
+                   "refusal": None, "annotations": []}
+        if calls:
+            message["tool_calls"] = calls
+        h._send_json(200, {**head, "object": "chat.completion", "service_tier": "default",
+                           "choices": [{"index": 0, "message": message, "logprobs": None,
+                                        "finish_reason": finish}], "usage": usage})
+        return
+    options = body.get("stream_options")
+    with_usage = isinstance(options, dict) and options.get("include_usage") is True
+    failure = (context_error("openai", max(used, window + 1), window, "chat_completions")
+               if fault else None)
+    _stream_chat(h, head, reply, calls, finish, usage if with_usage else None, failure)
+
+
+def _check_messages(messages: list[dict[str, Any]]) -> None:
+    called: set[Any] = set()
+    for n, message in enumerate(messages):
+        role = message.get("role")
+        if role not in CHAT_ROLES:
+            raise openai_error(400, f"Invalid value: '{role}'. Supported values are: 'system', "
+                                    "'assistant', 'user', 'function', 'tool', and 'developer'.",
+                               "invalid_request_error", "invalid_value", param=f"messages[{n}].role")
+        if role == "tool" and message.get("tool_call_id") not in called:
+            raise openai_error(400, "Invalid parameter: messages with role 'tool' must be a "
+                                    "response to a preceeding message with 'tool_calls'.",
+                               "invalid_request_error", param=f"messages.[{n}].role")
+        if role == "assistant" and message.get("tool_calls"):
+            ids = [c.get("id") for c in message["tool_calls"] if isinstance(c, dict)]
+            called.update(ids)
+            answered = {m.get("tool_call_id")
+                        for m in itertools.takewhile(lambda m: m.get("role") == "tool",
+                                                     messages[n + 1:])}
+            missing = [str(i) for i in ids if i not in answered]
+            if missing:
+                raise openai_error(400, "An assistant message with 'tool_calls' must be followed "
+                                        "by tool messages responding to each 'tool_call_id'. The "
+                                        "following tool_call_ids did not have response messages: "
+                                        + ", ".join(missing), "invalid_request_error",
+                                   param=f"messages.[{n}].role")
+
+
+def _stream_chat(h: Any, head: dict[str, Any], reply: Reply, calls: list[dict[str, Any]],
+                 finish: str, usage: dict[str, Any] | None, failure: ApiError | None) -> None:
+    def send(choices: list[dict[str, Any]], last_usage: dict[str, Any] | None = None) -> None:
+        chunk = {**head, "object": "chat.completion.chunk", "choices": choices}
+        if usage is not None:
+            # With include_usage every chunk has a usage key: null until the final chunk.
+            chunk["usage"] = last_usage
+        h.sse(chunk)
+
+    def delta(value: dict[str, Any], finish_reason: str | None = None) -> None:
+        send([{"index": 0, "delta": value, "logprobs": None, "finish_reason": finish_reason}])
+
+    h.start_sse()
+    if failure is not None:
+        # Chat streams carry a failure as a bare error object, which the SDK raises.
+        h.sse(failure.body)
+        return
+    delta({"role": "assistant", "content": "" if reply.text else None, "refusal": None})
+    if reply.text:
+        for piece in split(reply.text, reply.chunks):
+            delta({"content": piece})
+    for index, call in enumerate(calls):
+        fn = call["function"]
+        delta({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                               "function": {"name": fn["name"], "arguments": ""}}]})
+        for piece in split(fn["arguments"], reply.chunks):
+            delta({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+    delta({}, finish)
+    if usage is not None:
+        send([], usage)
+    h.wfile.write(b"data: [DONE]\n\n")
+    h.wfile.flush()
