@@ -10,10 +10,11 @@ It listens on 127.0.0.1 and speaks enough of each wire protocol for the official
   :countTokens, GET /{version}/models.
 
 Replies are scripted with `reply()` (text, and on OpenAI's routes function calls too); when none
-is queued, OpenAI's routes ask `responder`, if set. Faults are scripted with `fail()`; every
-request is kept in `requests`. It is strict where the real services are: a request without a
-key, a compaction item it did not issue, a tool output with no matching call, an unknown previous
-response, or an input larger than the model's context window gets the real service's error.
+is queued, OpenAI's routes ask `responder`, if set (massgen_driver.MassgenDriver plays a whole
+MassGen coordination). Faults are scripted with `fail()`; every request is kept in `requests`.
+It is strict where the real services are: a request without a key, a compaction item it did not
+issue, a tool output with no matching call, an unknown previous response, or an input larger
+than the model's context window gets the real service's error.
 
 Run it alone with ``python -m massgen_plugins.testing.emulator --port 0``: it prints its base URL.
 """
