@@ -17,6 +17,7 @@ issue, a tool output with no matching call, an unknown previous response, or an 
 than the model's context window gets the real service's error.
 
 Run it alone with ``python -m massgen_plugins.testing.emulator --port 0``: it prints its base URL.
+``--massgen`` answers with the MassGen driver; ``--window MODEL=TOKENS`` sets a model's window.
 """
 
 from __future__ import annotations
@@ -455,14 +456,31 @@ def _google(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any]
 ROUTES = {"openai": openai_api.route, "anthropic": _anthropic, "google": _google}
 
 
+def _window(value: str) -> tuple[str, int]:
+    """MODEL=TOKENS from the command line."""
+    model, _, tokens = value.rpartition("=")
+    if not model or not tokens.isdigit():
+        raise argparse.ArgumentTypeError(f"expected MODEL=TOKENS, got {value!r}")
+    return model, int(tokens)
+
+
 def main() -> None:
     """Serve until interrupted, printing the base URL first."""
     parser = argparse.ArgumentParser(description="MassGen's loopback API emulator.")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--context-window", type=int, default=DEFAULT_WINDOW)
+    parser.add_argument("--window", type=_window, action="append", default=[],
+                        metavar="MODEL=TOKENS", help="one model's context window (repeatable)")
+    parser.add_argument("--massgen", action="store_true",
+                        help="answer as MassGen 0.1.97's agents would (massgen_driver)")
     args = parser.parse_args()
-    emu = Emulator(context_window=args.context_window, port=args.port).start()
-    print(emu.url, flush=True)
+    emu = Emulator(context_window=args.context_window, port=args.port)
+    emu.windows.update(args.window)
+    if args.massgen:
+        from massgen_plugins.testing.massgen_driver import MassgenDriver
+
+        emu.responder = MassgenDriver()
+    print(emu.start().url, flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -7,6 +7,8 @@ workflow tools, streamed as MassGen streams them, through the real openai SDK.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import openai
 import pytest
@@ -168,3 +170,20 @@ def test_tool_first_grows_the_chain_until_the_window_overflows(massgen_emulator,
     massgen_emulator.windows["gpt-4o"] = first.usage.input_tokens + 100
     with pytest.raises(openai.BadRequestError, match="context_length_exceeded|context window"):
         client.responses.create(model="gpt-4o", previous_response_id=first.id, input=listed)
+
+
+def test_the_command_line_serves_the_driver_with_windows():
+    proc = subprocess.Popen([sys.executable, "-m", "massgen_plugins.testing.emulator", "--port", "0",
+                             "--massgen", "--window", "gpt-4o=30", "--window", "tiny=5"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="test", max_retries=0)
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": NO_ANSWERS}]
+        _, calls, _ = chat(client, messages, ROUND_TOOLS)
+        assert calls[0]["name"] == "new_answer"
+        with pytest.raises(openai.BadRequestError, match="maximum context length is 30 tokens"):
+            chat(client, messages, ROUND_TOOLS, model="gpt-4o")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
