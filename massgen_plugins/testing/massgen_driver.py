@@ -76,7 +76,8 @@ class MassgenDriver:
             return None
         tool = settings.first_tool
         if tool is not None and tool in prompt.tools and self._first(model):
-            text = f"EMU-WORKING from {model}. " * (settings.first_text // 20 + 1)
+            phrase = f"EMU-WORKING from {model}. "
+            text = phrase * (settings.first_text // len(phrase) + 1)
             return Reply(text[:settings.first_text], calls=[Call(tool)])
         visible = _visible_answers(prompt)
         if "new_answer" in prompt.tools and (not visible or "vote" not in prompt.tools):
