@@ -12,7 +12,7 @@ started Emulator and stops it after the test.
 
 from typing import Any
 
-__all__ = ["FAULTS", "Emulator", "Recorded", "Reply"]
+__all__ = ["FAULTS", "Call", "Emulator", "Prompt", "Recorded", "Reply"]
 
 
 def __getattr__(name: str) -> Any:

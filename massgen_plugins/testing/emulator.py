@@ -2,18 +2,22 @@
 
 It listens on 127.0.0.1 and speaks enough of each wire protocol for the official SDKs:
 
-- OpenAI: POST /v1/responses (JSON and SSE), /v1/responses/compact, /v1/responses/input_tokens,
-  GET /v1/models.
+- OpenAI: POST /v1/responses (JSON and SSE, stored for `previous_response_id`),
+  /v1/responses/compact, /v1/responses/input_tokens, /v1/chat/completions (JSON and SSE),
+  GET /v1/models (see openai_api).
 - Anthropic: POST /v1/messages (JSON and SSE), /v1/messages/count_tokens, GET /v1/models.
 - Gemini: POST /{version}/models/{model}:generateContent, :streamGenerateContent?alt=sse,
   :countTokens, GET /{version}/models.
 
-Replies are scripted with `reply()`; faults with `fail()`; every request is kept in `requests`.
+Replies are scripted with `reply()` (text, and on OpenAI's routes function calls too); when none
+is queued, OpenAI's routes ask `responder`, if set (massgen_driver.MassgenDriver plays a whole
+MassGen coordination). Faults are scripted with `fail()`; every request is kept in `requests`.
 It is strict where the real services are: a request without a key, a compaction item it did not
-issue, a tool output with no matching call, or an input larger than the model's context window
-gets the real service's error.
+issue, a tool output with no matching call, an unknown previous response, or an input larger
+than the model's context window gets the real service's error.
 
 Run it alone with ``python -m massgen_plugins.testing.emulator --port 0``: it prints its base URL.
+``--massgen`` answers with the MassGen driver; ``--window MODEL=TOKENS`` sets a model's window.
 """
 
 from __future__ import annotations
@@ -21,44 +25,46 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 import re
 import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import attrs
 
+from massgen_plugins.testing import openai_api
+from massgen_plugins.testing.api_errors import (
+    FAULTS,
+    ApiError,
+    Fault,
+    Handled,
+    anthropic_error,
+    apply_fault,
+    bad_request,
+    context_error,
+    fault_error,
+    google_error,
+    openai_error,
+)
+from massgen_plugins.testing.replies import (
+    GREETING,
+    Call,
+    Prompt,
+    Reply,
+    Responder,
+    estimate_tokens,
+    reply_tokens,
+    split,
+)
+
 PROVIDERS = ("openai", "anthropic", "google")
-FAULTS = ("rate_limit", "server_error", "timeout", "context_length", "malformed", "auth",
-          "stream_error")
 DEFAULT_WINDOW = 128_000
 REJECTED_KEY = "bad-key"
-
-
-@attrs.define
-class Reply:
-    """A scripted answer: its text, and the usage to report (estimated when None)."""
-
-    text: str = "Hello from the emulator."
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    reasoning_tokens: int = 0
-    cached_tokens: int = 0
-    chunks: int = 3
-
-
-@attrs.define
-class Fault:
-    """A scripted failure for the next matching request."""
-
-    kind: str
-    retry_after: float | None = None
-    delay: float = 5.0
 
 
 @attrs.frozen
@@ -73,20 +79,19 @@ class Recorded:
     body: Any
 
 
-def estimate_tokens(value: Any) -> int:
-    """The emulator's token count for any JSON-able input: about four characters a token."""
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    return max(1, math.ceil(len(text) / 4))
-
-
 class Emulator:
-    """The server, its scripts and its record. Use as a context manager or start()/stop()."""
+    """The server, its scripts and its record. Use as a context manager or start()/stop().
+
+    `responder`, when set, answers the OpenAI generation requests that find no scripted reply
+    queued. It is called from the server's threads, one per request, so it must be thread-safe.
+    """
 
     def __init__(self, context_window: int = DEFAULT_WINDOW, port: int = 0) -> None:
         """Prepare (not start) a server on 127.0.0.1:`port` (0 picks a free one)."""
         self.context_window = context_window
         self.windows: dict[str, int] = {}
         self.requests: list[Recorded] = []
+        self.responder: Responder | None = None
         self.models: dict[str, list[dict[str, Any]]] = {
             "openai": [{"id": "gpt-5"}, {"id": "gpt-5-mini"}],
             "anthropic": [{"id": "claude-sonnet-4-6", "max_input_tokens": 200_000,
@@ -97,6 +102,8 @@ class Emulator:
         self._replies: dict[str | None, deque[Reply]] = {p: deque() for p in (*PROVIDERS, None)}
         self._faults: dict[str | None, deque[Fault]] = {p: deque() for p in (*PROVIDERS, None)}
         self._issued_compactions: set[str] = set()
+        # Each Responses response id -> its conversation: the resolved input, then the output.
+        self._conversations: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
@@ -139,11 +146,16 @@ class Emulator:
 
     # -- scripting -------------------------------------------------------------------------
 
-    def reply(self, text: str = "Hello from the emulator.", provider: str | None = None,
-              **usage: Any) -> None:
-        """Queue a reply for the next generation request (of `provider`, or of any)."""
+    def reply(self, text: str | None = None, provider: str | None = None,
+              calls: Sequence[Call] = (), **usage: Any) -> None:
+        """Queue a reply for the next generation request (of `provider`, or of any).
+
+        `text` defaults to a greeting, or to none when the reply makes function `calls` (which
+        only OpenAI's routes can send).
+        """
+        said = text if text is not None else "" if calls else GREETING
         with self._lock:
-            self._replies[provider].append(Reply(text=text, **usage))
+            self._replies[provider].append(Reply(text=said, calls=list(calls), **usage))
 
     def fail(self, kind: str, provider: str | None = None, times: int = 1,
              retry_after: float | None = None, delay: float = 5.0) -> None:
@@ -153,6 +165,29 @@ class Emulator:
         with self._lock:
             for _ in range(times):
                 self._faults[provider].append(Fault(kind, retry_after, delay))
+
+    def answer(self, provider: str, prompt: Prompt | None = None) -> Reply:
+        """The reply to a generation request: scripted first, then the responder's, then a greeting."""
+        # Only OpenAI's routes pass a prompt, so only they consult the responder.
+        reply = self._next(self._replies, provider)
+        if reply is None and prompt is not None and self.responder is not None:
+            reply = self.responder(prompt)
+        if reply is not None and reply.calls and prompt is None:
+            raise ValueError(f"the emulator sends function calls only on the OpenAI routes, "
+                             f"not on {provider}")
+        return reply or Reply()
+
+    def remember(self, response_id: str, items: list[dict[str, Any]],
+                 output: list[dict[str, Any]]) -> None:
+        """Keep a Responses response: its resolved input and its output, for previous_response_id."""
+        with self._lock:
+            self._conversations[response_id] = [*items, *output]
+
+    def history(self, response_id: str) -> list[dict[str, Any]] | None:
+        """The conversation a kept response ends (its input, then its output); None if unknown."""
+        with self._lock:
+            found = self._conversations.get(response_id)
+        return None if found is None else list(found)
 
     def window(self, model: str) -> int:
         """The context window the emulator enforces for `model`."""
@@ -188,76 +223,6 @@ class Emulator:
         """True when this emulator issued that compaction payload."""
         with self._lock:
             return token in self._issued_compactions
-
-
-class ApiError(Exception):
-    """An error response in a provider's own format."""
-
-    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
-        """Status, JSON body and extra headers."""
-        super().__init__(status)
-        self.status, self.body, self.headers = status, body, headers or {}
-
-
-# -- each provider's errors, as the real services spell them --------------------------------
-
-def openai_error(status: int, message: str, etype: str, code: str | None = None,
-                 headers: dict[str, str] | None = None) -> ApiError:
-    """An OpenAI-shaped error."""
-    return ApiError(status, {"error": {"message": message, "type": etype, "param": None,
-                                       "code": code}}, headers)
-
-
-def anthropic_error(status: int, message: str, etype: str,
-                    headers: dict[str, str] | None = None) -> ApiError:
-    """An Anthropic-shaped error."""
-    return ApiError(status, {"type": "error", "error": {"type": etype, "message": message}},
-                    headers)
-
-
-def google_error(status: int, message: str, state: str,
-                 headers: dict[str, str] | None = None) -> ApiError:
-    """A Gemini-shaped error."""
-    return ApiError(status, {"error": {"code": status, "message": message, "status": state}},
-                    headers)
-
-
-def fault_error(provider: str, fault: Fault, used: int = 0, window: int = 0) -> ApiError:
-    """The error a fault stands for, in that provider's format."""
-    retry = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
-    if fault.kind == "context_length":
-        return context_error(provider, used or window + 1, window or DEFAULT_WINDOW)
-    table = {
-        "openai": {"rate_limit": openai_error(429, "Rate limit reached for requests", "requests",
-                                              "rate_limit_exceeded", retry),
-                   "server_error": openai_error(500, "The server had an error", "server_error"),
-                   "auth": openai_error(401, "Incorrect API key provided", "invalid_request_error",
-                                        "invalid_api_key")},
-        "anthropic": {"rate_limit": anthropic_error(429, "Number of requests has exceeded your "
-                                                    "rate limit", "rate_limit_error", retry),
-                      "server_error": anthropic_error(529, "Overloaded", "overloaded_error"),
-                      "auth": anthropic_error(401, "invalid x-api-key", "authentication_error")},
-        "google": {"rate_limit": google_error(429, "Resource has been exhausted (e.g. check "
-                                              "quota).", "RESOURCE_EXHAUSTED", retry),
-                   "server_error": google_error(500, "An internal error has occurred.",
-                                                "INTERNAL"),
-                   "auth": google_error(400, "API key not valid. Please pass a valid API key.",
-                                        "INVALID_ARGUMENT")},
-    }
-    return table[provider][fault.kind]
-
-
-def context_error(provider: str, used: int, window: int) -> ApiError:
-    """Each provider's real context-length error."""
-    if provider == "openai":
-        return openai_error(400, f"Your input exceeds the context window of this model "
-                                 f"({used} tokens > {window}).", "invalid_request_error",
-                            "context_length_exceeded")
-    if provider == "anthropic":
-        return anthropic_error(400, f"prompt is too long: {used} tokens > {window} maximum",
-                               "invalid_request_error")
-    return google_error(400, f"The input token count ({used}) exceeds the maximum number of "
-                             f"tokens allowed ({window}).", "INVALID_ARGUMENT")
 
 
 # -- the HTTP side --------------------------------------------------------------------------
@@ -310,10 +275,10 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
                                        "unknown_url")
                 self._check_key(provider)
                 if raw and body is None:
-                    raise _bad_request(provider, "We could not parse the JSON body of your "
+                    raise bad_request(provider, "We could not parse the JSON body of your "
                                                  "request.")
                 ROUTES[provider](emu, self, method, url.path, parse_qs(url.query), body or {})
-            except _Handled:
+            except Handled:
                 pass  # the route already wrote its (deliberately broken) response
             except ApiError as err:
                 self._send_json(err.status, err.body, err.headers)
@@ -360,7 +325,7 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
 
 def _provider_of(path: str) -> str | None:
     """Which provider a path belongs to; `models?` for GET /v1/models, which several share."""
-    if path.startswith("/v1/responses"):
+    if path.startswith(("/v1/responses", "/v1/chat/completions")):
         return "openai"
     if path.startswith("/v1/messages"):
         return "anthropic"
@@ -371,192 +336,6 @@ def _provider_of(path: str) -> str | None:
     if path.rstrip("/") == "/v1/models":
         return "models?"
     return None
-
-
-def _bad_request(provider: str, message: str) -> ApiError:
-    if provider == "openai":
-        return openai_error(400, message, "invalid_request_error")
-    if provider == "anthropic":
-        return anthropic_error(400, message, "invalid_request_error")
-    return google_error(400, message, "INVALID_ARGUMENT")
-
-
-def _split(text: str, n: int) -> list[str]:
-    n = max(1, min(n, len(text) or 1))
-    size = math.ceil(len(text) / n) if text else 1
-    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
-
-
-def _faulted(emu: Emulator, provider: str, handler: Any, used: int, window: int) -> Fault | None:
-    """Apply a pending fault; returns it when the caller must still act (stream errors)."""
-    fault = emu._next(emu._faults, provider)
-    if fault is None:
-        return None
-    if fault.kind == "timeout":
-        time.sleep(fault.delay)
-        return None
-    if fault.kind == "malformed":
-        handler._send_json(200, None, raw=b'{"id": "x", "output": [ {not json')
-        raise _Handled
-    if fault.kind == "stream_error":
-        return fault
-    raise fault_error(provider, fault, used, window)
-
-
-class _Handled(Exception):
-    """The response was already written."""
-
-
-# -- OpenAI Responses -----------------------------------------------------------------------
-
-def _openai(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any],
-            body: dict[str, Any]) -> None:
-    if method == "GET":
-        h._send_json(200, {"object": "list", "data": [
-            {"object": "model", "created": 0, "owned_by": "openai", **m}
-            for m in emu.models["openai"]]})
-        return
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise openai_error(400, "Missing required parameter: 'model'.", "invalid_request_error",
-                           "missing_required_parameter")
-    items = _openai_items(body.get("input"))
-    if path.endswith("/compact"):
-        for key in ("store", "include", "tools", "reasoning", "previous_response_id"):
-            if key in body:
-                raise openai_error(400, f"Unknown parameter: '{key}'.", "invalid_request_error",
-                                   "unknown_parameter")
-    _openai_check_items(emu, items)
-    used = estimate_tokens([body.get("instructions"), items])
-    window = emu.window(model)
-    if path.endswith("/input_tokens"):
-        h._send_json(200, {"object": "response.input_tokens", "input_tokens": used})
-        return
-    fault = _faulted(emu, "openai", h, used, window)
-    # Compaction exists to run at the limit: /compact takes up to twice the window.
-    limit = 2 * window if path.endswith("/compact") else window
-    if used > limit:
-        raise context_error("openai", used, limit)
-    if path.endswith("/compact"):
-        # The service hands user messages back as typed items with content parts.
-        kept = [{"type": "message", **i,
-                 "content": ([{"type": "input_text", "text": i["content"]}]
-                             if isinstance(i.get("content"), str) else i.get("content"))}
-                for i in items if i.get("type", "message") == "message" and i.get("role") == "user"]
-        output = [*kept, {"type": "compaction", "id": emu.new_id("cmp"),
-                          "encrypted_content": emu.issue_compaction()}]
-        out_tokens = estimate_tokens(output[-1])
-        h._send_json(200, {"id": emu.new_id("resp"), "object": "response.compaction",
-                           "created_at": int(time.time()), "output": output,
-                           "usage": _openai_usage(used, out_tokens, 0, 0)})
-        return
-    reply = emu._next(emu._replies, "openai") or Reply()
-    response = _openai_response(emu, model, reply, used, body)
-    if not body.get("stream"):
-        h._send_json(200, response)
-        return
-    _openai_stream(h, response, reply, fault, used, window)
-
-
-def _openai_items(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        raise openai_error(400, "Missing required parameter: 'input'.", "invalid_request_error",
-                           "missing_required_parameter")
-    if isinstance(value, str):
-        return [{"type": "message", "role": "user", "content": value}]
-    if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
-        raise openai_error(400, "Invalid type for 'input': expected a string or an array of "
-                                "input items.", "invalid_request_error", "invalid_type")
-    return value
-
-
-def _openai_check_items(emu: Emulator, items: list[dict[str, Any]]) -> None:
-    calls = {i.get("call_id") for i in items if i.get("type") == "function_call"}
-    for item in items:
-        kind = item.get("type", "message")
-        if kind == "compaction":
-            if not emu.issued(str(item.get("encrypted_content"))):
-                raise openai_error(400, "The encrypted content could not be verified.",
-                                   "invalid_request_error", "invalid_encrypted_content")
-        elif kind == "function_call_output" and item.get("call_id") not in calls:
-            raise openai_error(400, f"No tool call found for function call output with call_id "
-                                    f"{item.get('call_id')}.", "invalid_request_error")
-        elif kind == "message" and item.get("role") not in ("user", "assistant", "system",
-                                                             "developer"):
-            raise openai_error(400, f"Invalid value: '{item.get('role')}'. Supported values are: "
-                                    "'system', 'assistant', 'user', and 'developer'.",
-                               "invalid_request_error", "invalid_value")
-    ids = {i.get("call_id") for i in items if i.get("type") == "function_call_output"}
-    for item in items:
-        if item.get("type") == "function_call" and item.get("call_id") not in ids:
-            raise openai_error(400, f"No tool output found for function call "
-                                    f"{item.get('call_id')}.", "invalid_request_error")
-
-
-def _openai_usage(inp: int, out: int, reasoning: int, cached: int) -> dict[str, Any]:
-    return {"input_tokens": inp, "input_tokens_details": {"cached_tokens": cached},
-            "output_tokens": out, "output_tokens_details": {"reasoning_tokens": reasoning},
-            "total_tokens": inp + out}
-
-
-def _tokens(reply: Reply, used: int) -> tuple[int, int]:
-    """Input and output tokens to report: the scripted ones, else the emulator's estimates."""
-    inp = reply.input_tokens if reply.input_tokens is not None else used
-    out = reply.output_tokens if reply.output_tokens is not None else estimate_tokens(reply.text)
-    return inp, out
-
-
-def _openai_response(emu: Emulator, model: str, reply: Reply, used: int,
-                     body: dict[str, Any]) -> dict[str, Any]:
-    inp, out = _tokens(reply, used)
-    return {
-        "id": emu.new_id("resp"), "object": "response", "created_at": int(time.time()),
-        "status": "completed", "model": model, "error": None, "incomplete_details": None,
-        "instructions": body.get("instructions"), "metadata": {}, "parallel_tool_calls": True,
-        "temperature": 1.0, "top_p": 1.0, "tool_choice": "auto", "tools": [],
-        "output": [{"type": "message", "id": emu.new_id("msg"), "status": "completed",
-                    "role": "assistant",
-                    "content": [{"type": "output_text", "text": reply.text, "annotations": []}]}],
-        "usage": _openai_usage(inp, out, reply.reasoning_tokens, reply.cached_tokens),
-    }
-
-
-def _openai_stream(h: Any, response: dict[str, Any], reply: Reply, fault: Fault | None,
-                   used: int, window: int) -> None:
-    seq = itertools.count()
-    h.start_sse()
-    pending = {**response, "status": "in_progress", "output": [], "usage": None}
-    h.sse({"type": "response.created", "response": pending, "sequence_number": next(seq)},
-          "response.created")
-    if fault is not None:
-        # What the real service does for a context overflow found mid-request: HTTP 200, then
-        # an error event and response.failed.
-        err = context_error("openai", used or window + 1, window).body["error"]
-        h.sse({"type": "error", "code": err["code"], "message": err["message"], "param": None,
-               "error": err, "sequence_number": next(seq)}, "error")
-        h.sse({"type": "response.failed", "response": {**pending, "status": "failed",
-                                                       "error": {"code": err["code"],
-                                                                 "message": err["message"]}},
-               "sequence_number": next(seq)}, "response.failed")
-        return
-    item = response["output"][0]
-    h.sse({"type": "response.output_item.added", "output_index": 0,
-           "item": {**item, "status": "in_progress", "content": []}, "sequence_number": next(seq)},
-          "response.output_item.added")
-    h.sse({"type": "response.content_part.added", "item_id": item["id"], "output_index": 0,
-           "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []},
-           "sequence_number": next(seq)}, "response.content_part.added")
-    for piece in _split(reply.text, reply.chunks):
-        h.sse({"type": "response.output_text.delta", "item_id": item["id"], "output_index": 0,
-               "content_index": 0, "delta": piece, "logprobs": [], "sequence_number": next(seq)},
-              "response.output_text.delta")
-    h.sse({"type": "response.output_text.done", "item_id": item["id"], "output_index": 0,
-           "content_index": 0, "text": reply.text, "logprobs": [], "sequence_number": next(seq)},
-          "response.output_text.done")
-    h.sse({"type": "response.output_item.done", "output_index": 0, "item": item,
-           "sequence_number": next(seq)}, "response.output_item.done")
-    h.sse({"type": "response.completed", "response": response, "sequence_number": next(seq)},
-          "response.completed")
 
 
 # -- Anthropic Messages ---------------------------------------------------------------------
@@ -590,11 +369,11 @@ def _anthropic(emu: Emulator, h: Any, method: str, path: str, query: dict[str, A
     if not isinstance(body.get("max_tokens"), int):
         raise anthropic_error(400, "max_tokens: Field required", "invalid_request_error")
     window = emu.window(model)
-    fault = _faulted(emu, "anthropic", h, used, window)
+    fault = apply_fault(emu, "anthropic", h, used, window)
     if used > window or fault is not None:
         raise context_error("anthropic", used if used > window else window + 1, window)
-    reply = emu._next(emu._replies, "anthropic") or Reply()
-    inp, out = _tokens(reply, used)
+    reply = emu.answer("anthropic")
+    inp, out = reply_tokens(reply, used)
     usage = {"input_tokens": inp, "output_tokens": out,
              "cache_read_input_tokens": reply.cached_tokens, "cache_creation_input_tokens": 0}
     message = {"id": emu.new_id("msg"), "type": "message", "role": "assistant", "model": model,
@@ -609,7 +388,7 @@ def _anthropic(emu: Emulator, h: Any, method: str, path: str, query: dict[str, A
           "message_start")
     h.sse({"type": "content_block_start", "index": 0,
            "content_block": {"type": "text", "text": ""}}, "content_block_start")
-    for piece in _split(reply.text, reply.chunks):
+    for piece in split(reply.text, reply.chunks):
         h.sse({"type": "content_block_delta", "index": 0,
                "delta": {"type": "text_delta", "text": piece}}, "content_block_delta")
     h.sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
@@ -645,11 +424,11 @@ def _google(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any]
         h._send_json(200, {"totalTokens": used})
         return
     window = emu.window(model)
-    fault = _faulted(emu, "google", h, used, window)
+    fault = apply_fault(emu, "google", h, used, window)
     if used > window or fault is not None:
         raise context_error("google", used if used > window else window + 1, window)
-    reply = emu._next(emu._replies, "google") or Reply()
-    inp, out = _tokens(reply, used)
+    reply = emu.answer("google")
+    inp, out = reply_tokens(reply, used)
 
     def chunk(text: str, last: bool) -> dict[str, Any]:
         cand: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"},
@@ -668,13 +447,21 @@ def _google(emu: Emulator, h: Any, method: str, path: str, query: dict[str, Any]
     if verb != "streamGenerateContent":
         raise google_error(404, f"Method not found: {verb}", "NOT_FOUND")
     h.start_sse()
-    pieces = _split(reply.text, reply.chunks)
+    pieces = split(reply.text, reply.chunks)
     for n, piece in enumerate(pieces):
         h.wfile.write(f"data: {json.dumps(chunk(piece, n == len(pieces) - 1))}\r\n\r\n".encode())
         h.wfile.flush()
 
 
-ROUTES = {"openai": _openai, "anthropic": _anthropic, "google": _google}
+ROUTES = {"openai": openai_api.route, "anthropic": _anthropic, "google": _google}
+
+
+def _window(value: str) -> tuple[str, int]:
+    """MODEL=TOKENS from the command line."""
+    model, _, tokens = value.rpartition("=")
+    if not model or not tokens.isdigit():
+        raise argparse.ArgumentTypeError(f"expected MODEL=TOKENS, got {value!r}")
+    return model, int(tokens)
 
 
 def main() -> None:
@@ -682,9 +469,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="MassGen's loopback API emulator.")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--context-window", type=int, default=DEFAULT_WINDOW)
+    parser.add_argument("--window", type=_window, action="append", default=[],
+                        metavar="MODEL=TOKENS", help="one model's context window (repeatable)")
+    parser.add_argument("--massgen", action="store_true",
+                        help="answer as MassGen 0.1.97's agents would (massgen_driver)")
     args = parser.parse_args()
-    emu = Emulator(context_window=args.context_window, port=args.port).start()
-    print(emu.url, flush=True)
+    emu = Emulator(context_window=args.context_window, port=args.port)
+    emu.windows.update(args.window)
+    if args.massgen:
+        from massgen_plugins.testing.massgen_driver import MassgenDriver
+
+        emu.responder = MassgenDriver()
+    print(emu.start().url, flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -78,3 +78,9 @@ def test_runs_as_a_process_for_cli_tests():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_scripted_overflow_reports_a_count_past_the_window(massgen_emulator, client):
+    massgen_emulator.fail("context_length", "openai")
+    with pytest.raises(openai.BadRequestError, match=r"\(128001 tokens > 128000\)"):
+        client.responses.create(model="gpt-5", input="hi")
