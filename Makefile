@@ -19,8 +19,12 @@ MASSGEN := .venv-massgen
 EXAMPLE := examples/massgen_logs
 SOURCES := pyproject.toml $(wildcard plugins/*/pyproject.toml) $(shell git ls-files massgen_plugins plugins 2>/dev/null)
 # MassGen's environment gets our distributions as built wheels, not editable: that is what a
-# user installs, and the .pth bootstrap only exists in a real install.
+# user installs. pytest-asyncio runs MassGen's own bundled tests (its dev extra has it).
 OURS := ".[test,tui]" ./plugins/compact_openai ./plugins/log_analyzer ./plugins/tui_throttle
+MASSGEN_TEST_TOOLS := "pytest-asyncio>=0.21"
+# Real massgen runs must reach nothing but the loopback emulator: where the kernel allows it,
+# that suite runs in a network namespace of its own, with only the loopback interface up.
+ISOLATE := $(shell unshare -n true 2>/dev/null && command -v ip >/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$@\"' sh")
 
 .PHONY: setup demo test test-main test-lowest test-massgen bench clean
 
@@ -42,7 +46,7 @@ $(MASSGEN)/.installed: $(STAMP) $(SOURCES)
 	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(MASSGEN)
 	$(UV) pip install --quiet --python $(MASSGEN)/bin/python --reinstall-package massgen-plugins \
 	  --reinstall-package massgen-compact-openai --reinstall-package massgen-log-analyzer \
-	  --reinstall-package massgen-tui-throttle "massgen==0.1.97" $(OURS)
+	  --reinstall-package massgen-tui-throttle "massgen==0.1.97" $(OURS) $(MASSGEN_TEST_TOOLS)
 	$(UV) pip check --python $(MASSGEN)/bin/python
 	touch $@
 
@@ -64,9 +68,11 @@ test-lowest: $(LOWEST)/.installed
 
 # MASSGEN_PLUGINS_REAL_MASSGEN=1: the tests that need the real MassGen fail, not skip, without it.
 test-massgen: $(MASSGEN)/.installed
-	MASSGEN_PLUGINS_REAL_MASSGEN=1 $(MASSGEN)/bin/python -m pytest
+	MASSGEN_PLUGINS_REAL_MASSGEN=1 $(ISOLATE) $(MASSGEN)/bin/python -m pytest
 
-bench: setup
+bench: setup $(MASSGEN)/.installed
+	$(BIN)/python bench/bridge_startup.py
+	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_compaction.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/providers.py
 	$(BIN)/python bench/logs.py --size-mb 1024

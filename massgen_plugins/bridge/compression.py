@@ -17,11 +17,11 @@ record in `<attempt dir>/massgen_plugins/compressions.jsonl` for `massgen-plugin
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import os
 import sys
 import time
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,12 +30,11 @@ from massgen_plugins.bridge.seams import Seam, resolve, wrap
 
 RECORDS = "compressions.jsonl"
 SUMMARIZATION = "massgen-summarization"
-# What the agent's last Responses request continued (previous_response_id) and its system
-# message. MassGen chains requests server-side after local tool calls and then hands recovery
-# only the new items; each agent runs in its own asyncio task, and a value set while awaiting
-# the request is seen by the same task's recovery that follows.
-_LAST_REQUEST: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "massgen_plugins_last_request", default=None)
+# Per backend (one per agent), what its last Responses request continued
+# (previous_response_id) and its system message: MassGen chains requests server-side after
+# local tool calls and then hands recovery only the new items. Not a context variable: MassGen
+# runs the chained request in a task that does not see values set in the first one.
+_LAST_REQUEST: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def instrument(seam: Seam) -> None:
@@ -49,13 +48,12 @@ def instrument(seam: Seam) -> None:
 def _remember_request(wrapped: Any, instance: Any, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
     params = args[0] if args else kwargs.get("api_params")
-    if isinstance(params, Mapping):
-        last = dict(_LAST_REQUEST.get() or {})
+    if isinstance(params, Mapping) and instance is not None:
+        last = _LAST_REQUEST.setdefault(instance, {})
         last["previous_response_id"] = params.get("previous_response_id")
         system = _system_of(params.get("input"))
         if system is not None:  # a chained request sends only new items, not the system
             last["system"] = system
-        _LAST_REQUEST.set(last)
     return wrapped(*args, **kwargs)
 
 
@@ -84,7 +82,7 @@ async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
             if why is None:
                 out = _to_massgen(system, result.items)
                 _record(backend, result.method, messages, out, started, result=result,
-                        model=request.model)
+                        request=request)
                 return out
             note = f"{result.method} refused: {why}"
             runtime.warn(f"compress_context ({result.method}) was refused for "
@@ -142,7 +140,7 @@ def _request(backend: Any, messages: list[Any]) -> tuple[Any, Mapping[str, Any] 
     if not isinstance(model, str) or not all(isinstance(m, Mapping) for m in messages):
         return None
     provider, api = _api_of(backend)
-    last = (_LAST_REQUEST.get() or {}) if api == "responses" else {}
+    last = _LAST_REQUEST.get(backend, {}) if api == "responses" else {}
     system = _system_of(messages) or last.get("system")
     rest = messages[1:] if _system_of(messages) else messages
     formatter = getattr(backend, "formatter", None)
@@ -208,25 +206,32 @@ def _agent(backend: Any) -> str:
 
 
 def _record(backend: Any, method: str, before: list[Any], after: list[Any] | None,
-            started: float, result: Any = None, model: str | None = None, note: str = "") -> None:
+            started: float, result: Any = None, request: Any = None, note: str = "") -> None:
     """One line in the run's output and massgen.log, and one JSON record in the run's folder."""
     from massgen_plugins.compression import estimate
 
     latency = time.monotonic() - started
     cost = None
-    if result is not None and model:
+    tokens_before = estimate(before)
+    chained = False
+    if result is not None and request is not None:
         from massgen_plugins.providers.catalog import actual_cost, lookup
         from massgen_plugins.providers.specs import ModelSpec
 
-        value = actual_cost(lookup(ModelSpec("openai", model)), result.input_tokens,
-                            result.output_tokens)
+        value = actual_cost(lookup(ModelSpec(request.provider, request.model)),
+                            result.input_tokens, result.output_tokens)
         cost = None if value is None else float(value)
+        if request.previous_response_id and result.input_tokens:
+            # MassGen passed only the new items; the context was the server-side history too,
+            # which the compaction call was billed for.
+            tokens_before, chained = result.input_tokens, True
     entry = {
         "time": time.time(), "agent": _agent(backend), "backend": type(backend).__name__,
         "model": (getattr(backend, "config", None) or {}).get("model"), "method": method,
         "reason": "reactive", "ok": after is not None,
         "items_before": len(before), "items_after": None if after is None else len(after),
-        "tokens_before": estimate(before), "tokens_after": None if after is None else estimate(after),
+        "server_side_history": chained, "tokens_before": tokens_before,
+        "tokens_after": None if after is None else estimate(after),
         "input_tokens": None if result is None else result.input_tokens,
         "output_tokens": None if result is None else result.output_tokens,
         "cost_usd": cost, "latency_s": round(latency, 3), "note": note,
@@ -256,6 +261,8 @@ def line(entry: Mapping[str, Any]) -> str:
         how = entry["method"]
         cost = f"call {entry['input_tokens']:,} in / {entry['output_tokens']:,} out, {cost}"
     before, after = _items(entry["items_before"]), _items(entry["items_after"])
+    if entry.get("server_side_history"):
+        before = f"the server-side history + {before}"
     return (f"compressed {entry['agent']}'s context with {how}: {before} "
             f"(~{entry['tokens_before']:,} tokens) -> {after} "
             f"(~{entry['tokens_after']:,} tokens); {cost}; {entry['latency_s']:.2f} s"

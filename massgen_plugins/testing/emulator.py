@@ -102,6 +102,9 @@ class Emulator:
         self._replies: dict[str | None, deque[Reply]] = {p: deque() for p in (*PROVIDERS, None)}
         self._faults: dict[str | None, deque[Fault]] = {p: deque() for p in (*PROVIDERS, None)}
         self._issued_compactions: set[str] = set()
+        # The output items of each /responses/compact answer, in order, for tests to compare
+        # with what a client sends back.
+        self.compactions: list[list[dict[str, Any]]] = []
         # Each Responses response id -> its conversation: the resolved input, then the output.
         self._conversations: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()

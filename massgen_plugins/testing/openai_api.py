@@ -174,6 +174,8 @@ def _compact(emu: Emulator, h: Any, items: list[dict[str, Any]], used: int) -> N
     output = [*kept, {"type": "compaction", "id": emu.new_id("cmp"),
                       "encrypted_content": emu.issue_compaction()}]
     out_tokens = estimate_tokens(output[-1])
+    with emu._lock:
+        emu.compactions.append(output)
     h._send_json(200, {"id": emu.new_id("resp"), "object": "response.compaction",
                        "created_at": int(time.time()), "output": output,
                        "usage": _usage(used, out_tokens, 0, 0)})
