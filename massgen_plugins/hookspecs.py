@@ -69,9 +69,13 @@ def compress_context(
 ) -> CompressionResult | None:
     """Compress a conversation's working context, or return None for "not mine".
 
-    The first plugin that returns a result wins. When every plugin returns None, raises, or
-    returns something that is not a ``CompressionResult``, the core summarizes with the same
-    provider instead. The result must fit under ``request.target_tokens``.
+    Asked by our own chat and, through the bridge, by MassGen's reactive context recovery (in a
+    worker thread there: block as you need). ``request.api`` says what format the items are in;
+    answer only for the ones you know. The first plugin that returns a result wins. When every
+    plugin returns None, raises, or returns something that is not a ``CompressionResult``, the
+    host summarizes instead (MassGen with its own summarization). So does it when the result
+    would break the conversation (a tool call without its output) or is not under
+    ``request.target_tokens`` (items and instructions, about four characters a token).
     """
 
 
