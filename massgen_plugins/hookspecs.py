@@ -29,6 +29,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from massgen_plugins.events.classes import Classifier
     from massgen_plugins.events.sink import EventSink
     from massgen_plugins.values import (
         CompressionRequest,
@@ -101,9 +102,15 @@ def resolve_analysis_model(spec: str | None, context: PluginContext) -> ModelCho
 
 
 @hookspec
-def wrap_event_sink(sink: EventSink, context: PluginContext) -> EventSink | None:
-    """Wrap the event sink that feeds the TUI, or return None to leave it as it is.
+def wrap_event_sink(sink: EventSink, classify: Classifier,
+                    context: PluginContext) -> EventSink | None:
+    """Wrap the event sink that feeds a TUI, or return None to leave it as it is.
 
+    Two TUIs are fed this way: ours (`massgen-plugins tui replay`, `chat --tui`) and, through
+    the bridge, MassGen's own Textual TUI (live runs and `massgen viewer`). Events are
+    ``massgen_plugins.events.model.Event`` values in MassGen's vocabulary. ``classify.of(event)``
+    says what each is to the TUI being fed (streaming, state or critical, see
+    ``events/classes.py``): use it, since MassGen's TUI shows status lines that ours supersedes.
     Called once when the sink chain is built, never per event. The host asks the plugins in
     pluggy's call order (``tryfirst`` ones first, then the others by plugin name in reverse
     alphabetical order; ``trylast`` ones last) and each answer wraps the chain built so far, so

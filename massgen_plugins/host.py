@@ -16,6 +16,7 @@ from massgen_plugins.secrets import redact
 from massgen_plugins.values import PluginContext, Setting
 
 if TYPE_CHECKING:
+    from massgen_plugins.events.classes import Classifier
     from massgen_plugins.events.sink import EventSink
 
 STRICT_ENV = "MASSGEN_STRICT_PLUGINS"
@@ -161,10 +162,13 @@ class Host:
             return value
         return None
 
-    def build_event_sink(self, sink: EventSink) -> EventSink:
-        """The TUI's sink wrapped by every enabled plugin's `wrap_event_sink`, built once."""
+    def build_event_sink(self, sink: EventSink, classify: Classifier) -> EventSink:
+        """The TUI's sink wrapped by every enabled plugin's `wrap_event_sink`, built once.
+
+        `classify` gives each event's class as the TUI being fed reads it.
+        """
         for impl in self._impls("wrap_event_sink"):
-            ok, wrapped = self._call(impl, "wrap_event_sink", {"sink": sink})
+            ok, wrapped = self._call(impl, "wrap_event_sink", {"sink": sink, "classify": classify})
             if not ok or wrapped is None:
                 continue
             if not all(callable(getattr(wrapped, m, None)) for m in SINK_METHODS):

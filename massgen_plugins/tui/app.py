@@ -223,7 +223,7 @@ class MassgenApp(App[None]):
         line_before = (dict(view.votes), view.winner, view.system)
         with self.batch_update():
             for event in events:
-                kind = classify(event.event_type)
+                kind = classify.of(event)
                 agent, text = view.apply(event)
                 stats.events_applied += 1
                 if kind == CRITICAL:

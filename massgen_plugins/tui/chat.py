@@ -34,7 +34,7 @@ class ChatApp(MassgenApp):
         yield Footer()
 
     def _start_chat(self, app: MassgenApp) -> None:
-        self.chain = self.host.build_event_sink(AppSink(self))
+        self.chain = self.host.build_event_sink(AppSink(self), self.classify)
         self.conversation.on_compress = lambda record: self.emit("system_status", None,
                                                                  message=record.line())
         self.query_one("#prompt", Input).focus()

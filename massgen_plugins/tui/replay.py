@@ -26,7 +26,7 @@ def produce(events: Iterable[Event], sink: Any, stats: Any, classify: Classifier
             if wait > 0:
                 time.sleep(wait)
         stats.events_in += 1
-        if classify(event.event_type) == CRITICAL:
+        if classify.of(event) == CRITICAL:
             stats.critical_in += 1
         sink.emit(event.stamped(time.monotonic()))
 
@@ -43,7 +43,7 @@ def replay(events: Iterable[Event], host: Any, speed: float | None, headless: bo
 
     def start(app: MassgenApp) -> None:
         sink = AppSink(app)
-        chain = host.build_event_sink(sink)
+        chain = host.build_event_sink(sink, classify)
 
         def work() -> None:
             try:

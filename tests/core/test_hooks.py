@@ -6,6 +6,7 @@ import attrs
 import pytest
 
 from massgen_plugins import CompressionRequest, CompressionResult, ModelChoice, Setting
+from massgen_plugins.events.classes import Classifier
 from massgen_plugins.host import Host
 
 WRAPPER = """
@@ -51,7 +52,7 @@ def test_sink_wrappers_compose_once_in_the_documented_order(home, make_plugin):
     make_plugin("c", wrapper("(tryfirst=True)"))
     host = Host.create(environ={"MASSGEN_LOAD_PLUGINS": "a,b,c"})
     tui = Recorder()
-    sink = host.build_event_sink(tui)
+    sink = host.build_event_sink(tui, Classifier())
     sink.emit("e")
     # c is asked first (tryfirst) and sits next to the TUI; then b, then a, outermost.
     assert tui.events == ["c(b(a(e)))"]
@@ -65,7 +66,7 @@ def test_a_wrapper_that_raises_or_returns_junk_is_skipped(home, make_plugin):
     host = Host(config=Host.create(environ={}).config,
                 environ={"MASSGEN_LOAD_PLUGINS": "a,b,c"}, echo=warnings.append)
     tui = Recorder()
-    host.build_event_sink(tui).emit("e")
+    host.build_event_sink(tui, Classifier()).emit("e")
     assert tui.events == ["a(e)"]
     assert warnings == [
         "massgen-plugins: warning: plugin 'c': hook wrap_event_sink returned int, which lacks "

@@ -28,7 +28,7 @@ def expected(path):
     digests = {a: hashlib.sha256("".join(parts).encode()).hexdigest() for a, parts in text.items()}
     classify = Classifier()
     order = "\n".join(f"{e.event_type}:{e.agent_id}" for e in events
-                      if classify(e.event_type) == CRITICAL)
+                      if classify.of(e) == CRITICAL)
     return events, digests, hashlib.sha256(order.encode()).hexdigest()
 
 

@@ -209,7 +209,7 @@ def test_intervals_come_from_config_in_milliseconds(home, user_config):
     user_config.write_text("plugins:\n  tui_throttle:\n    intervals: {text: 50, thinking: 400}\n"
                            "    max_fps: 20\n")
     host = Host.create(environ={"MASSGEN_LOAD_PLUGINS": "tui_throttle"})
-    wrapped = host.build_event_sink(Recorder())
+    wrapped = host.build_event_sink(Recorder(), Classifier())
     assert isinstance(wrapped, ThrottleSink)
     assert wrapped.intervals["text"] == 0.05 and wrapped.intervals["thinking"] == 0.4
     assert wrapped._interval("status", "state") == 0.25 and wrapped.min_gap == 0.05
@@ -219,7 +219,7 @@ def test_intervals_come_from_config_in_milliseconds(home, user_config):
 def test_disabled_plugin_leaves_the_sink_alone(home):
     host = Host.create(environ={"MASSGEN_DISABLE_PLUGINS": "tui_throttle"})
     rec = Recorder()
-    assert host.build_event_sink(rec) is rec
+    assert host.build_event_sink(rec, Classifier()) is rec
 
 
 @pytest.mark.skipif(not (SHARED / "massgen-logs").is_dir(), reason="needs ../shared")
@@ -243,3 +243,67 @@ def test_reference_runs_replay_identically_with_the_plugin_on(home, run):
     text = "".join(str(e.data.get("content") or "") for e in read_events(path, Warnings())
                    if e.event_type == "text" and e.agent_id == "agent_a")
     assert on["transcript_sha256"]["agent_a"] == hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- MassGen's vocabulary (its own TUI, through the bridge) -----------------------------------
+
+def massgen_sink():
+    from massgen_plugins.events.classes import MASSGEN_TUI_CLASSES
+
+    rec = Recorder()
+    return rec, ThrottleSink(rec, Classifier(defaults=MASSGEN_TUI_CLASSES), LONG)
+
+
+def test_a_done_flag_ends_its_reasoning_block_and_is_never_merged_away():
+    rec, s = massgen_sink()
+    s.emit(ev("text", content="lead"))  # the leading edge, so what follows is held
+    for piece in ("Let me ", "think ", "about it."):
+        s.emit(ev("thinking", content=piece, done=False))
+    s.emit(ev("thinking", content="", done=True))
+    s.emit(ev("thinking", content="A second block.", done=False))
+    s.close()
+    thinking = [(e.data["content"], e.data["done"]) for e in rec.events if e.event_type == "thinking"]
+    assert thinking == [("Let me think about it.", False), ("", True), ("A second block.", False)]
+
+
+def test_deltas_of_another_round_or_other_fields_are_not_merged():
+    rec, s = massgen_sink()
+    s.emit(ev("text", content="lead"))
+    s.emit(Event("t", "text", "agent_a", 1, {"content": "round one "}))
+    s.emit(Event("t", "text", "agent_a", 1, {"content": "more"}))
+    s.emit(Event("t", "text", "agent_a", 2, {"content": "round two"}))
+    s.emit(Event("t", "thinking", "agent_a", 2, {"content": "x", "is_redacted": False}))
+    s.emit(Event("t", "thinking", "agent_a", 2, {"content": "y", "is_redacted": True}))
+    s.close()
+    got = [(e.event_type, e.round_number, e.data["content"], e.data.get("is_redacted"))
+           for e in rec.events[1:]]
+    assert got == [("text", 1, "round one more", None), ("text", 2, "round two", None),
+                   ("thinking", 2, "x", False), ("thinking", 2, "y", True)]
+
+
+def test_status_lines_are_each_shown_in_massgens_tui_and_superseded_in_ours():
+    lines = [ev("status", content=None, message=f"step {n}", level="info") for n in range(4)]
+    rec, s = massgen_sink()
+    s.emit(ev("text", content="lead"))
+    for line in lines:
+        s.emit(line)
+    s.close()
+    assert [e.data["message"] for e in rec.events if e.event_type == "status"] == [
+        "step 0", "step 1", "step 2", "step 3"]
+    ours, t = sink()
+    t.emit(ev("text", content="lead"))
+    for line in lines:
+        t.emit(line)
+    t.close()
+    assert [e.data["message"] for e in ours.events if e.event_type == "status"] == ["step 3"]
+
+
+def test_post_evaluation_content_streams_and_its_start_and_end_stay_in_order():
+    rec, s = massgen_sink()
+    s.emit(ev("post_evaluation", phase="start", content=""))
+    for piece in ("Checking ", "the ", "answer."):
+        s.emit(ev("post_evaluation", phase="content", content=piece))
+    s.emit(ev("post_evaluation", phase="end", content="", winner="agent_a"))
+    s.close()
+    assert [(e.data["phase"], e.data["content"]) for e in rec.events] == [
+        ("start", ""), ("content", "Checking the answer."), ("end", "")]

@@ -26,14 +26,11 @@ def plugin_settings() -> Mapping[str, Setting]:
 
 
 @hookimpl
-def wrap_event_sink(sink: Any, context: PluginContext) -> Any:
+def wrap_event_sink(sink: Any, classify: Any, context: PluginContext) -> Any:
     """Wrap the TUI's sink once, when the chain is built."""
-    from massgen_plugins.events.classes import Classifier
-    from massgen_plugins.values import thaw
     from massgen_tui_throttle.throttle import ThrottleSink
 
-    tui = thaw(context.core.get("tui") or {})
     intervals = {k: float(v) / 1000 for k, v in (context.get("intervals") or {}).items()}
-    return ThrottleSink(sink, Classifier(tui.get("event_classes")), intervals,
+    return ThrottleSink(sink, classify, intervals,
                         max_latency=float(context.get("max_latency_ms")) / 1000,
                         max_fps=float(context.get("max_fps")))

@@ -2,7 +2,10 @@
 
 - Streaming deltas (text, thinking, ...) from one agent and of one type merge into one event
   carrying the concatenated content; the merged event keeps the first delta's timestamp and
-  the earliest `emitted_at`, so latency is measured from the first delta.
+  the earliest `emitted_at`, so latency is measured from the first delta. Only deltas of the
+  same round whose other fields are equal merge: a delta that differs in any of them (a new
+  round, another `is_redacted`) first sends what is pending, so no field MassGen reads is lost.
+  A delta whose flag ends a block (`thinking` with `done`) is critical, see events/classes.py.
 - State events (status, progress) of one agent and type: only the latest is kept.
 - Pending state is one slot per (agent, event type): bounded however fast producers are.
 - A critical event flushes everything pending first, then goes through in the same hand-off,
@@ -49,15 +52,26 @@ class _Slot:
     since: float
     merged: int = 0
 
+    def takes(self, event: Any) -> bool:
+        """Whether `event` may merge into this slot: same round, same fields but content."""
+        mine = self.event
+        if event.round_number != mine.round_number or len(event.data) != len(mine.data):
+            return False
+        return all(k == "content" or mine.data.get(k, _MISSING) == v
+                   for k, v in event.data.items())
+
+
+_MISSING = object()
+
 
 class ThrottleSink:
     """Wraps a sink; see the module docstring for the rules."""
 
-    def __init__(self, inner: Any, classify: Callable[[str], str],
+    def __init__(self, inner: Any, classify: Any,
                  intervals: Mapping[str, float] | None = None,
                  max_latency: float = DEFAULT_MAX_LATENCY, max_fps: float = DEFAULT_MAX_FPS,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        """Wrap `inner`; `intervals` maps an event type or class to seconds."""
+        """Wrap `inner`; `classify.of(event)` gives a class; `intervals`: type or class to seconds."""
         self.inner = inner
         self.classify = classify
         self.intervals = {**DEFAULT_INTERVALS, **(intervals or {})}
@@ -87,7 +101,7 @@ class ThrottleSink:
 
     def emit(self, event: Any) -> None:
         """Take one event: merge it, keep it, or flush and pass it through."""
-        kind = self.classify(event.event_type)
+        kind = self.classify.of(event)
         with self._lock:
             if self._closed:  # a late event is not lost: it goes straight through
                 self._deliver([event])
@@ -113,9 +127,14 @@ class ThrottleSink:
                 else:
                     self._slots[key] = _Slot(event, [self._content(event)], now)
                     self._wake.notify()
-            elif kind == STREAMING:
+            elif kind == STREAMING and slot.takes(event):
                 slot.parts.append(self._content(event))
                 slot.merged += 1
+            elif kind == STREAMING:
+                # Another round or other fields: what is pending goes first, in order.
+                self._send(self._take_all(now), now)
+                self._slots[key] = _Slot(event, [self._content(event)], now)
+                self._wake.notify()
             else:  # state: the newer one supersedes
                 slot.event, slot.merged = event, slot.merged + 1
 
@@ -178,7 +197,7 @@ class ThrottleSink:
         return False
 
     def _merged(self, slot: _Slot) -> Any:
-        if slot.merged == 0 or self.classify(slot.event.event_type) != STREAMING:
+        if slot.merged == 0 or self.classify.of(slot.event) != STREAMING:
             return slot.event
         data = {**slot.event.data, "content": "".join(slot.parts)}
         return attrs.evolve(slot.event, data=data)
@@ -213,7 +232,7 @@ class ThrottleSink:
                 self.inner.emit(event)
 
     def _deadline(self, key: tuple[str | None, str], slot: _Slot) -> float:
-        kind = self.classify(key[1])
+        kind = self.classify(key[1])  # the interval is the type's
         due = slot.since + min(self._interval(key[1], kind), self.max_latency)
         return max(due, self._last_flush + self._gap)
 
