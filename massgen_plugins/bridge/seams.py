@@ -79,6 +79,19 @@ SEAMS: tuple[Seam, ...] = (
          "massgen_plugins.bridge.compression:instrument", ("compress_context",)),
 )
 
+_TUI = "massgen.frontend.displays.textual_terminal_display"
+_TIMELINE = "massgen.frontend.displays.textual_widgets.content_sections"
+SEAMS += (
+    Seam("tui", _TUI,
+         (Target(_TUI, "TextualApp._handle_event_from_emitter", ("event",)),
+          Target(_TUI, "TextualApp.update_turn_header", ("turn", "question")),
+          Target(_TUI, "TextualApp.on_unmount", ()),
+          Target(_TIMELINE, "TimelineSection.watch_scroll_y", ("old_value", "new_value")),
+          Target(_TIMELINE, "TimelineSection._scroll_to_end", ("animate", "duration", "force"))),
+         "MassGen's TUI gets its events unthrottled, as without the bridge",
+         "massgen_plugins.bridge.tui:instrument", ("wrap_event_sink",)),
+)
+
 _WRAPPED: list[tuple[Any, str, Any]] = []
 
 
@@ -86,7 +99,10 @@ def resolve(target: Target) -> tuple[Any, str]:
     """The loaded owner (module or class) and attribute name of `target`, checked; or SeamMissing."""
     module = sys.modules.get(target.module)
     if module is None:
-        raise SeamMissing(f"{target.module} is not loaded")
+        try:  # a module MassGen loads with the trigger's, not yet in this process
+            module = importlib.import_module(target.module)
+        except ImportError:
+            raise SeamMissing(f"{target.module} cannot be imported") from None
     *path, name = target.qualname.split(".")
     owner: Any = module
     for part in path:
@@ -123,7 +139,9 @@ def check_source(target: Target, package: Path) -> str | None:
     body: list[ast.stmt] = tree.body
     *path_, name = target.qualname.split(".")
     for part in path_:
-        cls = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == part), None)
+        # A class may sit inside `if TEXTUAL_AVAILABLE:` or `try:`: search the whole module.
+        cls = next((n for n in ast.walk(ast.Module(body=body, type_ignores=[]))
+                    if isinstance(n, ast.ClassDef) and n.name == part), None)
         if cls is None:
             return f"{target.module}.{part} does not exist"
         body = cls.body
