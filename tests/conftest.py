@@ -109,3 +109,12 @@ def real_massgen() -> Path:
             pytest.fail(f"{REAL_MASSGEN_ENV} is set but massgen is not installed here")
         pytest.skip("needs the real massgen (make test-massgen)")
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+@pytest.fixture
+def real_massgen_absent() -> None:
+    """Skips where the real MassGen is installed (the test is about an environment without it)."""
+    from importlib.machinery import PathFinder
+
+    if PathFinder.find_spec("massgen") is not None:
+        pytest.skip("the real massgen is installed here")

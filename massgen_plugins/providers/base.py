@@ -74,6 +74,8 @@ class Provider:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clients: dict[str, Any] = {}
+        # Told (error, seconds to wait, attempt) before each retry, to show the user why they wait.
+        self.on_retry: Callable[[ProviderError, float, int], None] | None = None
 
     def __repr__(self) -> str:
         """Never shows the key."""
@@ -102,12 +104,18 @@ class Provider:
         """Async `stream`."""
         return AsyncStream(self._astream_with_retry(request))
 
-    def count_tokens(self, request: GenerateRequest) -> TokenCount:
-        """The input's size: exact from the provider's count endpoint, else an estimate."""
+    def count_tokens(self, request: GenerateRequest, strict: bool = False) -> TokenCount:
+        """The input's size: exact from the provider's count endpoint, else an estimate.
+
+        The count sends the text to the provider (the count endpoints are free). `strict`
+        raises the endpoint's error (a refused key, a wrong base URL) instead of estimating.
+        """
         try:
             return TokenCount(self._with_retry(lambda: self._count(request)), exact=True,
                               source=f"{self.name} count endpoint")
         except ProviderError:
+            if strict:
+                raise
             return estimate_tokens(request)
 
     def list_models(self) -> list[ModelInfo]:
@@ -122,7 +130,10 @@ class Provider:
         # Text already shown cannot be taken back, so a broken stream is not replayed.
         if sent or not err.retryable or attempt >= self.retry.attempts:
             raise err from None
-        return self.retry.delay(attempt, err.retry_after)
+        wait = self.retry.delay(attempt, err.retry_after)
+        if self.on_retry is not None:
+            self.on_retry(err, wait, attempt)
+        return wait
 
     def _with_retry(self, call: Callable[[], Any]) -> Any:
         for attempt in range(1, self.retry.attempts + 1):

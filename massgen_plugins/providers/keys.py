@@ -55,26 +55,38 @@ def base_url(provider: str, config: Mapping[str, Any] | None = None,
 
 def find_key(provider: str, config: Mapping[str, Any] | None = None,
              environ: Mapping[str, str] | None = None) -> Credentials | None:
-    """The first usable key for `provider`, or None. `config` is the `providers` section."""
+    """The first usable key for `provider`, or None. `config` is the `providers` section.
+
+    With a base URL of your own (Ollama, vLLM, LM Studio) any value is a key, `dummy`
+    included: such servers want one but check none.
+    """
     env = os.environ if environ is None else environ
     url = base_url(provider, config, env)
+    usable = (lambda v: bool(v.strip())) if url else (lambda v: not is_placeholder(v))
     for var in KEY_ENV[provider]:
         value = env.get(var, "")
-        if value and not is_placeholder(value):
+        if value and usable(value):
             return Credentials(provider, value.strip(), f"env {var}", url)
     value = ((config or {}).get(provider) or {}).get("api_key") or ""
-    if isinstance(value, str) and not is_placeholder(value):
+    if isinstance(value, str) and usable(value):
         return Credentials(provider, value.strip(), f"config providers.{provider}.api_key", url)
     return None
 
 
 def require_key(provider: str, config: Mapping[str, Any] | None = None,
                 environ: Mapping[str, str] | None = None) -> Credentials:
-    """The key for `provider`, or a one-line error naming the variable to set."""
-    found = find_key(provider, config, environ)
-    if found is None:
-        names = " or ".join(KEY_ENV[provider])
-        raise MissingKeyError(f"no API key for {provider}: set {names} (a placeholder such as "
-                              f"'your-...-key-here' does not count), or providers.{provider}."
-                              "api_key in config")
-    return found
+    """The key for `provider`, or a one-line error naming the variable and what is wrong."""
+    env = os.environ if environ is None else environ
+    found = find_key(provider, config, env)
+    if found is not None:
+        return found
+    names = " or ".join(KEY_ENV[provider])
+    placeholders = [var for var in KEY_ENV[provider] if env.get(var, "").strip()]
+    if placeholders:
+        problem = (f"{placeholders[0]} holds a placeholder, not a key; set it to your key "
+                   "(for a server of your own, set the base URL and any value works)")
+    else:
+        problem = (f"{names} {'are' if len(KEY_ENV[provider]) > 1 else 'is'} unset; set "
+                   f"{'one' if len(KEY_ENV[provider]) > 1 else 'it'}, or providers.{provider}."
+                   "api_key in config")
+    raise MissingKeyError(f"no API key for {provider}: {problem}")

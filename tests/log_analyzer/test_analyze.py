@@ -73,24 +73,32 @@ def test_full_analysis_writes_the_report(cli, massgen_emulator, logs, env, provi
     assert listed["runs"][0]["analyzed"] is True
 
 
-def test_dry_run_plan_sends_nothing_but_a_count(cli, massgen_emulator, logs, env):
+def test_a_dry_run_sends_nothing_and_says_its_counts_are_estimates(cli, massgen_emulator, logs, env):
     data = plan(cli, logs, env, "--model", "google/gemini-2.5-flash")
     assert data["model"] == "google/gemini-2.5-flash" and data["source"] == "--model"
     assert data["key"] == "env GOOGLE_API_KEY"
-    assert data["count_exact"] is True and data["input_tokens"] > 1000
+    assert data["count_exact"] is False and data["count_source"].startswith("estimate")
+    assert data["input_tokens"] > 1000
     assert data["fits"] is True and data["context_window"] == 1_048_576
     assert 0 < data["cost_usd"]["low"] < data["cost_usd"]["high"]
     assert data["cost_usd"]["prices"].startswith("genai-prices")
-    assert [r.path.rsplit(":", 1)[-1] for r in massgen_emulator.of("google")] == ["countTokens"]
+    assert massgen_emulator.requests == [], "a dry run sends nothing, not even a count"
     assert not (turn_dir(logs) / "ANALYSIS_REPORT.md").exists()
+
+
+def test_count_tokens_asks_the_free_count_endpoint_and_says_so(cli, massgen_emulator, logs, env):
+    data = plan(cli, logs, env, "--model", "google/gemini-2.5-flash", "--count-tokens")
+    assert data["count_exact"] is True and data["count_source"] == "google count endpoint"
+    assert [r.path.rsplit(":", 1)[-1] for r in massgen_emulator.of("google")] == ["countTokens"]
 
 
 def test_human_plan_masks_nothing_it_should_not_show(cli, logs, env):
     result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5",
-                     "--dry-run", env=env)
+                 "--dry-run", env=env)
     out = result.stdout
     assert "Model      openai/gpt-5  (from --model)" in out and "Key        env OPENAI_API_KEY" in out
-    assert "tokens (exact: openai count endpoint)" in out and "Dry run: nothing was sent." in out
+    assert "tokens (estimated: estimate (4 chars per token))" in out
+    assert "Dry run: nothing was sent (token counts are estimates" in out
     assert env["OPENAI_API_KEY"] not in out + result.stderr
 
 
@@ -134,8 +142,9 @@ def test_env_beats_config_and_flag_beats_env(cli, logs, env, user_config):
 @pytest.mark.parametrize("args, env_change, message", [
     (["--model", "mistral/large"], {}, "unknown provider 'mistral' in 'mistral/large'"),
     (["--model", "openai/gpt-55"], {}, "unknown model 'gpt-55' for openai (did you mean"),
-    (["--model", "openai/gpt-5"], {"OPENAI_API_KEY": "your-openai-key-here"},
-     "no API key for openai: set OPENAI_API_KEY"),
+    # On OpenAI's own endpoint (no base URL of one's own), a placeholder is no key.
+    (["--model", "openai/gpt-5"], {"OPENAI_API_KEY": "your-openai-key-here", "OPENAI_BASE_URL": ""},
+     "no API key for openai: OPENAI_API_KEY holds a placeholder, not a key"),
     ([], {"OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "", "GOOGLE_API_KEY": ""},
      "no API key for any provider: set one of OPENAI_API_KEY"),
 ])
@@ -161,6 +170,8 @@ def test_rate_limits_are_retried_and_context_errors_trim_once(cli, massgen_emula
     result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "sonnet", "--yes",
                      env=env)
     assert result.returncode == 0, result.stderr
+    # Without a terminal, each retry is one line saying why and for how long.
+    assert "retrying in" in result.stderr and "rate limit" in result.stderr.lower()
     massgen_emulator.fail("context_length", "openai", times=1)
     massgen_emulator.reply("ok after trimming", provider="openai")
     result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5",
@@ -251,3 +262,93 @@ def test_disabled_plugin_has_no_commands(cli, env):
     result = cli("logs", "analyze", "--dry-run", env=off)
     assert result.returncode == 2 and "No such command 'analyze'" in result.stderr
     assert "analyze" in cli("logs", "--help", env=env).stdout
+
+
+def test_max_cost_holds_with_dry_run_and_json(cli, massgen_emulator, logs, env):
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "opus", "--dry-run",
+                 "--json", "--max-cost", "0.0001", env=env)
+    assert result.returncode == 2 and no_traceback(result)
+    assert json.loads(result.stdout)["model"] == "anthropic/claude-opus-4-8", "the plan is shown"
+    assert "above --max-cost $0.0001" in result.stderr
+    assert massgen_emulator.requests == []
+
+
+def test_a_report_written_meanwhile_is_kept_and_the_reply_saved_beside(cli, massgen_emulator,
+                                                                      logs, env, home):
+    import os
+    import sys
+    from pathlib import Path
+
+    # The reply takes a while; another analysis writes its report in the meantime.
+    massgen_emulator.fail("timeout", "openai", delay=3.0)
+    massgen_emulator.reply("the second opinion", provider="openai")
+    script = Path(sys.executable).parent / "massgen-plugins"
+    proc = subprocess.Popen([str(script), "logs", "analyze", "--logs-dir", str(logs), "--model",
+                             "openai/gpt-5", "--yes"], env={**os.environ, **env},
+                            cwd=home / "work", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline and not any(r.path == "/v1/responses"
+                                             for r in massgen_emulator.of("openai")):
+        time.sleep(0.05)
+    report = turn_dir(logs) / "ANALYSIS_REPORT.md"
+    report.write_text("the first analysis")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert report.read_text() == "the first analysis", "never overwritten"
+    (line,) = [x for x in err.splitlines() if "error" in x]
+    assert "appeared while this analysis ran" in line and "the reply is saved in" in line
+    saved = Path(line.split("the reply is saved in ", 1)[1].split(";")[0])
+    assert saved.parent == home / "work" and saved.read_text().endswith("the second opinion\n")
+
+
+def test_a_report_that_cannot_be_written_keeps_the_reply(home, monkeypatch):
+    from pathlib import Path
+
+    from massgen_log_analyzer.report import ReportNotWritten, write_report
+
+    report = home / "run" / "turn_1" / "ANALYSIS_REPORT.md"
+    report.parent.mkdir(parents=True)
+    real_open = Path.open
+
+    def full_disk(self, mode="r", *args, **kwargs):
+        if self == report:
+            raise OSError(28, "No space left on device")
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", full_disk)
+    with pytest.raises(ReportNotWritten) as info:
+        write_report(report, "paid for, not lost", force=False)
+    message = info.value.format_message()
+    assert message.startswith(f"cannot write {report} (No space left on device); the reply is "
+                              "saved in ")
+    kept = Path(message.split("saved in ", 1)[1].split(";")[0])
+    assert kept.read_text() == "paid for, not lost" and not report.exists()
+
+
+def test_a_server_of_your_own_takes_a_dummy_key_and_may_lack_a_count_endpoint(
+        cli, massgen_emulator, logs, env):
+    # Ollama, vLLM, LM Studio: any key will do.
+    dummy = {**env, "OPENAI_API_KEY": "dummy"}
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5",
+                 "--count-tokens", "--dry-run", env=dummy)
+    assert result.returncode == 0, result.stderr
+    assert "tokens (exact: openai count endpoint)" in result.stdout
+    # One without /responses/input_tokens answers 404 there: the estimate stands, said once.
+    elsewhere = {**dummy, "OPENAI_BASE_URL": massgen_emulator.url + "/no-count/v1"}
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5",
+                 "--count-tokens", "--dry-run", env=elsewhere)
+    assert result.returncode == 0 and no_traceback(result), result.stderr
+    assert result.stderr.splitlines() == [
+        f"massgen-plugins: warning: {elsewhere['OPENAI_BASE_URL']} has no token-count endpoint "
+        "(404); the plan's counts are estimates"]
+    assert "tokens (estimated:" in result.stdout
+
+
+def test_self_mode_without_massgen_is_one_line(cli, logs, env, real_massgen_absent):
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--mode", "self", "--model",
+                 "openai/gpt-5", "--dry-run", env=env)
+    assert result.returncode == 2 and no_traceback(result)
+    assert result.stderr.splitlines() == [
+        "massgen-plugins: error: --mode self runs MassGen's multi-agent self-analysis: install "
+        "MassGen (pip install massgen) or use --mode report"]

@@ -75,6 +75,20 @@ def test_missing_key_names_the_variable_before_any_request():
     with pytest.raises(MissingKeyError) as info:
         require_key("google", environ={"GEMINI_API_KEY": "your-gemini-key-here"})
     assert info.value.format_message() == (
-        "no API key for google: set GOOGLE_API_KEY or GEMINI_API_KEY (a placeholder such as "
-        "'your-...-key-here' does not count), or providers.google.api_key in config")
+        "no API key for google: GEMINI_API_KEY holds a placeholder, not a key; set it to your "
+        "key (for a server of your own, set the base URL and any value works)")
     assert info.value.exit_code == 2
+    with pytest.raises(MissingKeyError) as info:
+        require_key("openai", environ={})
+    assert info.value.format_message() == (
+        "no API key for openai: OPENAI_API_KEY is unset; set it, or providers.openai.api_key "
+        "in config")
+
+
+def test_a_server_of_your_own_takes_any_key():
+    # Ollama, vLLM and LM Studio want a key in the request but check none.
+    local = {"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "OPENAI_API_KEY": "dummy"}
+    found = find_key("openai", environ=local)
+    assert found is not None and found.api_key == "dummy"
+    assert find_key("openai", environ={"OPENAI_API_KEY": "dummy"}) is None, (
+        "on OpenAI's own endpoint a placeholder is still no key")
