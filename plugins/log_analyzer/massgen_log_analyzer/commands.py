@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from massgen_log_analyzer.plan import ANALYSIS_MODELS, make_plan, make_self_plan
+from massgen_log_analyzer.plan import ANALYSIS_MODELS, Plan, make_plan, make_self_plan
 from massgen_log_analyzer.report import render, write_report
 from massgen_log_analyzer.streaming import run
 from massgen_plugins.cli import get_host
@@ -152,7 +152,12 @@ def _show_and_check(plan: Any, as_json: bool, max_cost: float | None, dry_run: b
         raise AnalysisError(f"the plan may cost up to {worst}, above --max-cost ${max_cost:.4f}; "
                             "choose a cheaper model or raise the limit")
     if dry_run and not as_json:
-        how = "exact counts" if counted else "token counts are estimates; --count-tokens counts"
+        if counted:
+            how = "exact counts"
+        elif isinstance(plan, Plan):
+            how = "token counts are estimates; --count-tokens counts"
+        else:
+            how = "the logs' size is an estimate"
         click.echo(f"Dry run: nothing was sent ({how}).")
 
 

@@ -1,0 +1,203 @@
+"""Seam `logs_cli`: the commands plugins add to our `logs` group, inside MassGen's `massgen logs`.
+
+MassGen 0.1.97 parses `massgen logs ...` with an argparse parser built inline in `cli_main`
+(prog "massgen logs") and hands the result to `massgen.logs_analyzer.logs_command(args)`. The
+bridge extends that parser as it parses, and dispatches in `logs_command`:
+
+- `analyze` gains the options of our `logs analyze` it lacks (`--model`, `--dry-run`, ...) and
+  our modes (`report`). `--mode report`, and `--mode self` with `--model`, run our command,
+  with MassGen's `--log-dir`, `--turn` and `--force` keeping their meaning (the default log dir
+  is MassGen's latest). `--mode prompt`, and `--mode self` without `--model`, stay MassGen's.
+- a command of our `logs` group that MassGen lacks (`models`) becomes `massgen logs models`.
+
+Every other `massgen logs` command is MassGen's, unchanged. The commands are the enabled
+plugins': with log_analyzer switched off, nothing is added.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from massgen_plugins.bridge import runtime
+from massgen_plugins.bridge.seams import Seam, resolve, wrap
+
+PROG = "massgen logs"
+DEST = "massgen_plugins__"  # our options' argparse dests, apart from MassGen's
+OUR_MODES_NEED = "spec"  # the option that makes MassGen's `--mode self` ours
+_ARGUMENTS: set[str] = set()  # our commands' positional arguments, by click name
+
+
+def instrument(seam: Seam) -> None:
+    """Wrap MassGen's logs dispatch and, for its parser only, argparse's parse_args."""
+    dispatch, parse = (resolve(t) for t in seam.targets)
+    wrap(*dispatch, _dispatch)
+    wrap(*parse, _extend)
+
+
+def _group() -> Any:
+    """Our `logs` click group with the enabled plugins' commands; None without a host."""
+    from massgen_plugins.cli import make_cli
+
+    host = runtime.host()
+    if host is None:
+        return None
+    cli = make_cli()
+    host.register_commands(cli)
+    return cli.commands.get("logs")
+
+
+def _extend(wrapped: Any, parser: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if getattr(parser, "prog", None) == PROG and not getattr(parser, "_massgen_plugins", False):
+        parser._massgen_plugins = True
+        try:
+            _add_ours(parser)
+        except Exception as exc:  # a parser we do not recognise: MassGen's, as it is
+            runtime.warn(f"bridge: cannot add our commands to `massgen logs` ({exc}); "
+                         "MassGen's own are unchanged")
+    return wrapped(*args, **kwargs)
+
+
+def _add_ours(parser: argparse.ArgumentParser) -> None:
+    group = _group()
+    if group is None:
+        return
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, command in group.commands.items():
+        if name == "analyze" and "analyze" in subparsers.choices:
+            _mirror(command, subparsers.choices["analyze"], skip={"log_dir", "logs_dir"})
+        elif name not in subparsers.choices:
+            child = subparsers.add_parser(name, help=command.get_short_help_str(80),
+                                          description=command.help)
+            _mirror(command, child, skip={"logs_dir"})
+
+
+def _mirror(command: Any, parser: argparse.ArgumentParser, skip: set[str]) -> None:
+    """Add `command`'s click params that `parser` lacks; widen a shared --mode's choices."""
+    import click
+
+    for param in command.params:
+        if param.name in skip or not isinstance(param, (click.Option, click.Argument)):
+            continue
+        if isinstance(param, click.Argument):
+            _ARGUMENTS.add(param.name)
+            parser.add_argument(DEST + param.name, nargs="?", default=None,
+                                metavar=param.human_readable_name)
+            continue
+        opts = [o for o in (*param.opts, *param.secondary_opts) if o.startswith("-")]
+        existing = [parser._option_string_actions[o] for o in opts
+                    if o in parser._option_string_actions]
+        if existing:
+            action = existing[0]
+            if isinstance(param.type, click.Choice) and action.choices is not None:
+                extra = [c for c in param.type.choices if c not in action.choices]
+                action.choices = [*action.choices, *extra]
+                if extra and action.help:
+                    action.help += f"; with massgen-plugins also: {', '.join(extra)}"
+            continue
+        spec: dict[str, Any] = {"dest": DEST + param.name, "help": param.help,
+                                "default": None}
+        if param.is_flag:
+            spec["action"] = "store_true"
+            spec["default"] = False
+        else:
+            if isinstance(param.type, click.Choice):
+                spec["choices"] = list(param.type.choices)
+            elif isinstance(param.type, (click.types.FloatParamType, click.types.FloatRange)):
+                spec["type"] = float
+            elif isinstance(param.type, (click.types.IntParamType, click.types.IntRange)):
+                spec["type"] = int
+            spec["metavar"] = param.metavar
+        parser.add_argument(*opts, **spec)
+
+
+def _dispatch(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    namespace = args[0] if args else kwargs.get("args")
+    try:
+        argv = ours(namespace)
+    except _Refused as refused:
+        import click
+
+        click.echo(f"{runtime.PREFIX}: error: {refused}", err=True)
+        return 2
+    if argv is None:
+        return wrapped(*args, **kwargs)
+    return run_ours(argv)
+
+
+class _Refused(Exception):
+    """A combination of options neither MassGen nor we can run."""
+
+
+def _given(namespace: Any) -> dict[str, Any]:
+    """Our options the user gave: name -> value."""
+    return {k[len(DEST):]: v for k, v in vars(namespace).items()
+            if k.startswith(DEST) and v not in (None, False)}
+
+
+def ours(namespace: Any) -> list[str] | None:
+    """Our command line for this `massgen logs` invocation, or None when it is MassGen's."""
+    command = getattr(namespace, "logs_command", None)
+    given = _given(namespace)
+    if command != "analyze":
+        if command is None or not any(k.startswith(DEST) for k in vars(namespace)):
+            return None  # one of MassGen's own commands
+        positional = [str(v) for k, v in given.items() if k in _ARGUMENTS]
+        return ["logs", command, *positional, *_flags(given, skip=_ARGUMENTS)]
+    mode = getattr(namespace, "mode", "prompt")
+    if mode == "report" or (mode == "self" and OUR_MODES_NEED in given):
+        argv = ["logs", "analyze", _log_dir(namespace), "--mode", mode]
+        if getattr(namespace, "turn", None):
+            argv += ["--turn", str(namespace.turn)]
+        if getattr(namespace, "force", False):
+            argv.append("--force")
+        if mode == "self":
+            argv += ["--ui", getattr(namespace, "ui", None) or "automation"]
+        return argv + _flags(given)
+    if given:
+        names = ", ".join(f"--{k.replace('_', '-')}" for k in given)
+        raise _Refused(f"{names} apply to --mode report, and to --mode self with --model "
+                       f"(MassGen's own --mode {mode} takes none of them)")
+    return None
+
+
+def _flags(given: dict[str, Any], skip: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Our options back as command-line words, under their click spelling."""
+    spelled = {"spec": "--model", "as_json": "--json"}
+    out: list[str] = []
+    for name, value in given.items():
+        if name in skip:
+            continue
+        flag = spelled.get(name, "--" + name.replace("_", "-"))
+        out += [flag] if value is True else [flag, str(value)]
+    return out
+
+
+def _log_dir(namespace: Any) -> str:
+    """MassGen's --log-dir, or as MassGen chooses: the latest log_* of its own logs dir."""
+    if getattr(namespace, "log_dir", None):
+        return str(namespace.log_dir)
+    from massgen.logs_analyzer import get_logs_dir
+
+    base = get_logs_dir()
+    found = sorted(base.glob("log_*"), reverse=True)
+    return str(found[0] if found else base)
+
+
+def run_ours(argv: list[str]) -> int:
+    """Run our command line in this process; its exit code."""
+    import click
+
+    from massgen_plugins.cli import make_cli
+
+    try:
+        result = make_cli().main(args=argv, prog_name="massgen-plugins", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
