@@ -97,7 +97,7 @@ def test_human_plan_masks_nothing_it_should_not_show(cli, logs, env):
                  "--dry-run", env=env)
     out = result.stdout
     assert "Model      openai/gpt-5  (from --model)" in out and "Key        env OPENAI_API_KEY" in out
-    assert "tokens (estimated: estimate (4 chars per token))" in out
+    assert "tokens (estimated, about 4 characters a token)" in out
     assert "Dry run: nothing was sent (token counts are estimates" in out
     assert env["OPENAI_API_KEY"] not in out + result.stderr
 
@@ -342,7 +342,7 @@ def test_a_server_of_your_own_takes_a_dummy_key_and_may_lack_a_count_endpoint(
     assert result.stderr.splitlines() == [
         f"massgen-plugins: warning: {elsewhere['OPENAI_BASE_URL']} has no token-count endpoint "
         "(404); the plan's counts are estimates"]
-    assert "tokens (estimated:" in result.stdout
+    assert "tokens (estimated, about 4 characters a token)" in result.stdout
 
 
 def test_self_mode_without_massgen_is_one_line(cli, logs, env, real_massgen_absent):

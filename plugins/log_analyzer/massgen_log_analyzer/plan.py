@@ -68,8 +68,9 @@ class Plan:
         c = self.choice
         click.echo(f"Model      {c.provider}/{c.model}  (from {c.source})")
         click.echo(f"Key        {c.key_env}")
-        kind = "exact" if self.tokens.exact else "estimated"
-        click.echo(f"Input      {self.tokens.tokens:,} tokens ({kind}: {self.tokens.source})")
+        how = (f"exact: {self.tokens.source}" if self.tokens.exact
+               else "estimated, about 4 characters a token")
+        click.echo(f"Input      {self.tokens.tokens:,} tokens ({how})")
         window = c.context_window
         if self.full_tokens is not None:
             click.echo(f"Fit        the whole run is {self.full_tokens:,} tokens, more than "
