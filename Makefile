@@ -34,17 +34,20 @@ $(STAMP): pyproject.toml requirements-dev.txt plugins/*/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed; set PYTHON=python3.x")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip "uv>=0.5,<1"
-	$(UV) pip install --quiet --python $(BIN)/python -r requirements-dev.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-dev.txt
+	$(BIN)/python -m compileall -q massgen_plugins plugins
 	touch $(STAMP)
 
 $(LOWEST)/.installed: $(STAMP)
 	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(LOWEST)
-	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -r requirements-dev.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(LOWEST)/bin/python --resolution lowest-direct \
+	  -r requirements-dev.txt
 	touch $@
 
 $(MASSGEN)/.installed: $(STAMP) $(SOURCES)
 	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(MASSGEN)
-	$(UV) pip install --quiet --python $(MASSGEN)/bin/python --reinstall-package massgen-plugins \
+	$(UV) pip install --quiet --compile-bytecode --python $(MASSGEN)/bin/python \
+	  --reinstall-package massgen-plugins \
 	  --reinstall-package massgen-compact-openai --reinstall-package massgen-log-analyzer \
 	  --reinstall-package massgen-tui-throttle "massgen==0.1.97" $(OURS) $(MASSGEN_TEST_TOOLS)
 	$(UV) pip check --python $(MASSGEN)/bin/python

@@ -69,7 +69,12 @@ async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
     messages = list(args[0] if args else kwargs.get("messages") or [])
     started = time.monotonic()
     note = ""
-    built = _request(backend, messages)
+    try:
+        built = _request(backend, messages)
+    except Exception as exc:  # a context we cannot read must not break MassGen's recovery
+        runtime.warn(f"bridge: cannot hand {_agent(backend)}'s context to the plugins "
+                     f"({type(exc).__name__}: {exc}); MassGen summarizes it")
+        built = None
     if built is not None:
         request, system = built
         try:
@@ -208,6 +213,14 @@ def _agent(backend: Any) -> str:
 def _record(backend: Any, method: str, before: list[Any], after: list[Any] | None,
             started: float, result: Any = None, request: Any = None, note: str = "") -> None:
     """One line in the run's output and massgen.log, and one JSON record in the run's folder."""
+    try:
+        _write_record(backend, method, before, after, started, result, request, note)
+    except Exception as exc:  # accounting must never cost MassGen its recovery
+        runtime.warn(f"bridge: cannot record a compression ({type(exc).__name__}: {exc})")
+
+
+def _write_record(backend: Any, method: str, before: list[Any], after: list[Any] | None,
+                  started: float, result: Any, request: Any, note: str) -> None:
     from massgen_plugins.compression import estimate
 
     latency = time.monotonic() - started

@@ -200,4 +200,8 @@ def run_ours(argv: list[str]) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1
+    except Exception as exc:  # our bug: one line, not a traceback in MassGen's CLI
+        click.echo(f"{runtime.PREFIX}: error: `{' '.join(argv)}` failed "
+                   f"({type(exc).__name__}: {exc}); please report it", err=True)
+        return 1
     return result if isinstance(result, int) else 0

@@ -75,7 +75,20 @@ def _feed(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any])
         ours = to_event(event)
     except Exception:
         return wrapped(*args, **kwargs)  # not an event we can read: MassGen's own path
-    chain.emit(ours.stamped(time.monotonic()))
+    try:
+        chain.emit(ours.stamped(time.monotonic()))
+    except Exception as exc:
+        # A sink that fails must not cost the TUI its events: this app goes unthrottled from
+        # now on (what the chain held is flushed if it can be), and this event goes direct.
+        runtime.warn(f"bridge: the TUI's event chain failed ({type(exc).__name__}: {exc}); "
+                     "MassGen's TUI gets its events directly from now on")
+        with _LOCK:
+            _CHAINS[app] = _PASS
+        try:
+            chain.flush()
+        except Exception:
+            pass
+        return wrapped(*args, **kwargs)
     return None
 
 
