@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from massgen_plugins.errors import ConfigError
+from massgen_plugins.secrets import remember
 from massgen_plugins.values import Setting
 
 # The core's own schema: sections are dicts, leaves are Settings. Later features add their
@@ -351,6 +352,8 @@ class Config:
             if not file.exists:
                 continue
             data = read_yaml(file.path)
+            # MassGen's sections hold keys too (agents' backends): mask them wherever they appear.
+            remember(data)
             config.warnings += shared_keys(data, file.path)
             validate(data, CORE_SCHEMA, file.path)
             ours = {k: data[k] for k in data if k in CORE_SCHEMA}
