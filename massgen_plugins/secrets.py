@@ -61,6 +61,8 @@ _remembered: set[str] = set()
 
 def mask(value: str) -> str:
     """Show a secret as its last four characters only, e.g. ``****1a2b``; short ones as ``***``."""
+    if value.startswith("***"):
+        return value  # masked already
     return f"****{value[-4:]}" if len(value) >= 12 else "***"
 
 

@@ -16,6 +16,7 @@ from massgen_plugins.cli import get_host
 from massgen_plugins.cli.logs import load_target, logs_dir_option
 from massgen_plugins.cli.output import emit_json, table
 from massgen_plugins.errors import MassgenError, UsageError
+from massgen_plugins.safe_text import shown
 
 REPORT = "ANALYSIS_REPORT.md"
 SYSTEM = (
@@ -116,9 +117,9 @@ def analyze(ctx: click.Context, log_dir: str | None, spec: str | None, turn: int
     if as_json:
         emit_json({"plan": plan.as_json(), "result": summary})
     else:
-        click.echo(f"Wrote {report} ({result.usage.input_tokens:,} in, "
-                   f"{result.usage.output_tokens:,} out, "
-                   f"{'cost unknown' if cost is None else f'${cost:.4f}'})")
+        click.echo(shown(f"Wrote {report} ({result.usage.input_tokens:,} in, "
+                         f"{result.usage.output_tokens:,} out, "
+                         f"{'cost unknown' if cost is None else f'${cost:.4f}'})"))
 
 
 @attrs.frozen
@@ -151,9 +152,9 @@ class Plan:
         }
 
     def show(self) -> None:
-        """Print the plan for a person."""
+        """Print the plan for a person (section names quote the run: made safe to show)."""
         c = self.choice
-        click.echo(f"Model      {c.provider}/{c.model}  (from {c.source})")
+        click.echo(shown(f"Model      {c.provider}/{c.model}  (from {c.source})"))
         click.echo(f"Key        {c.key_env}")
         kind = "exact" if self.tokens.exact else "estimated"
         click.echo(f"Input      {self.tokens.tokens:,} tokens ({kind}: {self.tokens.source})")
@@ -162,7 +163,7 @@ class Plan:
             click.echo(f"Fit        the whole run is {self.full_tokens:,} tokens, more than "
                        f"{window:,} - {self.reserve:,} reserved for the report; trimmed to fit")
             for cut in self.cuts:
-                click.echo(f"  cut      {cut}")
+                click.echo(shown(f"  cut      {cut}"))
             if self.recommendations:
                 click.echo(f"  fits whole in: {', '.join(self.recommendations)}")
         else:
@@ -242,7 +243,8 @@ def run(provider: Any, plan: Plan, attempt: Any, context: Any) -> tuple[Any, Pla
             if retry:
                 raise AnalysisError(f"{exc.format_message()}; the log still does not fit after "
                                     "trimming; choose a model with a larger window") from None
-            click.echo(f"{exc.format_message()}: trimming the input and retrying once", err=True)
+            click.echo(shown(f"{exc.format_message()}: trimming the input and retrying once"),
+                       err=True)
             plan = _shrunk(plan, attempt)
         except AuthenticationError as exc:
             raise AnalysisError(f"{exc.format_message()} (the key from {plan.choice.key_env} "
@@ -342,7 +344,8 @@ def models(ctx: click.Context, provider: str | None, live: bool, as_json: bool) 
                 listed = make_provider(name, _plain(host.config.get("providers") or {}),
                                        timeout=30).list_models()
             except MassgenError as exc:
-                click.echo(f"massgen-plugins: warning: {exc.format_message()}; live list skipped",
+                click.echo(shown(f"massgen-plugins: warning: {exc.format_message()}; "
+                                 "live list skipped"),
                            err=True)
                 continue
             for info in listed:
