@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from massgen_plugins.events.jsonl import read_events
-from massgen_plugins.logs.files import Warnings, read_text, read_yaml
+from massgen_plugins.logs.files import RunFiles, Warnings
 from massgen_plugins.logs.model import Attempt, attempt_json
 from massgen_plugins.secrets import redact, redact_data
 from massgen_plugins.values import thaw
@@ -79,6 +79,7 @@ def cut_middle(text: str, keep: int) -> str:
 def sections_for(attempt: Attempt, warn: Warnings) -> list[Section]:
     """Every section of the context for one attempt, in order, unfitted."""
     path = attempt.path
+    run = RunFiles(path.parent.parent, warn)  # the session: nothing outside it is read
     summary = attempt_json(attempt)
     for key in ("final_answer", "answers", "warnings", "votes", "errors", "path"):
         summary.pop(key, None)
@@ -90,7 +91,7 @@ def sections_for(attempt: Attempt, warn: Warnings) -> list[Section]:
     out.append(Section("votes", "<agent>/<ts>/vote.json", votes, True))
     out.append(Section("errors", "status.json, massgen.log, execution_metadata.yaml",
                        "\n".join(attempt.errors) or "(no errors recorded)", True))
-    meta = read_yaml(path / "execution_metadata.yaml", warn)
+    meta = run.read_yaml(path / "execution_metadata.yaml")
     if isinstance(meta, dict) and meta.get("config"):
         config = json.dumps(redact_data(meta["config"]), sort_keys=True, default=str)
         out.append(Section("config", "execution_metadata.yaml (config)", config, True))
@@ -102,7 +103,7 @@ def sections_for(attempt: Attempt, warn: Warnings) -> list[Section]:
                            attempt.final_answer, False))
     for agent in attempt.agents:
         if agent.output_path is not None:
-            text = read_text(agent.output_path, warn) or ""
+            text = run.read_text(agent.output_path) or ""
             out.append(Section(f"output of {agent.agent_id}",
                                f"agent_outputs/{agent.agent_id}.txt", text, False))
     return [attrs.evolve(s, text=redact(s.text)) for s in out]
