@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ MAX_YAML_BYTES = 4 * 1024 * 1024
 # Text shown or analysed is read up to this size; the rest is reported as cut.
 MAX_TEXT_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 100
-MAX_NODES = 1_000_000
+MAX_NODES = 200_000
 # Numbers past 64 bits are no count, cost or time a run writes; they only break arithmetic.
 MAX_INT = 2**63
 
@@ -107,11 +108,12 @@ def head_lines(fh: BinaryIO, limit: int) -> Iterator[bytes]:
         yield line
 
 
-def check_data(data: Any) -> tuple[Any, int]:
+def check_data(data: Any, null_numbers: bool = True) -> tuple[Any, int]:
     """`data` with non-finite and huge numbers read as null, and how many; DataError if too big.
 
     Too big: nested deeper than MAX_DEPTH, or more than MAX_NODES values once YAML aliases
-    are expanded (a "billion laughs" file is a few lines long).
+    are expanded (a "billion laughs" file is a few lines long). Without `null_numbers`, only
+    the size is checked and nothing is changed.
     """
     bad = 0
     nodes = 0
@@ -132,12 +134,32 @@ def check_data(data: Any) -> tuple[Any, int]:
             if depth >= MAX_DEPTH:
                 raise DataError(f"is nested deeper than {MAX_DEPTH} levels")
             stack.extend((value, i, depth + 1) for i in range(len(value)))
-        elif isinstance(value, float) and not math.isfinite(value) or (
+        elif null_numbers and (isinstance(value, float) and not math.isfinite(value) or (
                 isinstance(value, int) and not isinstance(value, bool)
-                and not -MAX_INT < value < MAX_INT):
+                and not -MAX_INT < value < MAX_INT)):
             parent[key] = None
             bad += 1
     return root[None], bad
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def check_yaml_text(text: str) -> None:
+    """DataError for YAML whose brackets nest past MAX_DEPTH, checked before it is parsed.
+
+    ruamel's scanner takes time quadratic in the depth of flow collections: 1,000 levels
+    take seconds, a megabyte of them would take hours. Brackets in strings count too; no
+    real config or run file nests a hundred of them.
+    """
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise DataError(f"is nested deeper than {MAX_DEPTH} levels")
+        elif depth:
+            depth -= 1
 
 
 def parse_json(raw: bytes | str) -> tuple[Any, int]:
@@ -286,8 +308,9 @@ class RunFiles:
         from ruamel.yaml.error import YAMLError
 
         try:
-            data, bad = check_data(YAML(typ="safe", pure=True).load(
-                raw.decode("utf-8", errors="replace")))
+            text = raw.decode("utf-8", errors="replace")
+            check_yaml_text(text)
+            data, bad = check_data(YAML(typ="safe", pure=True).load(text))
         except YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""
