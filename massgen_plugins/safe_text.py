@@ -2,12 +2,14 @@
 
 Such text is data. Control characters are made visible (ESC as ␛, so an escape sequence shows
 as harmless text instead of clearing the screen, retitling the window or writing the
-clipboard), C1 controls and bidi overrides become �, tabs become spaces. Rich and Textual get
-it as `Text`, never as a string, so brackets are never read as markup.
+clipboard), C1 controls, bidi overrides and lone UTF-16 surrogates become �, tabs become
+spaces. Rich and Textual get it as `Text`, never as a string, so brackets are never read as
+markup.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from massgen_plugins.secrets import redact
@@ -19,6 +21,8 @@ _TABLE.update({code: _REPLACEMENT for code in range(0x80, 0xA0)})
 # Embeddings, overrides and isolates reorder what follows them ("Trojan Source").
 _TABLE.update({code: _REPLACEMENT for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
 _BLOCK = {**_TABLE, ord("\n"): "\n"}
+# YAML and JSON escapes can spell UTF-16 surrogates one by one; no terminal can take them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE = {**_TABLE, ord("\n"): "\u240a", 0x2028: "\u240a", 0x2029: "\u240a"}  # one line stays one
 
 
@@ -26,6 +30,8 @@ def neutralise(text: str, newlines: bool = True) -> str:
     """`text` with controls visible and bidi overrides defused; newlines kept, or shown as ␊."""
     if text.isprintable():
         return text
+    if _SURROGATE.search(text):  # a pair becomes its character, a lone half becomes �
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text.replace("\r\n", "\n").translate(_BLOCK if newlines else _LINE)
 
 

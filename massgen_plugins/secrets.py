@@ -39,10 +39,11 @@ _NAMES = (r"api[_\-]?key|apikey|secret[_\-]?access[_\-]?key|secret[_\-]?key|acce
           r"refresh[_\-]?token|token|secret|password|passwd")
 # (pattern, group holding the secret): the context stays readable, the value is masked.
 _IN_CONTEXT = [
-    # `api_key: value`, `"token": "value"`, `password=value` in YAML, JSON, logs and prose.
-    (re.compile(rf"""(?i)(?:{_NAMES})["']?\s*[:=]\s*["']?([^\s"',}}{{\]\[]{{6,}})"""), 1),
-    (re.compile(r"""(?i)\bauthorization["']?\s*[:=]\s*["']?(?:bearer|basic|token)?\s*"""
-                r"""([^\s"',}{\]\[]{6,})"""), 1),
+    # `api_key: value`, `"token": "value"`, `password=value` in YAML, JSON, logs and prose,
+    # and in JSON inside a JSON string, where the quotes are escaped.
+    (re.compile(rf"""(?i)(?:{_NAMES})\\?["']?\s*[:=]\s*\\?["']?([^\s"'\\,}}{{\]\[]{{6,}})"""), 1),
+    (re.compile(r"""(?i)\bauthorization\\?["']?\s*[:=]\s*\\?["']?(?:bearer|basic|token)?\s*"""
+                r"""([^\s"'\\,}{\]\[]{6,})"""), 1),
     (re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/\-]{16,}=*)"), 1),
     (re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s@/\"'<>]+)@"), 1),
     (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"), 0),
@@ -50,7 +51,7 @@ _IN_CONTEXT = [
                 re.DOTALL), 0),
 ]
 # Where a secret's value may follow: text after this must be held back while it streams in.
-_LEAD_IN = re.compile(rf"""(?i)(?:(?:{_NAMES}|authorization)["']?\s*(?:[:=]\s*["']?)?"""
+_LEAD_IN = re.compile(rf"""(?i)(?:(?:{_NAMES}|authorization)\\?["']?\s*(?:[:=]\s*\\?["']?)?"""
                       r"""(?:bearer\s+|basic\s+|token\s+)?|bearer\s+)\Z""")
 _SECRET_ENV = re.compile(r"(API_?KEY|_KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)$",
                          re.IGNORECASE)

@@ -286,9 +286,13 @@ def _stream(provider: Any, plan: Plan) -> Any:
 
 
 def write_report(path: Path, plan: Plan, result: Any, cost: Decimal | None) -> None:
-    """Write the report atomically, with a header saying how it was made."""
+    """Write the report atomically, with a header saying how it was made.
+
+    The model's text is data: secrets masked, escape sequences made visible (a report is read
+    with cat as often as with an editor).
+    """
     from massgen_plugins.config import write_atomic
-    from massgen_plugins.secrets import redact
+    from massgen_plugins.safe_text import shown_block
 
     c = plan.choice
     cuts = "".join(f"\n  - {x}" for x in plan.cuts)
@@ -302,7 +306,7 @@ def write_report(path: Path, plan: Plan, result: Any, cost: Decimal | None) -> N
         + (f"- Input trimmed to fit:{cuts}\n" if plan.cuts else "")
         + "\n---\n\n"
     )
-    write_atomic(path, lambda fh: fh.write(header + redact(result.text).rstrip() + "\n"))
+    write_atomic(path, lambda fh: fh.write(shown_block(header + result.text).rstrip() + "\n"))
 
 
 @click.command()
