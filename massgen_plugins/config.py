@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from massgen_plugins.errors import ConfigError
+from massgen_plugins.secrets import remember
 from massgen_plugins.values import Setting
 
 # The core's own schema: sections are dicts, leaves are Settings. Later features add their
@@ -57,6 +58,8 @@ MASSGEN_KEYS = frozenset({
 })
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
                list: "a list", dict: "a mapping"}
+# A config is kilobytes; a larger file is not one, and parsing it would only cost time.
+MAX_CONFIG_BYTES = 1024 * 1024
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -114,6 +117,10 @@ def _line(node: Any, key: str) -> str:
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file, turning any problem into a one-line ConfigError."""
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: config is {size / 2**20:.1f} MB, larger than the "
+                              f"{MAX_CONFIG_BYTES // 2**20} MB a config may be; is it the right file?")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check its permissions")
@@ -123,16 +130,29 @@ def read_yaml(path: Path) -> Any:
 
 
 def parse_yaml(text: str, where: Path | str) -> Any:
-    """Parse config text: a mapping (empty for an empty file), or a one-line ConfigError."""
+    """Parse config text: a mapping (empty for an empty file), or a one-line ConfigError.
+
+    Refused like a syntax error: nesting deeper than the run files may have, and anchors whose
+    aliases expand past 200,000 values (a "billion laughs" bomb, a few lines long, would
+    otherwise hang every command that reads the config, --help included).
+    """
     from ruamel.yaml.error import YAMLError
 
+    from massgen_plugins.logs.files import DataError, check_data, check_yaml_text
+
     try:
+        check_yaml_text(text)
         data = round_trip_yaml().load(text)
+        check_data(data, null_numbers=False)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}{at}: invalid YAML ({problem}); fix the syntax there")
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deeply to be a config; fix or remove it") from None
+    except DataError as exc:
+        raise ConfigError(f"{where}: {exc}; fix or remove it") from None
     if data is None:
         return {}
     if not isinstance(data, Mapping):
@@ -351,6 +371,8 @@ class Config:
             if not file.exists:
                 continue
             data = read_yaml(file.path)
+            # MassGen's sections hold keys too (agents' backends): mask them wherever they appear.
+            remember(data)
             config.warnings += shared_keys(data, file.path)
             validate(data, CORE_SCHEMA, file.path)
             ours = {k: data[k] for k in data if k in CORE_SCHEMA}

@@ -3,6 +3,9 @@
 The transcript (JSONL) is the record: every item ever added, and every compression with what
 it replaced the working context with. Compression replaces the *working context* only; the
 transcript is appended to, never rewritten. Resuming a session replays the transcript.
+Its first line is a header, so a file that is not a session is recognised before anything is
+appended to it; a last record cut by a crash is set aside in a side file, not glued to the next
+one; records are written with their secrets masked.
 
 Compression (proactive before a request, reactive on a context-length error, or manual) asks
 the `compress_context` hook first; when no plugin answers, or one fails or answers with items
@@ -13,6 +16,7 @@ too, the working context stays as it was and the failure is reported: no message
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -21,7 +25,8 @@ from typing import Any
 import attrs
 
 from massgen_plugins.compression import estimate, refusal
-from massgen_plugins.errors import MassgenError
+from massgen_plugins.errors import MassgenError, UsageError
+from massgen_plugins.secrets import redact_data
 from massgen_plugins.values import CompressionRequest, CompressionResult, thaw
 
 SUMMARY_PROMPT = (
@@ -36,6 +41,17 @@ SUMMARY_TAG = "[Summary of the earlier conversation]"
 
 class CompressionError(MassgenError):
     """Compression could not bring the context under its target (exit code 1)."""
+
+
+class SessionError(UsageError):
+    """A session file that cannot be used: not a session, or in use by another chat (exit code 2)."""
+
+
+HEADER = "massgen-plugins-session"
+# Kinds of record a transcript holds; a file whose first line is one of them is a session
+# written before the header existed.
+RECORD_KINDS = frozenset({"item", "system", "compression", "compression_measured"})
+MAX_RECORD = 64 * 1024 * 1024
 
 
 @attrs.frozen
@@ -90,26 +106,110 @@ def safe_split(items: list[Mapping[str, Any]], keep_tokens: int) -> int:
 class Transcript:
     """The append-only JSONL record of a conversation."""
 
-    def __init__(self, path: Path) -> None:
-        """Append to `path` (created if missing)."""
+    def __init__(self, path: Path, exclusive: bool = False) -> None:
+        """Append to `path`: a new file gets a header; an existing one must be a session.
+
+        A last record cut off by a crash is moved to a side file first, so the next record
+        starts on a line of its own. `exclusive` takes the session for this process before
+        anything is read or written: a second chat on it is refused while this one runs.
+        Problems worth telling the user go to `warnings`.
+        """
         self.path = path
+        self.warnings: list[str] = []
+        self._lock: Any = None
         path.parent.mkdir(parents=True, exist_ok=True)
+        if exclusive:
+            self._hold()
+        try:
+            size = path.stat().st_size if path.exists() else 0
+            if size == 0:
+                self.append(HEADER, version=1)
+                return
+            self._recognise()
+            self._set_aside_torn_end(size)
+        except BaseException:
+            self.release()
+            raise
+
+    def _hold(self) -> None:
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.path.parent / f".{self.path.name}.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise SessionError(f"{self.path}: another massgen-plugins chat is using this session; "
+                               "wait for it to end, or give another --session file") from None
+        self._lock = lock
+
+    def release(self) -> None:
+        """Let another chat take the session."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _recognise(self) -> None:
+        with self.path.open("rb") as fh:
+            first = fh.readline(MAX_RECORD)
+        try:
+            kind = json.loads(first).get("kind")
+        except (ValueError, AttributeError, RecursionError):
+            kind = None
+        if kind != HEADER and kind not in RECORD_KINDS:
+            raise SessionError(f"{self.path}: not a massgen-plugins session (its first line is no "
+                               "session record), so nothing was written to it; give a new file "
+                               "or a session file to --session")
+
+    def _set_aside_torn_end(self, size: int) -> None:
+        with self.path.open("rb+") as fh:
+            fh.seek(max(0, size - MAX_RECORD))
+            tail = fh.read()
+            if tail.endswith(b"\n"):
+                return
+            cut = size - len(tail) + tail.rfind(b"\n") + 1
+            side = self._side_file()
+            side.write_bytes(tail[tail.rfind(b"\n") + 1:])
+            fh.truncate(cut)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.warnings.append(f"{self.path}: its last record was cut off (a crash?); it is kept in "
+                             f"{side} and the session resumes without it")
+
+    def _side_file(self) -> Path:
+        stamp = time.strftime("%Y%m%d_%H%M%S")
+        for n in range(1000):
+            side = self.path.with_name(f"{self.path.name}.torn-{stamp}{f'-{n}' if n else ''}")
+            if not side.exists():  # never overwrite what an earlier repair kept
+                return side
+        raise SessionError(f"{self.path}: too many set-aside records beside it; move them away")
 
     def append(self, kind: str, **fields: Any) -> None:
-        """Add one record."""
+        """Add one record, with its secrets masked."""
+        record = redact_data({"kind": kind, "time": time.time(), **fields})
         with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"kind": kind, "time": time.time(), **fields}, default=str) + "\n")
+            fh.write(json.dumps(record, default=str) + "\n")
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """Every readable record, in order."""
+        """Every readable record, in order; unreadable lines are skipped and counted in `warnings`."""
         if not self.path.exists():
             return
-        with self.path.open(encoding="utf-8") as fh:
-            for line in fh:
+        bad, first_bad = 0, 0
+        with self.path.open("rb") as fh:
+            for number, line in enumerate(iter(lambda: fh.readline(MAX_RECORD), b""), 1):
                 try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut by a crash: the rest is still the record
+                    record = json.loads(line)
+                except (ValueError, RecursionError):
+                    record = None
+                if _well_formed(record):
+                    if record["kind"] != HEADER:
+                        yield record
+                elif line.strip():
+                    bad, first_bad = bad + 1, first_bad or number
+        if bad:
+            warning = (f"{self.path}: skipped {bad} line{'s' * (bad != 1)} that are not session "
+                       f"records (first at line {first_bad})")
+            if warning not in self.warnings:
+                self.warnings.append(warning)
 
     def working_context(self) -> tuple[str | None, list[dict[str, Any]]]:
         """The system prompt and working context the transcript leads to."""
@@ -313,6 +413,21 @@ class Conversation:
         cost = actual_cost(lookup(ModelSpec(self.provider.name, self.model)), input_tokens,
                            output_tokens)
         return None if cost is None else float(cost)
+
+
+def _well_formed(record: Any) -> bool:
+    """True for a record whose fields have the types the conversation reads."""
+    if not isinstance(record, dict) or not isinstance(record.get("kind"), str):
+        return False
+    kind = record["kind"]
+    if kind == "item":
+        return isinstance(record.get("item"), dict)
+    if kind == "system":
+        return isinstance(record.get("content"), (str, type(None)))
+    if kind == "compression":
+        items = record.get("items")
+        return items is None or isinstance(items, list) and all(isinstance(i, dict) for i in items)
+    return True
 
 
 def _render(item: Mapping[str, Any]) -> str:

@@ -11,8 +11,10 @@ class MassgenError(click.ClickException):
     exit_code = 1
 
     def show(self, file: object = None) -> None:
-        """Print the one-line message."""
-        click.echo(f"massgen-plugins: error: {self.format_message()}", err=True)
+        """Print the one-line message (it may quote a file's content: made safe to show)."""
+        from massgen_plugins.safe_text import shown
+
+        click.echo(f"massgen-plugins: error: {shown(self.format_message())}", err=True)
 
 
 class UsageError(MassgenError):

@@ -12,6 +12,7 @@ import pluggy
 from massgen_plugins import plugins as discovery
 from massgen_plugins.config import ENABLED, PLUGINS, Config
 from massgen_plugins.errors import MassgenError, PluginError
+from massgen_plugins.safe_text import neutralise
 from massgen_plugins.secrets import redact
 from massgen_plugins.values import PluginContext, Setting
 
@@ -99,8 +100,8 @@ class Host:
     # -- reporting ---------------------------------------------------------------------------
 
     def report(self, line: str) -> None:
-        """Print one line for the user on stderr, secrets masked."""
-        self._echo(redact(line, self.environ))
+        """Print one line for the user on stderr, secrets masked and controls made visible."""
+        self._echo(neutralise(redact(line, self.environ), newlines=False))
 
     def warn(self, plugin: str, message: str) -> None:
         """Report that a plugin misbehaved: one line, or an error under MASSGEN_STRICT_PLUGINS."""

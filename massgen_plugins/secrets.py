@@ -1,52 +1,151 @@
-"""Keeping API keys and other secrets out of everything the user or a log can see."""
+"""Keeping API keys and other secrets out of everything the user, a model or a log can see.
+
+This is the one place secrets are found and masked. A secret is found three ways: by its
+value (environment variables named like secrets, and values under secret-named keys in the
+config files, remembered as the config is read); by its shape (the key formats below); and by
+its context (`api_key: value`, `Authorization: Bearer value`, `scheme://user:password@host`).
+
+The shapes follow gitleaks' rules for the same providers. No maintained Python package covers
+this set: detect-secrets (the closest) is a repository scanner that knows OpenAI keys only in
+their legacy format and none of Anthropic, Google, xAI, Groq or bearer tokens, and pulls in
+requests.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-# Key shapes worth masking even when they did not come from the environment.
-_KEY_PATTERNS = re.compile(
-    r"(sk-ant-[A-Za-z0-9_\-]{8,}|sk-[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{20,})"
-)
-_SECRET_NAME = re.compile(r"(API_KEY|_TOKEN|_SECRET|PASSWORD)$", re.IGNORECASE)
-# `api_key: value`, `"token": "value"`, `password=value` inside free text (YAML, JSON, logs).
-_ASSIGNED = re.compile(
-    r"""((?:api[_-]?key|access[_-]?token|auth[_-]?token|token|secret|password)["']?\s*[:=]\s*["']?)"""
-    r"""([^\s"',}{\]\[]{6,})""", re.IGNORECASE)
+# Keys embedded in longer base64 or identifier text are not keys: each shape must start where
+# a word does.
+_START = r"(?<![A-Za-z0-9_\-])"
+_SHAPES = [
+    r"sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}",  # OpenAI, Anthropic, DeepSeek
+    r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}",  # Stripe
+    r"AIza[0-9A-Za-z_\-]{30,}",  # Google
+    r"xai-[A-Za-z0-9]{20,}",  # xAI
+    r"gsk_[A-Za-z0-9]{20,}",  # Groq
+    r"hf_[A-Za-z0-9]{30,}",  # Hugging Face
+    r"gh[pousr]_[A-Za-z0-9]{30,}", r"github_pat_[A-Za-z0-9_]{30,}",  # GitHub
+    r"(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])",  # AWS access key id
+    r"xox[abposr]-[A-Za-z0-9\-]{10,}",  # Slack tokens
+    r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",  # JWT
+]
+_KEY_SHAPES = re.compile("|".join(f"{_START}{shape}" for shape in _SHAPES))
+_NAMES = (r"api[_\-]?key|apikey|secret[_\-]?access[_\-]?key|secret[_\-]?key|access[_\-]?key|"
+          r"private[_\-]?key|client[_\-]?secret|access[_\-]?token|auth[_\-]?token|"
+          r"refresh[_\-]?token|token|secret|password|passwd")
+# (pattern, group holding the secret): the context stays readable, the value is masked.
+_IN_CONTEXT = [
+    # `api_key: value`, `"token": "value"`, `password=value` in YAML, JSON, logs and prose,
+    # and in JSON inside a JSON string, where the quotes are escaped.
+    (re.compile(rf"""(?i)(?:{_NAMES})\\?["']?\s*[:=]\s*\\?["']?([^\s"'\\,}}{{\]\[]{{6,}})"""), 1),
+    (re.compile(r"""(?i)\bauthorization\\?["']?\s*[:=]\s*\\?["']?(?:bearer|basic|token)?\s*"""
+                r"""([^\s"'\\,}{\]\[]{6,})"""), 1),
+    (re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/\-]{16,}=*)"), 1),
+    (re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s@/\"'<>]+)@"), 1),
+    (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"), 0),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
+                re.DOTALL), 0),
+]
+# Where a secret's value may follow: text after this must be held back while it streams in.
+_LEAD_IN = re.compile(rf"""(?i)(?:(?:{_NAMES}|authorization)\\?["']?\s*(?:[:=]\s*\\?["']?)?"""
+                      r"""(?:bearer\s+|basic\s+|token\s+)?|bearer\s+)\Z""")
+_SECRET_ENV = re.compile(r"(API_?KEY|_KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)$",
+                         re.IGNORECASE)
+_SECRET_KEY = re.compile(rf"(?i)(?:{_NAMES}|credentials?)$")
+MIN_SECRET = 6  # shorter values are too common as plain text to mask wherever they occur
+_remembered: set[str] = set()
 
 
 def mask(value: str) -> str:
     """Show a secret as its last four characters only, e.g. ``****1a2b``; short ones as ``***``."""
+    if value.startswith("***"):
+        return value  # masked already
     return f"****{value[-4:]}" if len(value) >= 12 else "***"
 
 
+def is_secret_key(key: str) -> bool:
+    """True for keys such as `providers.openai.api_key` or `client_secret` whose values are secret."""
+    return bool(_SECRET_KEY.search(key.rsplit(".", 1)[-1]))
+
+
+def remember(data: Any) -> None:
+    """Remember every value under a secret-named key in `data` (a config file), to mask it anywhere."""
+    for value in _secret_leaves(data):
+        if len(value) >= MIN_SECRET:
+            _remembered.add(value)
+
+
+def _secret_leaves(data: Any, secret: bool = False) -> Iterable[str]:
+    stack = [(data, secret)]
+    seen = 0
+    while stack and seen < 100_000:  # bounded: shared YAML anchors repeat subtrees
+        node, inside = stack.pop()
+        seen += 1
+        if isinstance(node, Mapping):
+            stack.extend((v, inside or is_secret_key(str(k))) for k, v in node.items())
+        elif isinstance(node, (list, tuple)):
+            stack.extend((v, inside) for v in node)
+        elif inside and node is not None and not isinstance(node, bool):
+            yield str(node).strip()
+
+
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
-    """The values of environment variables whose names mark them as secrets."""
+    """The secrets known by value: secret-named environment variables and remembered config values."""
     env = os.environ if environ is None else environ
-    return sorted(
-        {v for k, v in env.items() if _SECRET_NAME.search(k) and len(v) >= 6},
-        key=len,
-        reverse=True,
-    )
+    found = {v for k, v in env.items() if _SECRET_ENV.search(k) and len(v) >= MIN_SECRET}
+    return sorted(found | _remembered, key=len, reverse=True)
+
+
+def find(text: str, environ: Mapping[str, str] | None = None) -> list[tuple[int, int]]:
+    """The (start, end) spans of every secret in `text`, merged and in order."""
+    return _find(text, secret_values(environ))
+
+
+def _find(text: str, values: list[str]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for value in values:
+        at = text.find(value)
+        while at >= 0:
+            spans.append((at, at + len(value)))
+            at = text.find(value, at + len(value))
+    spans += [m.span() for m in _KEY_SHAPES.finditer(text)]
+    for pattern, group in _IN_CONTEXT:
+        spans += [m.span(group) for m in pattern.finditer(text)]
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if text.startswith("***", start):
+            continue  # masked already
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], mask(text[start:end])]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
-    """Return `text` with every known secret replaced by a masked form."""
-    for value in secret_values(environ):
-        text = text.replace(value, mask(value))
-    text = _KEY_PATTERNS.sub(lambda m: mask(m.group(0)), text)
-    return _ASSIGNED.sub(lambda m: m.group(1) + (m.group(2) if m.group(2).startswith("****")
-                                                  else mask(m.group(2))), text)
+    """Return `text` with every secret found in it replaced by a masked form."""
+    spans = find(text, environ)
+    return _masked(text, spans) if spans else text
 
 
 def redact_data(data: Any, environ: Mapping[str, str] | None = None) -> Any:
-    """A copy of JSON-like data with secret-named values masked and secrets in text redacted."""
+    """A copy of JSON-like data: values under secret-named keys masked (any type or depth), text redacted."""
     if isinstance(data, Mapping):
-        return {k: (mask(str(v)) if is_secret_key(str(k)) and isinstance(v, str) and v
-                    else redact_data(v, environ)) for k, v in data.items()}
+        return {str(k): (_mask_all(v) if is_secret_key(str(k)) else redact_data(v, environ))
+                for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return [redact_data(v, environ) for v in data]
     if isinstance(data, str):
@@ -54,7 +153,53 @@ def redact_data(data: Any, environ: Mapping[str, str] | None = None) -> Any:
     return data
 
 
-def is_secret_key(key: str) -> bool:
-    """True for config keys such as `providers.openai.api_key` whose values must be masked."""
-    leaf = key.rsplit(".", 1)[-1]
-    return bool(re.search(r"(api_key|token|secret|password)$", leaf, re.IGNORECASE))
+def _mask_all(value: Any) -> Any:
+    """Everything under a secret-named key, masked; null, booleans and empty values stay as they are."""
+    if isinstance(value, Mapping):
+        return {str(k): _mask_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask_all(v) for v in value]
+    if value is None or isinstance(value, bool) or value == "":
+        return value
+    return mask(str(value))
+
+
+class StreamRedactor:
+    """Masks secrets in text that arrives in pieces, such as a key split across two stream deltas.
+
+    `feed` returns what is safe to show now and holds back the tail that could still grow into
+    a secret (the last word and a lead-in such as `api_key: ` before it); `flush` releases it.
+    """
+
+    # A tail held longer than this is let go (masked as far as it can be): a stream that never
+    # writes a space must not hold everything back.
+    max_hold = 4096
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        """Start with nothing held."""
+        self._values = secret_values(environ)
+        self._held = ""
+
+    def feed(self, piece: str) -> str:
+        """Take the next piece; return the text before the tail that is still held."""
+        text = self._held + piece
+        cut = max(text.rfind(" "), text.rfind("\n"), text.rfind("\t")) + 1
+        lead = _LEAD_IN.search(text, max(0, cut - 80), cut)
+        if lead is not None:
+            cut = lead.start()
+        begin = text.rfind("-----BEGIN ")
+        if 0 <= begin < cut and "-----END " not in text[begin:]:
+            cut = begin  # a private key block still arriving, lines and all
+        longest = len(self._values[0]) if self._values else 0
+        cut = max(cut, len(text) - self.max_hold - longest)
+        spans = _find(text, self._values)
+        for start, end in reversed(spans):
+            if start < cut < end:
+                cut = start  # never show part of a secret
+        self._held = text[cut:]
+        return _masked(text[:cut], [(s, e) for s, e in spans if e <= cut])
+
+    def flush(self) -> str:
+        """Everything still held, with its secrets masked."""
+        text, self._held = self._held, ""
+        return _masked(text, _find(text, self._values))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from massgen_plugins.cli import get_host
+from massgen_plugins.cli.logs import print_warnings
+from massgen_plugins.safe_text import neutralise, shown
 
 
 def command() -> click.Command:
@@ -27,12 +30,11 @@ def command() -> click.Command:
 
         When stdin is not a terminal, each line is one user turn, so a chat can be scripted.
         The transcript (every message and every compression) is kept in the session file;
-        compression replaces only the working context sent to the model.
+        compression replaces only the working context sent to the model. One chat at a time
+        may use a session file.
         """
-        from massgen_plugins.conversation import CompressionError, Conversation, Transcript
-        from massgen_plugins.errors import MassgenError
+        from massgen_plugins.conversation import Conversation, Transcript
         from massgen_plugins.providers.catalog import lookup
-        from massgen_plugins.providers.errors import ProviderError
         from massgen_plugins.providers.registry import make_provider
         from massgen_plugins.providers.specs import SpecError, parse_spec
         from massgen_plugins.values import thaw
@@ -46,52 +48,72 @@ def command() -> click.Command:
         provider = make_provider(parsed.provider, thaw(host.config.get("providers") or {}))
         path = session or Path(".massgen") / "chats" / (
             f"chat_{datetime.now():%Y%m%d_%H%M%S}.jsonl")
-        conv = Conversation(provider, parsed.model, entry.context_window or 128_000,
-                            Transcript(path), host=host, system=system,
-                            settings=thaw(host.config.get("compression") or {}))
-        if tui:
-            from massgen_plugins.events.classes import Classifier
-            from massgen_plugins.tui.chat import ChatApp
+        transcript = Transcript(path, exclusive=True)
+        try:
+            conv = Conversation(provider, parsed.model, entry.context_window or 128_000,
+                                transcript, host=host, system=system,
+                                settings=thaw(host.config.get("compression") or {}))
+            print_warnings(transcript.warnings)
+            if tui:
+                from massgen_plugins.events.classes import Classifier
+                from massgen_plugins.tui.chat import ChatApp
 
-            ChatApp(conv, host, Classifier(thaw(host.config.get("tui.event_classes") or {}))).run()
-            click.echo(f"Transcript saved in {path}")
-            return
-        conv.on_compress = lambda record: click.echo(record.line(), err=True)
-        interactive = sys.stdin.isatty()
-        if interactive:
-            click.echo(f"Chatting with {parsed} ({conv.window:,}-token window); transcript: "
-                       f"{path}. /compact, /tokens, /quit.")
-        while True:
-            try:
-                line = (click.prompt("you", prompt_suffix="> ", default="",
-                                     show_default=False) if interactive
-                        else sys.stdin.readline())
-            except (EOFError, click.Abort):
-                break
-            if not interactive and line == "":
-                break
-            text = line.strip()
-            if not text:
-                continue
-            try:
-                if text == "/quit":
-                    break
-                if text == "/tokens":
-                    size = conv.size()
-                    click.echo(f"{size:,} of {conv.window:,} tokens "
-                               f"({100 * size / conv.window:.1f}%)")
-                    continue
-                if text == "/compact":
-                    conv.compress("manual")
-                    continue
-                for delta in conv.send(text):
-                    click.echo(delta, nl=False)
-                click.echo()
-            except (ProviderError, CompressionError) as exc:
-                if not interactive:
-                    raise
-                click.echo(f"massgen-plugins: error: {MassgenError.format_message(exc)}", err=True)
-        if interactive:
-            click.echo(f"Transcript saved in {path}")
+                ChatApp(conv, host,
+                        Classifier(thaw(host.config.get("tui.event_classes") or {}))).run()
+                click.echo(shown(f"Transcript saved in {path}"))
+                return
+            _chat(conv, parsed, path)
+        finally:
+            transcript.release()
 
     return chat
+
+
+def _chat(conv: Any, parsed: Any, path: Path) -> None:
+    """The terminal chat: a line in, the streamed reply out, until /quit or the end of input."""
+    from massgen_plugins.conversation import CompressionError
+    from massgen_plugins.errors import MassgenError
+    from massgen_plugins.providers.errors import ProviderError
+    from massgen_plugins.secrets import StreamRedactor
+
+    conv.on_compress = lambda record: click.echo(shown(record.line()), err=True)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo(f"Chatting with {parsed} ({conv.window:,}-token window); transcript: "
+                   f"{path}. /compact, /tokens, /quit.")
+    while True:
+        try:
+            line = (click.prompt("you", prompt_suffix="> ", default="",
+                                 show_default=False) if interactive
+                    else sys.stdin.readline())
+        except (EOFError, click.Abort):
+            break
+        if not interactive and line == "":
+            break
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            if text == "/quit":
+                break
+            if text == "/tokens":
+                size = conv.size()
+                click.echo(f"{size:,} of {conv.window:,} tokens "
+                           f"({100 * size / conv.window:.1f}%)")
+                continue
+            if text == "/compact":
+                conv.compress("manual")
+                continue
+            # The reply is a model's text: secrets masked (a key split across deltas too),
+            # escape sequences shown, not obeyed.
+            reply = StreamRedactor()
+            for delta in conv.send(text):
+                click.echo(neutralise(reply.feed(delta)), nl=False)
+            click.echo(neutralise(reply.flush()))
+        except (ProviderError, CompressionError) as exc:
+            if not interactive:
+                raise
+            click.echo(f"massgen-plugins: error: {shown(MassgenError.format_message(exc))}",
+                       err=True)
+    if interactive:
+        click.echo(shown(f"Transcript saved in {path}"))

@@ -8,6 +8,7 @@ import click
 
 from massgen_plugins.cli import CONFIG_KEY, get_host
 from massgen_plugins.cli.output import emit_json, table
+from massgen_plugins.safe_text import shown
 
 
 def group() -> click.Group:
@@ -61,7 +62,8 @@ def group() -> click.Group:
             emit_json({"files": files})
             return
         for f in files:
-            click.echo(f"{f['role']:<9} {f['path']}  ({'exists' if f['exists'] else 'missing'})")
+            click.echo(shown(f"{f['role']:<9} {f['path']}  "
+                             f"({'exists' if f['exists'] else 'missing'})"))
         click.echo("then environment variables (MASSGEN_*), which win over every file")
 
     return config

@@ -9,7 +9,7 @@ import click
 
 from massgen_plugins.cli import HostGroup
 from massgen_plugins.cli.output import compact, emit_json, table
-from massgen_plugins.secrets import redact_data
+from massgen_plugins.safe_text import shown
 
 
 def logs_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,11 +37,9 @@ def load_target(log_dir: str | None, logs_dir: str | None) -> tuple[Any, list[An
 
 
 def print_warnings(lines: Any) -> None:
-    """Each warning as one line on stderr, secrets masked."""
-    from massgen_plugins.secrets import redact
-
+    """Each warning as one line on stderr, secrets masked and controls made visible."""
     for line in lines:
-        click.echo(f"massgen-plugins: warning: {redact(line)}", err=True)
+        click.echo(f"massgen-plugins: warning: {shown(line)}", err=True)
 
 
 def group() -> click.Group:
@@ -81,10 +79,10 @@ def group() -> click.Group:
             runs.append(run_row(session))
         print_warnings(warn)
         if as_json:
-            emit_json(redact_data({"logs_dir": str(base), "runs": runs}))
+            emit_json({"logs_dir": str(base), "runs": runs})
             return
         if not runs:
-            click.echo(f"No runs in {base}.")
+            click.echo(shown(f"No runs in {base}."))
             return
         table(f"Runs in {base}", ["Log", "Question", "Winner", "Agents", "Time", "Cost",
                                   "Tokens", "Report"],
@@ -107,11 +105,11 @@ def group() -> click.Group:
 
         session, attempts = load_target(log_dir, logs_dir)
         if as_json:
-            emit_json(redact_data({"session": str(session.path), "analyzed": session.analyzed,
-                                 "attempts": [attempt_json(a) for a in attempts]}))
+            emit_json({"session": str(session.path), "analyzed": session.analyzed,
+                       "attempts": [attempt_json(a) for a in attempts]})
             return
         if not attempts:
-            click.echo(f"{session.path}: no attempt could be read.")
+            click.echo(shown(f"{session.path}: no attempt could be read."))
             return
         render_summary(session, attempts)
 
@@ -145,7 +143,7 @@ def group() -> click.Group:
             emit_json({"session": str(session.path), "tools": rows})
             return
         if not rows:
-            click.echo(f"{session.path}: no tool calls.")
+            click.echo(shown(f"{session.path}: no tool calls."))
             return
         table(f"Tools in {session.name}", ["Tool", "Type", "Calls", "Failures", "Total ms",
                                           "Avg ms"],
@@ -176,7 +174,7 @@ def render_summary(session: Any, attempts: list[Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from massgen_plugins.secrets import redact
+    from massgen_plugins.safe_text import rich_text
 
     a = attempts[-1]
     console = Console(soft_wrap=False)
@@ -211,7 +209,7 @@ def render_summary(session: Any, attempts: list[Any]) -> None:
         ("Analyzed", "yes" if session.analyzed else "no"),
     ]
     for k, v in rows:
-        head.add_row(k, redact(str(v)))
+        head.add_row(k, rich_text(v, block=True))
     console.print(head)
     if a.agents:
         with_errors = any(g.error for g in a.agents)
@@ -220,7 +218,7 @@ def render_summary(session: Any, attempts: list[Any]) -> None:
         table("Agents", columns, [
             [g.agent_id, g.status or "-", str(g.answers), g.voted_for or "-",
              compact(g.tokens.input), compact(g.tokens.output), _cost(g.cost), str(g.tool_calls),
-             str(g.restarts)] + ([redact(g.error or "-")] if with_errors else [])
+             str(g.restarts)] + ([g.error or "-"] if with_errors else [])
             for g in a.agents])
     if a.tools:
         table("Top tools", ["Tool", "Calls", "Failures", "Total ms", "Avg ms"],
@@ -234,9 +232,9 @@ def render_summary(session: Any, attempts: list[Any]) -> None:
              "-" if c.latency_s is None else f"{c.latency_s:.2f} s"] for c in a.compressions],
               keep="Method")
     if a.errors:
-        console.print("[bold]Errors[/bold]")
+        console.print(rich_text("Errors", style="bold"))
         for e in a.errors:
-            console.print(f"  - {redact(e)}", markup=False)
+            console.print(rich_text(f"  - {e}"))
 
 
 def _started(name: str) -> str | None:
@@ -249,7 +247,10 @@ def _started(name: str) -> str | None:
 
 
 def _short(text: str | None, width: int) -> str:
-    text = " ".join((text or "-").split())
+    from massgen_plugins.secrets import redact
+
+    # Masked before it is cut: half a key is no longer recognisable as one.
+    text = " ".join(redact(text or "-").split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -266,5 +267,10 @@ def _secs(value: float | None) -> str:
 
 
 def _cost(value: Any) -> str:
-    cost = float(value or 0)
+    try:
+        cost = float(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        return "?"  # a run file's value of the wrong type (the reader reported it)
+    if cost != cost or cost in (float("inf"), float("-inf")):
+        return "?"
     return f"${cost:.2f}" if cost == 0 or cost >= 0.01 else f"${cost:.4f}"

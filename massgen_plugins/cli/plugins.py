@@ -10,6 +10,7 @@ import click
 
 from massgen_plugins.cli import get_host
 from massgen_plugins.cli.output import emit_json, table
+from massgen_plugins.safe_text import shown
 
 
 def group() -> click.Group:
@@ -41,7 +42,7 @@ def group() -> click.Group:
                  _enabled_cell(r),
                  ", ".join(r["hooks"]) or "-", "; ".join(r["errors"]) or "-"] for r in rows])
         for name in host.unknown_in_config():
-            click.echo(f"note: config has settings for '{name}', which is not installed")
+            click.echo(shown(f"note: config has settings for '{name}', which is not installed"))
 
     def switch(ctx: click.Context, name: str, project: bool, enabled: bool) -> None:
         from massgen_plugins.config import ENABLED, PLUGINS, project_config_path, user_config_path
@@ -60,11 +61,11 @@ def group() -> click.Group:
         path = project_config_path() if project else user_config_path()
         written = set_plugin_enabled(path, real, enabled)
         via = f" (through the symlink {path})" if written != path.absolute() else ""
-        click.echo(f"{real}: {'enabled' if enabled else 'disabled'} in {written}{via}")
+        click.echo(shown(f"{real}: {'enabled' if enabled else 'disabled'} in {written}{via}"))
         key = f"{PLUGINS}.{real}.{ENABLED}"
         source = host.config.source(key)
         if _outranks(host, source, path) and host.config.get(key, True) != enabled:
-            click.echo(f"note: {source} says {str(not enabled).lower()} for {real}, and it wins")
+            click.echo(shown(f"note: {source} says {str(not enabled).lower()} for {real}, and it wins"))
 
     @plugins.command()
     @click.argument("name")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from massgen_plugins.events.model import Event
-from massgen_plugins.logs.files import Warnings
+from massgen_plugins.logs.files import Warnings, check_data, open_regular
 
 CHUNK = 1 << 20
 _TYPE_KEY = b'"event_type": "'
@@ -43,6 +43,18 @@ def _lines(fh: BinaryIO) -> Iterator[bytes | None]:
         yield b"".join(pending)
 
 
+def parse_event(line: bytes) -> Event | None:
+    """The event on one line, or None when the line is not one (or is damage: deep, huge)."""
+    try:
+        obj = json.loads(line)
+        # Only a line with many brackets can be deep; the check walks just those.
+        if line.count(b"[") + line.count(b"{") > 64:
+            obj, _ = check_data(obj)
+        return Event.from_json(obj)
+    except (ValueError, RecursionError):  # JSON, UTF-8, digits past int's limit, DataError
+        return None
+
+
 def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None) -> Iterator[Event]:
     """Yield the events in `path` in order; with `types`, only those types.
 
@@ -53,12 +65,8 @@ def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None
     # start; checking for it first skips parsing the stream deltas that make up most of a file.
     wanted = {t.encode() for t in types} if types else None
     bad, first_bad, overlong = 0, 0, 0
-    try:
-        fh = path.open("rb")
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        warn.add(path, f"cannot read ({exc.strerror or type(exc).__name__}); skipped")
+    fh = open_regular(path, warn)
+    if fh is None:
         return
     with fh:
         for number, line in enumerate(_lines(fh), 1):
@@ -74,10 +82,7 @@ def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None
                         continue
             if not line.strip():
                 continue
-            try:
-                event = Event.from_json(json.loads(line))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                event = None
+            event = parse_event(line)
             if event is None:
                 bad += 1
                 first_bad = first_bad or number
@@ -93,21 +98,17 @@ def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None
 
 def first_and_last(path: Path, warn: Warnings) -> tuple[Event | None, Event | None]:
     """The first and last readable events, reading only the file's two ends."""
+    fh = open_regular(path, warn)
+    if fh is None:
+        return None, None
     try:
-        with path.open("rb") as fh:
+        with fh:
             head = fh.readline(65536)
             fh.seek(0, 2)
             size = fh.tell()
             fh.seek(max(0, size - 65536))
-            tail = fh.read().splitlines()
+            tail = fh.read(65536).splitlines()
     except OSError:
         return None, None
-
-    def parse(raw: bytes) -> Event | None:
-        try:
-            return Event.from_json(json.loads(raw))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return None
-
-    last = next((e for e in map(parse, reversed(tail)) if e is not None), None)
-    return parse(head), last
+    last = next((e for e in map(parse_event, reversed(tail)) if e is not None), None)
+    return parse_event(head), last

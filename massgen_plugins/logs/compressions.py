@@ -9,13 +9,11 @@ latency. A MassGen trace the bridge also recorded (same moment) is shown once, a
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-from massgen_plugins.logs import files as f
-from massgen_plugins.logs.files import Warnings
+from massgen_plugins.logs.files import DataError, RunFiles, parse_json
 from massgen_plugins.logs.model import Compression
 
 RECORDS = Path("massgen_plugins") / "compressions.jsonl"
@@ -24,23 +22,23 @@ _DEBUG = re.compile(r"^compression_(\d+)_(input|result)\.json$")
 _SAME = 2.0
 
 
-def read_compressions(path: Path, warn: Warnings) -> tuple[Compression, ...]:
+def read_compressions(path: Path, run: RunFiles) -> tuple[Compression, ...]:
     """Every compression of the attempt in `path`, oldest first."""
-    recorded = _records(path / RECORDS, warn)
-    traced = [c for c in _traces(path / "compression_debug", warn)
+    recorded = _records(path / RECORDS, run)
+    traced = [c for c in _traces(path / "compression_debug", run)
               if not any(abs(c.time - r.time) <= _SAME + (r.latency_s or 0) for r in recorded)]
     return tuple(sorted([*recorded, *traced], key=lambda c: c.time))
 
 
-def _records(file: Path, warn: Warnings) -> list[Compression]:
-    text = f.read_text(file, warn)
+def _records(file: Path, run: RunFiles) -> list[Compression]:
+    text = run.read_text(file)
     if not text:
         return []
     out, bad = [], 0
     for line in text.splitlines():
         try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
+            entry, _ = parse_json(line)
+        except DataError:
             entry = None
         if not isinstance(entry, dict) or not isinstance(entry.get("time"), (int, float)):
             bad += 1
@@ -55,16 +53,16 @@ def _records(file: Path, warn: Warnings) -> list[Compression]:
             cost_usd=_float(entry.get("cost_usd")), latency_s=_float(entry.get("latency_s")),
             note=_text(entry.get("note")) or "", source="massgen-plugins bridge"))
     if bad:
-        warn.add(file, f"skipped {bad} line{'s' * (bad != 1)} that are not compression records")
+        run.warn.add(file, f"skipped {bad} line{'s' * (bad != 1)} that are not compression records")
     return out
 
 
-def _traces(folder: Path, warn: Warnings) -> list[Compression]:
-    files = sorted(((int(m.group(1)), m.group(2), p) for p in f.list_dir(folder, warn)
+def _traces(folder: Path, run: RunFiles) -> list[Compression]:
+    files = sorted(((int(m.group(1)), m.group(2), p) for p in run.list_dir(folder)
                     if (m := _DEBUG.match(p.name))), key=lambda x: x[0])
     out, last_input = [], None
     for stamp, kind, file in files:
-        data = f.read_json(file, warn)
+        data = run.read_json(file)
         if not isinstance(data, dict):
             continue
         if kind == "input":

@@ -4,21 +4,26 @@ Order: metrics, the coordination timeline, votes, errors and the run's config fi
 answers, the final answer and each agent's output. Long texts are cut in the middle; a section
 that cannot fit is replaced by a note saying so, never dropped silently; every cut is reported.
 Log content is wrapped in <log_data> tags and the preamble says it is data, not instructions.
-Secrets are masked before anything is added.
+Nothing taken from the run (text, labels, agent ids, file names) can open or close a tag:
+attribute values are escaped, and in text any `<` that could start one becomes `&lt;`.
+Secrets are masked before anything is added or cut.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
 import attrs
 
 from massgen_plugins.events.jsonl import read_events
-from massgen_plugins.logs.files import Warnings, read_text, read_yaml
+from massgen_plugins.logs.files import RunFiles, Warnings
 from massgen_plugins.logs.model import Attempt, attempt_json
+from massgen_plugins.safe_text import neutralise
 from massgen_plugins.secrets import redact, redact_data
 from massgen_plugins.values import thaw
 
@@ -79,6 +84,7 @@ def cut_middle(text: str, keep: int) -> str:
 def sections_for(attempt: Attempt, warn: Warnings) -> list[Section]:
     """Every section of the context for one attempt, in order, unfitted."""
     path = attempt.path
+    run = RunFiles(path.parent.parent, warn)  # the session: nothing outside it is read
     summary = attempt_json(attempt)
     for key in ("final_answer", "answers", "warnings", "votes", "errors", "path"):
         summary.pop(key, None)
@@ -90,7 +96,7 @@ def sections_for(attempt: Attempt, warn: Warnings) -> list[Section]:
     out.append(Section("votes", "<agent>/<ts>/vote.json", votes, True))
     out.append(Section("errors", "status.json, massgen.log, execution_metadata.yaml",
                        "\n".join(attempt.errors) or "(no errors recorded)", True))
-    meta = read_yaml(path / "execution_metadata.yaml", warn)
+    meta = run.read_yaml(path / "execution_metadata.yaml")
     if isinstance(meta, dict) and meta.get("config"):
         config = json.dumps(redact_data(meta["config"]), sort_keys=True, default=str)
         out.append(Section("config", "execution_metadata.yaml (config)", config, True))
@@ -102,7 +108,7 @@ def sections_for(attempt: Attempt, warn: Warnings) -> list[Section]:
                            attempt.final_answer, False))
     for agent in attempt.agents:
         if agent.output_path is not None:
-            text = read_text(agent.output_path, warn) or ""
+            text = run.read_text(agent.output_path) or ""
             out.append(Section(f"output of {agent.agent_id}",
                                f"agent_outputs/{agent.agent_id}.txt", text, False))
     return [attrs.evolve(s, text=redact(s.text)) for s in out]
@@ -147,18 +153,27 @@ def _dumps(value: Any) -> str:
 
 
 def _clip(value: Any, width: int = 160) -> str:
-    text = " ".join(str(value or "").split())
+    # Masked before it is cut: half a key is no longer recognisable as one.
+    text = " ".join(redact(str(value or "")).split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# Whatever a model might take for our tag: any case, spaces or separators inside it.
+_TAG = re.compile(r"<(?=\s*/?\s*log[\s_\-]*data)", re.IGNORECASE)
 
 
 def _escape(text: str) -> str:
     # Log text must not be able to close the data block and speak as the prompt.
-    return text.replace("<log_data", "&lt;log_data").replace("</log_data", "&lt;/log_data")
+    return _TAG.sub("&lt;", text)
+
+
+def _attribute(value: str) -> str:
+    return html.escape(neutralise(redact(value), newlines=False), quote=True)
 
 
 def _wrap(section: Section, text: str) -> str:
-    return (f'<log_data section="{section.name}" source="{section.source}">\n'
-            f"{_escape(text)}\n</log_data>\n")
+    return (f'<log_data section="{_attribute(section.name)}" source="{_attribute(section.source)}">'
+            f"\n{_escape(text)}\n</log_data>\n")
 
 
 def fit(sections: list[Section], budget_chars: int) -> tuple[list[str], list[str]]:

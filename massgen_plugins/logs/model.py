@@ -216,7 +216,11 @@ def compression_json(c: Compression) -> dict[str, Any]:
     """A compression as JSON."""
     from datetime import datetime
 
-    return {"agent": c.agent, "time": datetime.fromtimestamp(c.time).isoformat(),
+    try:
+        when: str | None = datetime.fromtimestamp(c.time).isoformat()
+    except (ValueError, OverflowError, OSError):  # a time no clock reaches
+        when = None
+    return {"agent": c.agent, "time": when,
             "method": c.method, "ok": c.ok, "messages_before": c.messages_before,
             "messages_after": c.messages_after, "tokens_before": c.tokens_before,
             "tokens_after": c.tokens_after, "cost_usd": c.cost_usd, "latency_s": c.latency_s,

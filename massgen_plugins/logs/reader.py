@@ -4,6 +4,9 @@ Sources, by preference: `status.json` (per-agent state, winner, results), `metri
 (totals, tools, rounds, API timing, subagents), the answer and vote snapshots, and
 `execution_metadata.yaml` (question, version, start-up failures). `events.jsonl` is only
 touched at its two ends here; it is streamed where its content is needed.
+
+Every file is read through `RunFiles`, inside the session directory. Names taken from file
+content (the winner, agent ids) are used in a path only when they are plain names.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 from massgen_plugins.events.jsonl import first_and_last
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.compressions import read_compressions
-from massgen_plugins.logs.files import Warnings
+from massgen_plugins.logs.files import RunFiles, Warnings
 from massgen_plugins.logs.model import (
     AgentSummary,
     Answer,
@@ -32,6 +35,8 @@ REPORT = "ANALYSIS_REPORT.md"
 _NUMBERED = re.compile(r"^(turn|attempt)_(\d+)$")
 _ERROR_LINE = re.compile(r"\|\s*(ERROR|CRITICAL)\s*\|\s*(.*)")
 MAX_LOG_ERRORS = 20
+# Only the start of a massgen.log line is read: one line with no newline in 2 GB is damage.
+MAX_LOG_LINE = 64 * 1024
 
 
 def natural_key(path: Path) -> list[Any]:
@@ -39,12 +44,18 @@ def natural_key(path: Path) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
 
 
-def numbered(parent: Path, kind: str, warn: Warnings) -> list[tuple[int, Path]]:
+def plain_name(name: str) -> bool:
+    """True for a name that is one path component (an agent id), not a path: safe to join."""
+    return (name not in ("", ".", "..") and "/" not in name and "\\" not in name
+            and "\0" not in name and ":" not in name)
+
+
+def numbered(parent: Path, kind: str, run: RunFiles) -> list[tuple[int, Path]]:
     """The `turn_N` or `attempt_N` directories under `parent`, in natural order."""
     found = []
-    for child in f.list_dir(parent, warn):
+    for child in run.list_dir(parent):
         m = _NUMBERED.match(child.name)
-        if m and m.group(1) == kind and f.is_dir(child):
+        if m and m.group(1) == kind and run.is_dir(child):
             found.append((int(m.group(2)), child))
     return sorted(found)
 
@@ -52,14 +63,15 @@ def numbered(parent: Path, kind: str, warn: Warnings) -> list[tuple[int, Path]]:
 def read_session(path: Path, warn: Warnings | None = None) -> Session:
     """Read a `log_*` session directory: every turn and attempt that can be read."""
     warn = warn or Warnings()
-    layout = [(number, turn_dir, numbered(turn_dir, "attempt", warn))
-              for number, turn_dir in numbered(path, "turn", warn)]
+    run = RunFiles(path, warn)
+    layout = [(number, turn_dir, numbered(turn_dir, "attempt", run))
+              for number, turn_dir in numbered(path, "turn", run)]
     borrowed = _continued_turn(layout, warn)
     turns = []
     for number, turn_dir, attempt_dirs in layout:
         if any(stub.parent == turn_dir for stub in borrowed.values()):
             continue
-        attempts = tuple(read_attempt(a, number, n, warn, borrowed.get(a))
+        attempts = tuple(read_attempt(a, number, n, warn, borrowed.get(a), root=path)
                          for n, a in attempt_dirs)
         turns.append(Turn(number=number, path=turn_dir, attempts=attempts))
     if not turns:
@@ -97,15 +109,19 @@ def _continued_turn(layout: list[tuple[int, Path, list[tuple[int, Path]]]],
 
 
 def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
-                 stub: Path | None = None) -> Attempt:
-    """Read one attempt directory into an `Attempt`; `stub` holds its events, log and metadata."""
+                 stub: Path | None = None, root: Path | None = None) -> Attempt:
+    """Read one attempt directory into an `Attempt`; `stub` holds its events, log and metadata.
+
+    Nothing outside `root` (by default the session: the attempt's grandparent) is read.
+    """
     local = Warnings()
+    run = RunFiles(root or path.parent.parent, local)
     own = {name: path / name for name in _STUB_FILES}
     if stub is not None:
         own = {name: (p if p.exists() else stub / name) for name, p in own.items()}
-    status = f.read_json(path / "status.json", local)
-    metrics = f.read_json(path / "metrics_summary.json", local)
-    meta = f.read_yaml(own["execution_metadata.yaml"], local)
+    status = run.read_json(path / "status.json")
+    metrics = run.read_json(path / "metrics_summary.json")
+    meta = run.read_yaml(own["execution_metadata.yaml"])
     for name, data in (("status.json", status), ("metrics_summary.json", metrics)):
         if data is not None and not isinstance(data, dict):
             local.add(path / name, f"holds {type(data).__name__}, not an object; skipped")
@@ -117,24 +133,27 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     def num(data: Any, where: Path, *keys: str) -> float | None:
         return f.number(data, *keys, where=where, warn=local)
 
-    answers = _answers(path, local)
-    votes = _votes(path, local)
-    agents = _agents(path, status, metrics, answers, votes, local)
+    answers = _answers(path, run)
+    votes = _votes(path, run)
+    agents = _agents(path, status, metrics, answers, votes, run)
     winner = (f.text_field(status, "results", "winner") or f.text_field(metrics, "meta", "winner")
-              or _final_dir_agent(path, local))
+              or _final_dir_agent(path, run))
     final_answer = None
-    if winner:
-        final_answer = (f.read_text(path / "final" / winner / "answer.txt", local)
-                        or f.read_text(path.parent / "final" / winner / "answer.txt", local))
+    if winner and not plain_name(winner):
+        local.add(s_path, f"winner {winner!r} is not an agent id; its final answer is not read")
+    elif winner:
+        final_answer = (run.read_text(path / "final" / winner / "answer.txt")
+                        or run.read_text(path.parent / "final" / winner / "answer.txt"))
     events = own["events.jsonl"]
+    has_events = run.is_file(events)
     duration = num(status, s_path, "meta", "elapsed_seconds")
-    first_event, last_event = first_and_last(events, local) if events.is_file() else (None, None)
+    first_event, last_event = first_and_last(events, local) if has_events else (None, None)
     if duration is None and first_event and last_event:
         duration = max(0.0, last_event.time - first_event.time)
     start = first_event.timestamp if first_event else _iso(num(status, s_path, "meta",
                                                                 "start_time"))
     finish = f.text_field(status, "finish_reason")
-    errors = _errors(own["massgen.log"], status, meta, local)
+    errors = _errors(own["massgen.log"], status, meta, run)
     tools = _tools(metrics.get("tools") or status.get("tools"), m_path, local)
     totals = metrics.get("totals") or {}
     costs = status.get("costs") or {}
@@ -146,11 +165,12 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         cached=sum(g.tokens.cached for g in agents),
     )
     rounds = metrics.get("rounds") or status.get("rounds") or {}
-    by_outcome = {k: int(v) for k, v in (f.get(rounds, "by_outcome") or {}).items()
+    outcomes = f.get(rounds, "by_outcome")
+    by_outcome = {k: int(v) for k, v in (outcomes if isinstance(outcomes, dict) else {}).items()
                   if isinstance(v, int) and not isinstance(v, bool)}
     timing = metrics.get("api_timing") or {}
-    size = events.stat().st_size if events.is_file() else 0
-    compressions = read_compressions(path, local)
+    size = events.stat().st_size if has_events else 0
+    compressions = read_compressions(path, run)
     attempt = Attempt(
         path=path, turn=turn, number=number,
         question=(f.text_field(metrics, "meta", "question") or f.text_field(status, "meta", "question")
@@ -173,7 +193,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         agents=agents, answers=answers, votes=votes, final_answer=final_answer,
         errors=errors, timed_out=finish == "timeout" or bool(by_outcome.get("timeout")),
         massgen_version=str(meta["massgen_version"]) if meta.get("massgen_version") else None,
-        events_path=events if events.is_file() else None, events_bytes=size,
+        events_path=events if has_events else None, events_bytes=size,
         analyzed=(path / REPORT).is_file(), compressions=compressions, warnings=tuple(local),
     )
     for line in local:
@@ -184,56 +204,59 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
 def _iso(epoch: float | None) -> str | None:
     from datetime import datetime
 
-    return datetime.fromtimestamp(epoch).isoformat() if epoch else None
+    try:
+        return datetime.fromtimestamp(epoch).isoformat() if epoch else None
+    except (ValueError, OverflowError, OSError):  # a time no clock reaches
+        return None
 
 
-def _final_dir_agent(path: Path, warn: Warnings) -> str | None:
+def _final_dir_agent(path: Path, run: RunFiles) -> str | None:
     for final in (path / "final", path.parent / "final"):
-        agents = [p.name for p in f.list_dir(final, warn) if f.is_dir(p)]
+        agents = [p.name for p in run.list_dir(final) if run.is_dir(p)]
         if len(agents) == 1:
             return agents[0]
     return None
 
 
-def _snapshots(path: Path, warn: Warnings) -> list[tuple[str, Path]]:
+def _snapshots(path: Path, run: RunFiles) -> list[tuple[str, Path]]:
     """(agent_id, snapshot dir) for every answer or vote snapshot, oldest first."""
     found = []
-    for agent_dir in f.list_dir(path, warn):
+    for agent_dir in run.list_dir(path):
         if not agent_dir.name.startswith("agent_") or agent_dir.name == "agent_outputs":
             continue
-        if not f.is_dir(agent_dir):
+        if not run.is_dir(agent_dir):
             continue
-        for snap in f.list_dir(agent_dir, warn):
-            if f.is_dir(snap):
+        for snap in run.list_dir(agent_dir):
+            if run.is_dir(snap):
                 found.append((agent_dir.name, snap))
     return sorted(found, key=lambda item: (item[1].name, item[0]))
 
 
-def _answers(path: Path, warn: Warnings) -> tuple[Answer, ...]:
-    mappings = f.read_json(path / "snapshot_mappings.json", warn)
+def _answers(path: Path, run: RunFiles) -> tuple[Answer, ...]:
+    mappings = run.read_json(path / "snapshot_mappings.json")
     labels: dict[str, str] = {}
     if isinstance(mappings, dict):
         for label, entry in mappings.items():
             if isinstance(entry, dict) and entry.get("type") == "answer":
                 labels[str(entry.get("path"))] = label
     answers = []
-    for agent, snap in _snapshots(path, warn):
+    for agent, snap in _snapshots(path, run):
         file = snap / "answer.txt"
-        if not file.is_file():
+        if not run.is_file(file):
             continue
         rel = f"{agent}/{snap.name}/answer.txt"
         answers.append(Answer(agent_id=agent, label=labels.get(rel, f"{agent}@{snap.name}"),
-                              path=file, text=f.read_text(file, warn)))
+                              path=file, text=run.read_text(file)))
     return tuple(answers)
 
 
-def _votes(path: Path, warn: Warnings) -> tuple[Vote, ...]:
+def _votes(path: Path, run: RunFiles) -> tuple[Vote, ...]:
     votes = []
-    for agent, snap in _snapshots(path, warn):
+    for agent, snap in _snapshots(path, run):
         file = snap / "vote.json"
-        if not file.is_file():
+        if not run.is_file(file):
             continue
-        data = f.read_json(file, warn)
+        data = run.read_json(file)
         if not isinstance(data, dict):
             continue
         votes.append(Vote(voter=f.text_field(data, "voter_id") or agent,
@@ -245,12 +268,12 @@ def _votes(path: Path, warn: Warnings) -> tuple[Vote, ...]:
 
 def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
             answers: tuple[Answer, ...], votes: tuple[Any, ...],
-            warn: Warnings) -> tuple[AgentSummary, ...]:
+            run: RunFiles) -> tuple[AgentSummary, ...]:
     s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
     m_agents = metrics.get("agents") if isinstance(metrics.get("agents"), dict) else {}
     ids = list(dict.fromkeys([*s_agents, *m_agents, *(a.agent_id for a in answers),
                               *(v.voter for v in votes)]))
-    where = path / "status.json"
+    where, warn = path / "status.json", run.warn
     out = []
     for agent_id in ids:
         s = s_agents.get(agent_id) if isinstance(s_agents.get(agent_id), dict) else {}
@@ -265,6 +288,7 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
         vote = f.text_field(s, "vote_cast", "voted_for_agent") or next(
             (v.target for v in reversed(votes) if v.voter == agent_id), None)
         output = path / "agent_outputs" / f"{agent_id}.txt"
+        has_output = plain_name(agent_id) and run.is_file(output)
         out.append(AgentSummary(
             agent_id=agent_id, status=f.text_field(s, "status"),
             answers=int(f.number(s, "answer_count", where=where, warn=warn)
@@ -278,7 +302,7 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
             tool_calls=int(f.number(m, "tool_metrics", "total_calls") or 0),
             restarts=int(f.number(s, "times_restarted") or 0),
             error=str(error) if error else None,
-            output_path=output if output.is_file() else None))
+            output_path=output if has_output else None))
     return tuple(out)
 
 
@@ -302,7 +326,7 @@ def _tools(data: Any, where: Path, warn: Warnings) -> tuple[ToolStat, ...]:
 
 
 def _errors(log: Path, status: dict[str, Any], meta: dict[str, Any],
-            warn: Warnings) -> tuple[str, ...]:
+            run: RunFiles) -> tuple[str, ...]:
     """Errors and timeouts, from status.json, the start-up record and massgen.log."""
     errors = []
     if status.get("finish_reason") == "timeout":
@@ -317,22 +341,25 @@ def _errors(log: Path, status: dict[str, Any], meta: dict[str, Any],
         error = s.get("error")
         if isinstance(error, dict) and (error.get("message") or error.get("type")):
             errors.append(f"{agent_id}: {error.get('type') or 'error'}: {error.get('message')}")
-        for attempt in f.get(s, "reliability", "enforcement_attempts") or []:
+        tries = f.get(s, "reliability", "enforcement_attempts")
+        for attempt in tries if isinstance(tries, list) else []:
             if isinstance(attempt, dict) and attempt.get("reason") == "api_error":
                 errors.append(f"{agent_id}: API error in round {attempt.get('round')}: "
                               f"{attempt.get('error_message')}")
-    if log.is_file():
-        errors.extend(_log_errors(log, warn))
+    errors.extend(_log_errors(log, run))
     return tuple(dict.fromkeys(errors))
 
 
-def _log_errors(log: Path, warn: Warnings) -> list[str]:
+def _log_errors(log: Path, run: RunFiles) -> list[str]:
     """ERROR and CRITICAL lines of massgen.log, streamed, at most MAX_LOG_ERRORS."""
     found: list[str] = []
     more = 0
+    fh = run.open(log)
+    if fh is None:
+        return found
     try:
-        with log.open("rb") as fh:
-            for raw in fh:
+        with fh:
+            for raw in f.head_lines(fh, MAX_LOG_LINE):
                 if b"| ERROR" not in raw and b"| CRITICAL" not in raw:
                     continue
                 m = _ERROR_LINE.search(raw.decode("utf-8", errors="replace"))
@@ -343,7 +370,7 @@ def _log_errors(log: Path, warn: Warnings) -> list[str]:
                 else:
                     more += 1
     except OSError as exc:
-        warn.add(log, f"cannot read ({exc.strerror}); skipped")
+        run.warn.add(log, f"cannot read ({exc.strerror}); skipped")
     if more:
         found.append(f"massgen.log: … and {more} more error lines")
     return found

@@ -39,6 +39,8 @@ class AnthropicProvider(Provider):
         return args
 
     def _result(self, request: GenerateRequest, message: Any) -> Result:
+        if isinstance(message, str):  # the SDK hands back a body that is not JSON as text
+            raise self.not_the_api()
         text = "".join(b.text for b in message.content if getattr(b, "type", "") == "text")
         u = message.usage
         return Result(provider=self.name, model=message.model, text=text,
@@ -57,19 +59,28 @@ class AnthropicProvider(Provider):
         with self.client().messages.stream(**self._args(request)) as stream:
             for text in stream.text_stream:
                 yield ("delta", text)
-            yield ("result", self._result(request, stream.get_final_message()))
+            yield ("result", self._result(request, self._final(stream)))
 
     async def _astream(self, request: GenerateRequest) -> AsyncIterator[Part]:
         async with self.client(True).messages.stream(**self._args(request)) as stream:
             async for text in stream.text_stream:
                 yield ("delta", text)
-            yield ("result", self._result(request, await stream.get_final_message()))
+            yield ("result", self._result(request, self._final(stream)))
+
+    def _final(self, stream: Any) -> Any:
+        try:
+            return stream.current_message_snapshot
+        except AssertionError:  # no message at the end: the reply was no event stream
+            raise self.not_the_api() from None
 
     def _count(self, request: GenerateRequest) -> int:
         args = {"model": request.model, "messages": _messages(request)}
         if request.system:
             args["system"] = request.system
-        return self.client().messages.count_tokens(**args).input_tokens
+        counted = self.client().messages.count_tokens(**args)
+        if isinstance(counted, str):
+            raise self.not_the_api()
+        return counted.input_tokens
 
     def _list_models(self) -> list[ModelInfo]:
         return [ModelInfo(self.name, m.id, getattr(m, "max_input_tokens", None),

@@ -143,6 +143,20 @@ class Provider:
                 self._sleep(self._retry_wait(exc, attempt))
         raise AssertionError("unreachable")
 
+    def not_the_api(self) -> ProviderError:
+        """The error for a reply the SDK could not read as its API's: HTML from a proxy, say."""
+        from massgen_plugins.providers.keys import BASE_URL_ENV
+
+        return BadRequestError(self.name, f"the reply from {self.endpoint} is not {self.name}'s "
+                                          "API (a proxy's page, or a wrong base URL?); check "
+                                          f"{BASE_URL_ENV[self.name]} or providers.{self.name}"
+                                          ".base_url")
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL requests go to, as the user set it, or the SDK's default."""
+        return self.credentials.base_url or f"{self.name}'s default endpoint"
+
     def _stream_with_retry(self, request: GenerateRequest) -> Iterator[Part]:
         for attempt in range(1, self.retry.attempts + 1):
             sent = False
@@ -150,6 +164,9 @@ class Provider:
                 for part in self._stream(request):
                     sent = True
                     yield part
+                if not sent or part[0] != "result":
+                    # An SDK reads a reply that is no event stream as an empty one.
+                    raise self.not_the_api()
                 return
             except Exception as exc:
                 self._sleep(self._retry_wait(exc, attempt, sent))
@@ -161,6 +178,8 @@ class Provider:
                 async for part in self._astream(request):
                     sent = True
                     yield part
+                if not sent or part[0] != "result":
+                    raise self.not_the_api()
                 return
             except Exception as exc:
                 await asyncio.sleep(self._retry_wait(exc, attempt, sent))
@@ -192,7 +211,7 @@ class Provider:
         if names & {"TransportError", "NetworkError", "RemoteProtocolError", "ConnectError"}:
             return TransientError(self.name, f"connection failed: {exc}")
         if isinstance(exc, json.JSONDecodeError):
-            return TransientError(self.name, f"malformed reply from the API ({exc.msg})")
+            return TransientError(self.name, f"malformed reply from {self.endpoint} ({exc.msg})")
         if isinstance(exc, (ValueError, TypeError)):  # the SDK refused the request before sending
             return BadRequestError(self.name, f"request refused by the SDK: {exc}")
         raise exc

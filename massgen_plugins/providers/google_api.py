@@ -98,6 +98,8 @@ class GoogleProvider(Provider):
     def _map_error(self, exc: BaseException) -> e.ProviderError | None:
         from google.genai import errors as gerrors
 
+        if isinstance(exc, ValueError) and "parse response as JSON" in str(exc):
+            return self.not_the_api()
         if isinstance(exc, gerrors.APIError):
             status, message = exc.code, exc.message or str(exc)
             if status == 429:

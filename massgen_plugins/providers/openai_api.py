@@ -41,7 +41,7 @@ class OpenAIProvider(Provider):
         return args
 
     def _result(self, request: GenerateRequest, response: Any) -> Result:
-        usage = response.usage
+        usage = self._checked(response).usage
         reason = response.status
         if getattr(response, "incomplete_details", None) and response.incomplete_details.reason:
             reason = response.incomplete_details.reason
@@ -63,6 +63,12 @@ class OpenAIProvider(Provider):
     async def _agenerate(self, request: GenerateRequest) -> Result:
         response = await self.client(True).responses.create(**self._args(request))
         return self._result(request, response)
+
+    def _checked(self, response: Any) -> Any:
+        # The SDK hands back the body as text when it is not JSON (a proxy's HTML page).
+        if isinstance(response, str):
+            raise self.not_the_api()
+        return response
 
     def _stream(self, request: GenerateRequest) -> Iterator[Part]:
         for event in self.client().responses.create(**self._args(request), stream=True):
@@ -108,6 +114,8 @@ class OpenAIProvider(Provider):
         request on every SDK version, with the SDK's auth, base URL, timeout and errors.
         """
         reply = self.client().post(path, body=body, cast_to=object)
+        if isinstance(reply, str):
+            raise self.not_the_api()
         if not isinstance(reply, dict):
             raise e.TransientError(self.name, f"malformed reply from {path} (not a JSON object)")
         return reply

@@ -28,6 +28,7 @@ from textual.widgets import Footer, Static
 
 from massgen_plugins.events.classes import CRITICAL, STREAMING, Classifier
 from massgen_plugins.events.model import Event
+from massgen_plugins.safe_text import rich_text, shown
 from massgen_plugins.tui.state import RunView
 from massgen_plugins.tui.stream_view import StreamView
 
@@ -118,12 +119,12 @@ class AgentPanel(Vertical):
     AgentPanel > AgentStream { height: 1fr; }
     """
 
-    def __init__(self, agent_id: str) -> None:
-        """A panel for one agent."""
-        super().__init__(id=f"panel-{agent_id}")
+    def __init__(self, agent_id: str, number: int) -> None:
+        """A panel for one agent, the `number`th (its id must be a valid widget id; the agent's need not)."""
+        super().__init__(id=f"panel-{number}")
         self.agent_id = agent_id
-        self.head = CountingStatic(agent_id, classes="head")
-        self.head_text = agent_id
+        self.head_text = shown(agent_id)
+        self.head = CountingStatic(rich_text(self.head_text), classes="head")
         self.stream = AgentStream()
 
     def compose(self) -> ComposeResult:
@@ -145,7 +146,7 @@ class FinalAnswer(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """A scrollable view of the answer."""
         with VerticalScroll():
-            yield Static(self.text or "(no final answer yet)")
+            yield Static(rich_text(self.text or "(no final answer yet)", block=True))
 
 
 class MassgenApp(App[None]):
@@ -210,7 +211,7 @@ class MassgenApp(App[None]):
         """The agent's panel, mounted on its first event."""
         panel = self.panels.get(agent_id)
         if panel is None:
-            panel = self.panels[agent_id] = AgentPanel(agent_id)
+            panel = self.panels[agent_id] = AgentPanel(agent_id, len(self.panels))
             self.query_one("#agents", Horizontal).mount(panel)
         return panel
 
@@ -244,11 +245,11 @@ class MassgenApp(App[None]):
                 if agent in appended:
                     panel.stream.write("".join(appended[agent]))
                 a = view.agents[agent]
-                head = f"{agent}  r{a.round}  {a.status}"
+                head = shown(f"{agent}  r{a.round}  {a.status}")
                 if head != panel.head_text:  # mostly unchanged ("streaming"): skip the repaint
                     panel.head_text = head
                     # The header is one line high: no layout pass needed.
-                    panel.head.update(head, layout=False)
+                    panel.head.update(rich_text(head), layout=False)
             if (dict(view.votes), view.winner, view.system) != line_before:
                 parts = []
                 if view.votes:
@@ -258,11 +259,13 @@ class MassgenApp(App[None]):
                     parts.append(f"winner: {view.winner}")
                 if view.system:
                     parts.append(view.system)
-                self.query_one("#votes", CountingStatic).update(" " + "   ".join(parts),
-                                                                layout=False)
+                self.query_one("#votes", CountingStatic).update(
+                    rich_text(" " + "   ".join(parts)), layout=False)
 
     def finish(self, exit_app: bool) -> None:
-        """The producer is done: record the totals, then exit (headless) or say so."""
+        """The producer is done: show the text still held back, record the totals, then exit or say so."""
+        for agent, text in self.view.release().items():
+            self.panel(agent).stream.write(text)
         self.stats.ui_cpu_s = time.thread_time() - self._ui_cpu_start
         self.stats.transcripts = self.view.digests()
         order = "\n".join(f"{kind}:{agent}" for kind, agent in self.view.critical_order)

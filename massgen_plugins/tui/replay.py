@@ -75,6 +75,9 @@ def events_file(path: Path, logs_dir: str | None, warn: Warnings) -> Path:
 
     if path.is_file():
         return path
+    if path.exists() and not path.is_dir():
+        raise LogsError(f"{path}: is not a regular file (a FIFO, socket or device); give an "
+                        "events.jsonl or a log directory")
     target = resolve(str(path), logs_base(logs_dir))
     session = read_session(target.session, warn)
     attempts = [a for a in session.attempts

@@ -30,16 +30,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from massgen_plugins.safe_text import neutralise
+
 _TOKEN = re.compile(r"\S+\s*|\s+")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def clean(text: str) -> str:
-    """Text safe to draw: tabs as four spaces, carriage returns dropped, other controls as �."""
-    if text.isprintable():
-        return text
-    text = text.replace("\t", "    ").replace("\r", "")
-    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text)
+    """Text safe to draw (see safe_text): tabs as spaces, controls visible, bidi overrides defused."""
+    return neutralise(text)
 
 
 def wrap_rows(line: str, width: int) -> list[str]:

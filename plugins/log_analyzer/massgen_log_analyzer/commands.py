@@ -16,6 +16,7 @@ from massgen_plugins.cli import get_host
 from massgen_plugins.cli.logs import load_target, logs_dir_option
 from massgen_plugins.cli.output import emit_json, table
 from massgen_plugins.errors import MassgenError, UsageError
+from massgen_plugins.safe_text import shown
 
 REPORT = "ANALYSIS_REPORT.md"
 LIVE_PREFIXES = {"openai": ("gpt-", "o1", "o3", "o4"), "anthropic": ("claude-",),
@@ -114,9 +115,9 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
     if as_json:
         emit_json({"plan": plan.as_json(), "result": summary})
     else:
-        click.echo(f"Wrote {report} ({result.usage.input_tokens:,} in, "
-                   f"{result.usage.output_tokens:,} out, "
-                   f"{'cost unknown' if cost is None else f'${cost:.4f}'})")
+        click.echo(shown(f"Wrote {report} ({result.usage.input_tokens:,} in, "
+                         f"{result.usage.output_tokens:,} out, "
+                         f"{'cost unknown' if cost is None else f'${cost:.4f}'})"))
 
 
 def _counted(provider: Any, make: Any, exact: bool) -> Any:
@@ -226,8 +227,8 @@ def models(ctx: click.Context, provider: str | None, live: bool, as_json: bool) 
                 listed = make_provider(name, _plain(host.config.get("providers") or {}),
                                        timeout=30).list_models()
             except MassgenError as exc:
-                click.echo(f"massgen-plugins: warning: {exc.format_message()}; live list skipped",
-                           err=True)
+                click.echo(shown(f"massgen-plugins: warning: {exc.format_message()}; "
+                                 "live list skipped"), err=True)
                 continue
             for info in listed:
                 if info.id.startswith(LIVE_PREFIXES[name]):

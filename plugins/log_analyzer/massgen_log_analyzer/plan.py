@@ -64,9 +64,11 @@ class Plan:
         }
 
     def show(self) -> None:
-        """Print the plan for a person."""
+        """Print the plan for a person (cut names quote the run: made safe to show)."""
+        from massgen_plugins.safe_text import shown
+
         c = self.choice
-        click.echo(f"Model      {c.provider}/{c.model}  (from {c.source})")
+        click.echo(shown(f"Model      {c.provider}/{c.model}  (from {c.source})"))
         click.echo(f"Key        {c.key_env}")
         how = (f"exact: {self.tokens.source}" if self.tokens.exact
                else "estimated, about 4 characters a token")
@@ -76,7 +78,7 @@ class Plan:
             click.echo(f"Fit        the whole run is {self.full_tokens:,} tokens, more than "
                        f"{window:,} - {self.reserve:,} reserved for the report; trimmed to fit")
             for cut in self.cuts:
-                click.echo(f"  cut      {cut}")
+                click.echo(shown(f"  cut      {cut}"))
             if self.recommendations:
                 click.echo(f"  fits whole in: {', '.join(self.recommendations)}")
         else:
@@ -132,12 +134,14 @@ class SelfPlan:
 
     def show(self) -> None:
         """Print the plan for a person."""
+        from massgen_plugins.safe_text import shown
+
         c = self.choice
         click.echo("Mode       MassGen self-analysis (agents read the log files themselves)")
-        click.echo(f"Model      {c.provider}/{c.model} for every agent  (from {c.source})")
+        click.echo(shown(f"Model      {c.provider}/{c.model} for every agent  (from {c.source})"))
         click.echo(f"Key        {c.key_env}")
-        click.echo(f"Logs       {self.log_tokens:,} tokens in {self.turn_dir} (estimated: 4 chars "
-                   "per token)")
+        click.echo(shown(f"Logs       {self.log_tokens:,} tokens in {self.turn_dir} (estimated, "
+                         "about 4 characters a token)"))
         click.echo(f"Assumes    {SELF_AGENTS} agents, up to {SELF_ROUNDS} answers each; each "
                    f"reads from {SELF_READ_LOW:.0%} of the logs once to all of them every round")
         if self.low is None or self.high_cost is None:

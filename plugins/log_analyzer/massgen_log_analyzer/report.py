@@ -24,8 +24,12 @@ class ReportNotWritten(MassgenError):
 
 
 def render(plan: Any, result: Any, cost: Decimal | None) -> str:
-    """The report: a header saying how it was made, then the model's reply (secrets masked)."""
-    from massgen_plugins.secrets import redact
+    """The report: a header saying how it was made, then the model's reply.
+
+    The model's text is data: secrets masked, escape sequences made visible (a report is read
+    with cat as often as with an editor).
+    """
+    from massgen_plugins.safe_text import shown_block
 
     c = plan.choice
     cuts = "".join(f"\n  - {x}" for x in plan.cuts)
@@ -39,7 +43,7 @@ def render(plan: Any, result: Any, cost: Decimal | None) -> str:
         + (f"- Input trimmed to fit:{cuts}\n" if plan.cuts else "")
         + "\n---\n\n"
     )
-    return header + redact(result.text).rstrip() + "\n"
+    return shown_block(header + result.text).rstrip() + "\n"
 
 
 def write_report(path: Path, text: str, force: bool) -> None:

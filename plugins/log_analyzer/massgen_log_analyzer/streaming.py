@@ -17,6 +17,7 @@ import click
 
 from massgen_log_analyzer.plan import Plan, request
 from massgen_plugins.errors import UsageError
+from massgen_plugins.safe_text import shown
 
 
 class AnalysisFailed(UsageError):
@@ -39,7 +40,7 @@ class Waiting:
         waited = time.monotonic() - self.started
         if self.received:
             return Text(f"receiving: ~{self.received // 4:,} tokens, {waited:.1f} s")
-        return Text(f"{self.what} ({waited:.0f} s)")
+        return Text(shown(f"{self.what} ({waited:.0f} s)"))
 
 
 def run(provider: Any, plan: Plan, attempt: Any, context: Any) -> tuple[Any, Plan]:
@@ -53,7 +54,8 @@ def run(provider: Any, plan: Plan, attempt: Any, context: Any) -> tuple[Any, Pla
             if retry:
                 raise AnalysisFailed(f"{exc.format_message()}; the log still does not fit after "
                                      "trimming; choose a model with a larger window") from None
-            click.echo(f"{exc.format_message()}: trimming the input and retrying once", err=True)
+            click.echo(shown(f"{exc.format_message()}: trimming the input and retrying once"),
+                       err=True)
             plan = _shrunk(plan, attempt)
         except AuthenticationError as exc:
             raise AnalysisFailed(f"{exc.format_message()} (the key from {plan.choice.key_env} "
@@ -80,7 +82,7 @@ def _stream(provider: Any, plan: Plan) -> Any:
         waiting.what = (f"{err.format_message()}; retrying in {wait:.1f} s (attempt "
                         f"{attempt + 1} of {provider.retry.attempts})")
         if not live:
-            click.echo(f"massgen-plugins: {waiting.what}", err=True)
+            click.echo(shown(f"massgen-plugins: {waiting.what}"), err=True)
 
     provider.on_retry = on_retry
     stream = provider.stream(request(plan.choice, plan.text, plan.reserve))
