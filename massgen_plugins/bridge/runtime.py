@@ -148,9 +148,7 @@ def _echo(line: str) -> None:
 
 def warn(message: str) -> None:
     """One warning line, once per process, secrets masked."""
-    from massgen_plugins.secrets import redact
-
-    line = f"{PREFIX}: warning: {redact(message)}"
+    line = f"{PREFIX}: warning: {message}"
     with BRIDGE._lock:
         if line in BRIDGE._warned:
             return
@@ -162,8 +160,12 @@ def say(line: str, level: str = "INFO", console: bool = False) -> None:
     """Write a line where MassGen writes its own: massgen.log once logging is set up.
 
     Before that (seams load at import time), warnings go to stderr. `console` also puts an
-    INFO line on stderr, except while MassGen's TUI owns the terminal.
+    INFO line on stderr, except while MassGen's TUI owns the terminal. The line is made safe
+    to show (secrets masked, controls visible): agent ids and messages come from configs.
     """
+    from massgen_plugins.safe_text import shown
+
+    line = shown(line)
     config = sys.modules.get("massgen.logger_config")
     ready = config is not None and getattr(config, "_MAIN_LOG_HANDLER_ID", None) is not None
     if ready:

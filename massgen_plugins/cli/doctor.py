@@ -141,26 +141,31 @@ def command() -> click.Command:
 
 def show(report: dict[str, Any]) -> None:
     """The report for a person: one line per fact, the wrapped functions one per line."""
+    from massgen_plugins.safe_text import shown
+
+    def echo(line: str) -> None:  # versions and paths come from installed metadata
+        click.echo(shown(line))
+
     mg, bridge = report["massgen"], report["bridge"]
     if mg["found"]:
         known = "" if mg["known_version"] else " (NOT one the bridge was built against)"
-        click.echo(f"MassGen  {mg['version']}{known} at {mg['path']}")
-        click.echo(f"         the bridge was built against MassGen {mg['built_against']}")
+        echo(f"MassGen  {mg['version']}{known} at {mg['path']}")
+        echo(f"         the bridge was built against MassGen {mg['built_against']}")
     else:
-        click.echo("MassGen  not installed here: the bridge has nothing to do")
-    click.echo(f"Bridge   {'active' if bridge['active'] else 'inactive'}: {bridge['why']}")
+        echo("MassGen  not installed here: the bridge has nothing to do")
+    echo(f"Bridge   {'active' if bridge['active'] else 'inactive'}: {bridge['why']}")
     how = ("as wrapped in a MassGen process" if bridge["checked"] == "live"
            else "checked in MassGen's source; --live imports it")
-    click.echo(f"Seams    ({how})")
+    echo(f"Seams    ({how})")
     for seam in report["seams"]:
-        click.echo(f"  {seam['name']:<12} {seam['status']}"
+        echo(f"  {seam['name']:<12} {seam['status']}"
                    + (f": {seam['detail']}" if seam["detail"] else ""))
         for target in seam["targets"]:
-            click.echo(f"    wraps {target.removeprefix('massgen.')}")
+            echo(f"    wraps {target.removeprefix('massgen.')}")
         if seam["hooks"]:
             users = ", ".join(seam["plugins"]) or "no enabled plugin"
-            click.echo(f"    calls {', '.join(seam['hooks'])}: {users}")
-        click.echo(f"    if missing: {seam['fallback']}")
+            echo(f"    calls {', '.join(seam['hooks'])}: {users}")
+        echo(f"    if missing: {seam['fallback']}")
 
 
 def run_command() -> click.Command:
