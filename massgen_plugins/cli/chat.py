@@ -40,6 +40,10 @@ def command() -> click.Command:
         from massgen_plugins.values import thaw
 
         host = get_host(ctx)
+        if tui:
+            from massgen_plugins.tui import require_textual
+
+            require_textual()
         parsed = parse_spec(spec)
         if parsed.model is None:
             raise SpecError(f"'{spec}' names a provider; give PROVIDER/MODEL, e.g. "

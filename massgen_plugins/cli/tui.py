@@ -41,6 +41,9 @@ def group() -> click.Group:
         from massgen_plugins.config import write_atomic
         from massgen_plugins.events.jsonl import read_events
         from massgen_plugins.logs.files import Warnings
+        from massgen_plugins.tui import require_textual
+
+        require_textual()
         from massgen_plugins.tui.replay import events_file
         from massgen_plugins.tui.replay import replay as run_replay
 

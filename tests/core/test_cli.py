@@ -80,3 +80,18 @@ def test_the_pytest_fixture_is_namespaced():
                 and callable(getattr(getattr(ep.load(), name), "_pytestfixturefunction", None)
                              or getattr(getattr(ep.load(), name), "_fixture_function_marker", None))]
     assert fixtures and all(name.startswith("massgen_") for name in fixtures), fixtures
+
+
+def test_the_tui_without_textual_is_one_line(cli, tmp_path):
+    # Textual is the [tui] extra: an install without it gets a line saying how to add it.
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "textual.py").write_text("raise ImportError('No module named textual')\n")
+    env = {"PYTHONPATH": str(blocker)}
+    for args in (["tui", "replay", "x.jsonl"], ["chat", "--model", "openai/gpt-5", "--tui"]):
+        (tmp_path / "x.jsonl").write_text("")
+        result = cli(*args, env=env, cwd=tmp_path)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.splitlines()[-1] == (
+            "massgen-plugins: error: the TUI needs Textual, which massgen-plugins installs as an "
+            "extra: pip install 'massgen-plugins[tui]'")
