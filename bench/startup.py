@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "massgen_logs"
+
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     """Wall seconds of one run of `cmd`."""
@@ -38,12 +40,17 @@ def main() -> None:
         base = {k: v for k, v in os.environ.items() if not k.startswith("MASSGEN_")}
         base.update(HOME=home, XDG_CONFIG_HOME=home)
         none = {**base, "MASSGEN_LOAD_PLUGINS": ""}
+        # The floor a click CLI cannot go below: the interpreter plus click itself.
+        click_floor = [sys.executable, "-c", "import click"]
+        summary_of = [*massgen, "logs", "summary", "--logs-dir", str(EXAMPLE)]
         variants = {
             "python -c pass": ([sys.executable, "-c", "pass"], base),
+            "python -c 'import click'": (click_floor, base),
             "massgen-plugins --help (all plugins)": ([*massgen, "--help"], base),
             "massgen-plugins --help (no plugins)": ([*massgen, "--help"], none),
             "massgen-plugins plugins list (all plugins)": ([*massgen, "plugins", "list"], base),
             "massgen-plugins plugins list (no plugins)": ([*massgen, "plugins", "list"], none),
+            "massgen-plugins logs summary (example run)": (summary_of, base),
         }
         for cmd, env in variants.values():  # warm the OS caches and .pyc files
             timed(cmd, env)
@@ -53,10 +60,15 @@ def main() -> None:
                 samples[name].append(timed(cmd, env))
 
     baseline = statistics.median(samples["python -c pass"])
-    print(f"{'command':<38} {'median ms':>10} {'x python -c pass':>17}")
+    floor = statistics.median(samples["python -c 'import click'"])
+    print(f"{'command':<44} {'median ms':>10} {'x pass':>7} {'x import click':>15}")
     for name, values in samples.items():
         median = statistics.median(values)
-        print(f"{name:<38} {median * 1000:>10.1f} {median / baseline:>17.2f}")
+        print(f"{name:<44} {median * 1000:>10.1f} {median / baseline:>7.2f} "
+              f"{median / floor:>15.2f}")
+    bytecode = "not written (PYTHONDONTWRITEBYTECODE)" if os.environ.get(
+        "PYTHONDONTWRITEBYTECODE") else "written"
+    print(f"(bytecode {bytecode}; make setup compiles it for every installed package)")
     print(f"({args.runs} runs each, interleaved; python: {sys.executable})")
 
 

@@ -8,9 +8,7 @@ except that a near miss of one of ours (`plugin:`) gets a one-line warning.
 
 from __future__ import annotations
 
-import difflib
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,6 @@ from typing import Any
 import attrs
 
 from massgen_plugins.errors import ConfigError
-from massgen_plugins.secrets import remember
 from massgen_plugins.values import Setting
 
 # The core's own schema: sections are dicts, leaves are Settings. Later features add their
@@ -185,6 +182,8 @@ def plain(value: Any) -> Any:
 
 
 def _close(word: str, options: list[str]) -> str:
+    import difflib
+
     near = difflib.get_close_matches(word, options, n=1)
     return f" (did you mean '{near[0]}'?)" if near else ""
 
@@ -231,6 +230,8 @@ def shared_keys(data: Mapping[str, Any], where: Path | str) -> list[str]:
         name = str(key)
         if name in CORE_SCHEMA or name in MASSGEN_KEYS:
             continue
+        import difflib
+
         near = difflib.get_close_matches(name.lower(), list(CORE_SCHEMA), n=1, cutoff=0.75)
         if near:
             warnings.append(f"{where}{_line(data, key)}: {name}: not a massgen-plugins key, so "
@@ -372,6 +373,8 @@ class Config:
                 continue
             data = read_yaml(file.path)
             # MassGen's sections hold keys too (agents' backends): mask them wherever they appear.
+            from massgen_plugins.secrets import remember  # only where a file holds settings
+
             remember(data)
             config.warnings += shared_keys(data, file.path)
             validate(data, CORE_SCHEMA, file.path)
@@ -457,6 +460,8 @@ class Config:
 def write_atomic(path: Path, write: Any) -> None:
     """Write a file through a synced temporary sibling and a rename: never half a file."""
     mode = path.stat().st_mode & 0o777 if path.exists() else None
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

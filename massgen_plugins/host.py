@@ -12,8 +12,6 @@ import pluggy
 from massgen_plugins import plugins as discovery
 from massgen_plugins.config import ENABLED, PLUGINS, Config
 from massgen_plugins.errors import MassgenError, PluginError
-from massgen_plugins.safe_text import neutralise
-from massgen_plugins.secrets import redact
 from massgen_plugins.values import PluginContext, Setting
 
 if TYPE_CHECKING:
@@ -101,10 +99,15 @@ class Host:
 
     def report(self, line: str) -> None:
         """Print one line for the user on stderr, secrets masked and controls made visible."""
+        from massgen_plugins.safe_text import neutralise
+        from massgen_plugins.secrets import redact
+
         self._echo(neutralise(redact(line, self.environ), newlines=False))
 
     def warn(self, plugin: str, message: str) -> None:
         """Report that a plugin misbehaved: one line, or an error under MASSGEN_STRICT_PLUGINS."""
+        from massgen_plugins.secrets import redact
+
         message = redact(" ".join(message.split()), self.environ)
         for record in self.records:
             if record.name == plugin:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from massgen_plugins.secrets import redact
-
 _REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 _TABLE: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀ ... ␟
 _TABLE.update({0x7F: "\u2421", ord("\t"): "    ", ord("\r"): "", 0x2028: "\n", 0x2029: "\n"})
@@ -37,11 +35,15 @@ def neutralise(text: str, newlines: bool = True) -> str:
 
 def shown(value: Any) -> str:
     """`value` as one line that is safe to print: secrets masked, controls visible."""
+    from massgen_plugins.secrets import redact  # its patterns compile on first use, not at start
+
     return neutralise(redact(str(value)), newlines=False)
 
 
 def shown_block(value: Any) -> str:
     """`value` as text of several lines that is safe to print: secrets masked, controls visible."""
+    from massgen_plugins.secrets import redact
+
     return neutralise(redact(str(value)))
 
 

@@ -8,7 +8,6 @@ what was actually wrapped.
 
 from __future__ import annotations
 
-import importlib.metadata as md
 import json
 import os
 import subprocess
@@ -49,6 +48,8 @@ def installed_hook() -> Path | None:
 
 def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
     """What `doctor --json` prints, without importing MassGen."""
+    import importlib.metadata as md
+
     from massgen_plugins.bridge.runtime import built_against, known_version
     from massgen_plugins.bridge.seams import SEAMS, check_source
 

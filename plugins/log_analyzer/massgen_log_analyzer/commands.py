@@ -1,17 +1,17 @@
-"""`massgen-plugins logs analyze` and `massgen-plugins logs models`."""
+"""`massgen-plugins logs analyze` and `massgen-plugins logs models`.
+
+The plugin registers these on every start, `--help` included, so the modules that do the work
+(the plan, the report, the streaming) are imported inside the commands, when they run.
+"""
 
 from __future__ import annotations
 
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
 
-from massgen_log_analyzer.plan import ANALYSIS_MODELS, Plan, make_plan, make_self_plan
-from massgen_log_analyzer.report import render, write_report
-from massgen_log_analyzer.streaming import run
 from massgen_plugins.cli import get_host
 from massgen_plugins.cli.logs import load_target, logs_dir_option
 from massgen_plugins.cli.output import emit_json, table
@@ -64,6 +64,9 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
       massgen-plugins logs analyze --mode self --model openai/gpt-5 --dry-run
       MASSGEN_ANALYSIS_MODEL=openai/gpt-5 massgen-plugins logs analyze --max-cost 0.50
     """
+    from massgen_log_analyzer.plan import make_plan
+    from massgen_log_analyzer.report import render, write_report
+    from massgen_log_analyzer.streaming import run
     from massgen_plugins import ModelChoice
 
     host = get_host(ctx)
@@ -144,6 +147,8 @@ def _counted(provider: Any, make: Any, exact: bool) -> Any:
 def _show_and_check(plan: Any, as_json: bool, max_cost: float | None, dry_run: bool,
                     counted: bool) -> None:
     """Print the plan; refuse it if it may cost more than --max-cost."""
+    from massgen_log_analyzer.plan import Plan
+
     if as_json and (dry_run or max_cost is not None and _too_dear(plan, max_cost)):
         emit_json(plan.as_json())
     elif not as_json:
@@ -163,6 +168,8 @@ def _show_and_check(plan: Any, as_json: bool, max_cost: float | None, dry_run: b
 
 
 def _too_dear(plan: Any, max_cost: float) -> bool:
+    from decimal import Decimal
+
     return plan.high is None or plan.high > Decimal(str(max_cost))
 
 
@@ -171,6 +178,7 @@ def _self(log_dir: Path, attempt: Any, choice: Any, context: Any, host: Any, tur
           as_json: bool) -> None:
     """MassGen's multi-agent self-analysis with `choice` for its agents."""
     from massgen_log_analyzer import self_analysis
+    from massgen_log_analyzer.plan import make_self_plan
     from massgen_plugins.providers.keys import require_key
 
     self_analysis.massgen_config()  # one line now if MassGen is missing, not after the plan
@@ -200,6 +208,7 @@ def models(ctx: click.Context, provider: str | None, live: bool, as_json: bool) 
     JSON: {"models": [{"model", "context_window", "window_source", "input_per_mtok",
     "output_per_mtok", "key", "default"}]}
     """
+    from massgen_log_analyzer.plan import ANALYSIS_MODELS
     from massgen_log_analyzer.resolve import providers_with_keys, resolve
     from massgen_plugins.providers.catalog import lookup, unit_prices
     from massgen_plugins.providers.registry import make_provider
