@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -11,7 +12,6 @@ from massgen_plugins.events.model import Event
 from massgen_plugins.logs.files import Warnings, check_data, open_regular
 
 CHUNK = 1 << 20
-_TYPE_KEY = b'"event_type": "'
 # No real event line comes near this; a longer "line" is damage (or no newlines at all) and is
 # skipped rather than held in memory.
 MAX_LINE = 16 * 1024 * 1024
@@ -59,41 +59,93 @@ def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None
     """Yield the events in `path` in order; with `types`, only those types.
 
     Bad lines (truncated, not JSON, not an event) are skipped and reported once, with their
-    count and the first line number.
+    count and the first line number. With `types`, only lines that may be of those types are
+    read at all (see `_typed_lines`), so damage elsewhere goes unnoticed by that scan.
     """
-    # MassGen writes each line with json.dumps, so the type sits in a known spelling near the
-    # start; checking for it first skips parsing the stream deltas that make up most of a file.
-    wanted = {t.encode() for t in types} if types else None
-    bad, first_bad, overlong = 0, 0, 0
     fh = open_regular(path, warn)
     if fh is None:
         return
+    bad = overlong = 0
+    first: int | None = None  # where the first bad line starts (a byte offset, or a line number)
     with fh:
-        for number, line in enumerate(_lines(fh), 1):
+        lines = _typed_lines(fh, types) if types else enumerate(_lines(fh), 1)
+        for where, line in lines:
             if line is None:
                 overlong += 1
-                first_bad = first_bad or number
+                first = where if first is None else first
                 continue
-            if wanted is not None:
-                at = line.find(_TYPE_KEY, 0, 200)
-                if at >= 0:
-                    start = at + len(_TYPE_KEY)
-                    if line[start:line.find(b'"', start)] not in wanted:
-                        continue
             if not line.strip():
                 continue
             event = parse_event(line)
             if event is None:
                 bad += 1
-                first_bad = first_bad or number
+                first = where if first is None else first
                 continue
             if types is None or event.event_type in types:
                 yield event
     if bad or overlong:
+        number = _line_number(path, first) if types else first
         what = f"{bad} line{'s' if bad != 1 else ''} that are not events"
         if overlong:
             what += f" and {overlong} longer than {MAX_LINE // (1024 * 1024)} MB"
-        warn.add(path, f"skipped {what} (first at line {first_bad})")
+        warn.add(path, f"skipped {what} (first at line {number})")
+
+
+def _type_pattern(types: Collection[str]) -> re.Pattern[bytes]:
+    """What finds `"event_type": "<one of types>"` as MassGen's json.dumps spells it.
+
+    It starts at `_type": "`, not at the opening quote: the search looks for the pattern's
+    first byte, and `"` is on every line many times, `_` a few (about 1.3x the throughput).
+    Any other `..._type` key it also finds only adds a line the caller filters out.
+    """
+    names = b"|".join(re.escape(json.dumps(t)[1:-1].encode()) for t in sorted(types))
+    return re.compile(b'_type": "(?:' + names + b')"')
+
+
+def _typed_lines(fh: BinaryIO, types: Collection[str]) -> Iterator[tuple[int, bytes | None]]:
+    """(byte offset, line) of the lines that may hold an event of `types`, chunk by chunk.
+
+    One regular-expression search over each 1 MiB chunk finds the wanted types' spelling, and
+    only those lines are cut out and parsed: a per-line loop in Python ran at ~140 MB/s. A
+    nested key of that spelling can only widen the set, which the caller filters by the parsed
+    type. A line longer than MAX_LINE is skipped, not held.
+    """
+    pattern = _type_pattern(types)
+    carry, offset, skipping = b"", 0, False  # offset: the file position of buf[0]
+    while chunk := fh.read(CHUNK):
+        if skipping:  # inside an overlong line: drop up to its end
+            cut = chunk.find(b"\n")
+            offset += len(chunk) if cut < 0 else cut + 1
+            if cut < 0:
+                continue
+            chunk, skipping = chunk[cut + 1:], False
+        buf = carry + chunk if carry else chunk
+        end = buf.rfind(b"\n") + 1
+        last = -1
+        for match in pattern.finditer(buf, 0, end):
+            start = buf.rfind(b"\n", 0, match.start()) + 1
+            if start != last:  # a second occurrence in one line is the same line
+                last = start
+                yield offset + start, buf[start:buf.find(b"\n", match.end())]
+        carry, offset = buf[end:], offset + end
+        if len(carry) > MAX_LINE:
+            yield offset, None
+            carry, skipping = b"", True
+            offset += len(buf) - end
+    if carry and pattern.search(carry):
+        yield offset, carry
+
+
+def _line_number(path: Path, offset: int | None) -> int:
+    """The line number at a byte offset (counted only for a warning, so only when one is due)."""
+    if offset is None:
+        return 0
+    count = 0
+    with path.open("rb") as fh:
+        while offset > 0 and (chunk := fh.read(min(CHUNK, offset))):
+            count += chunk.count(b"\n")
+            offset -= len(chunk)
+    return count + 1
 
 
 def first_and_last(path: Path, warn: Warnings) -> tuple[Event | None, Event | None]:

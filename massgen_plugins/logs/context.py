@@ -206,10 +206,16 @@ def fit(sections: list[Section], budget_chars: int) -> tuple[list[str], list[str
 
 def build_context(attempt: Attempt, budget_tokens: int,
                   count: Callable[[str], int] = estimate_tokens,
-                  warn: Warnings | None = None) -> AnalysisContext:
-    """The analysis context for `attempt`, fitted under `budget_tokens` as `count` measures it."""
+                  warn: Warnings | None = None,
+                  sections: list[Section] | None = None) -> AnalysisContext:
+    """The analysis context for `attempt`, fitted under `budget_tokens` as `count` measures it.
+
+    Pass `sections` (from `sections_for`) to fit one run to several budgets while reading its
+    files, events.jsonl above all, only once.
+    """
     warn = warn or Warnings()
-    sections = sections_for(attempt, warn)
+    if sections is None:
+        sections = sections_for(attempt, warn)
     chars = budget_tokens * 4
     text, cuts = "", []
     for _ in range(6):  # shrink until the real count fits; the first guess usually does

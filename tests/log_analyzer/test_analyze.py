@@ -352,3 +352,22 @@ def test_self_mode_without_massgen_is_one_line(cli, logs, env, real_massgen_abse
     assert result.stderr.splitlines() == [
         "massgen-plugins: error: --mode self runs MassGen's multi-agent self-analysis: install "
         "MassGen (pip install massgen) or use --mode report"]
+
+
+def test_the_plan_reads_the_run_once_however_often_it_shrinks(logs, monkeypatch, home, env):
+    # A 1 GB events.jsonl takes seconds to scan: the plan's refits reuse the first read.
+    from massgen_log_analyzer.plan import make_plan
+
+    import massgen_plugins.logs.context as context_module
+    from massgen_plugins import ModelChoice, PluginContext
+    from massgen_plugins.logs.reader import read_session
+
+    scans = []
+    real = context_module.read_events
+    monkeypatch.setattr(context_module, "read_events",
+                        lambda *a, **k: scans.append(a[0]) or real(*a, **k))
+    attempt = read_session(next(logs.glob("log_*"))).latest
+    choice = ModelChoice("openai", "gpt-5", context_window=3000, max_output_tokens=500)
+    plan = make_plan(attempt, choice, None, 500, PluginContext(name="log_analyzer"))
+    assert plan.fits is False and plan.cuts, "the run had to shrink to fit"
+    assert len(scans) == 1

@@ -104,8 +104,10 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
     if not plan.tokens.exact:
         # The first step of a real run: an exact count, which also proves the key, the base URL
         # and the path before anything is paid for.
+        read = plan.sections
         plan = _counted(provider, lambda exact: make_plan(
-            attempt, choice, provider, int(context.get("output_tokens")), context, exact), True)
+            attempt, choice, provider, int(context.get("output_tokens")), context, exact, read),
+            True)
     result, plan = run(provider, plan, attempt, context)
     from massgen_plugins.providers.catalog import actual_cost
 

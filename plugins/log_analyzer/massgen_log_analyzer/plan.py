@@ -50,6 +50,8 @@ class Plan:
     entry: Any
     cost: Any
     recommendations: list[str]
+    # The run's sections, read once: every refit (trimming, a retry) reuses them.
+    sections: tuple[Any, ...] = attrs.field(default=(), repr=False)
 
     def as_json(self) -> dict[str, Any]:
         """The plan as `--json` prints it."""
@@ -185,15 +187,19 @@ def count(provider: Any, req: Any, exact: bool) -> Any:
 
 
 def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, context: Any,
-              exact: bool = False) -> Plan:
-    """Count, fit and price the analysis of `attempt` with `choice`."""
-    from massgen_plugins.logs.context import build_context
+              exact: bool = False, sections: Any = None) -> Plan:
+    """Count, fit and price the analysis of `attempt` with `choice` (`sections`: already read)."""
+    from massgen_plugins.logs.context import build_context, sections_for
+    from massgen_plugins.logs.files import Warnings
     from massgen_plugins.providers.catalog import estimate_cost, lookup
     from massgen_plugins.providers.specs import ModelSpec
 
     window = choice.context_window or 128_000
     reserve = min(output_tokens, choice.max_output_tokens or output_tokens)
-    full = build_context(attempt, 10**9)
+    if not sections:
+        sections = sections_for(attempt, Warnings())  # the one read of the run's files
+    sections = list(sections)
+    full = build_context(attempt, 10**9, sections=sections)
     tokens = count(provider, request(choice, full.text, reserve), exact)
     full_tokens, cuts, text = None, (), full.text
     system_tokens = len(SYSTEM) // 3
@@ -202,7 +208,7 @@ def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, cont
         budget = max(1000, window - reserve - system_tokens)
         # The builder estimates; shrink until the count agrees it fits.
         for _ in range(4):
-            trimmed = build_context(attempt, budget)
+            trimmed = build_context(attempt, budget, sections=sections)
             tokens = count(provider, request(choice, trimmed.text, reserve), exact)
             text, cuts = trimmed.text, trimmed.cuts
             if tokens.tokens + reserve <= window:
@@ -212,7 +218,8 @@ def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, cont
     cost = estimate_cost(entry, tokens.tokens, min(1000, reserve), reserve)
     return Plan(choice=choice, tokens=tokens, reserve=reserve, fits=full_tokens is None,
                 full_tokens=full_tokens, cuts=tuple(cuts), text=text, entry=entry, cost=cost,
-                recommendations=recommend(full_tokens, reserve, context) if full_tokens else [])
+                recommendations=recommend(full_tokens, reserve, context) if full_tokens else [],
+                sections=tuple(sections))
 
 
 def make_self_plan(log_dir: Path, turn_dir: Path, choice: Any, output_tokens: int,

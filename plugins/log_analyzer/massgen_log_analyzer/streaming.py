@@ -67,7 +67,7 @@ def _shrunk(plan: Plan, attempt: Any) -> Plan:
     from massgen_plugins.logs.context import build_context
 
     budget = int(plan.tokens.tokens * 0.7)
-    trimmed = build_context(attempt, budget)
+    trimmed = build_context(attempt, budget, sections=list(plan.sections) or None)
     return attrs.evolve(plan, text=trimmed.text, cuts=trimmed.cuts,
                         full_tokens=plan.full_tokens or plan.tokens.tokens, fits=False)
 
