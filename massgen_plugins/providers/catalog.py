@@ -10,6 +10,7 @@ Prices always come from genai-prices, which ships its data offline and knows tie
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -47,8 +48,11 @@ class CatalogEntry:
     window_source: str
     max_output_tokens: int
     output_source: str
-    priced: bool
-    price_source: str
+
+    @property
+    def priced(self) -> bool:
+        """Whether genai-prices has this model's prices (its data loads on first ask)."""
+        return _price_model(self.provider, self.model) is not None
 
 
 @attrs.frozen
@@ -68,6 +72,7 @@ def prices_version() -> str:
     return f"genai-prices {version('genai-prices')}"
 
 
+@functools.cache
 def _price_model(provider: str, model: str) -> Any:
     from genai_prices import data_snapshot
 
@@ -96,16 +101,15 @@ def lookup(spec: ModelSpec, overrides: Mapping[str, Any] | None = None,
             window, window_src = builtin[0], BUILTIN_SOURCE
         if output is None:
             output, output_src = builtin[1], BUILTIN_SOURCE
-    priced = _price_model(spec.provider, spec.model)
+    # genai-prices' data costs ~100 ms to load: only a window nothing else knows asks it here.
+    priced = _price_model(spec.provider, spec.model) if window is None else None
     if window is None and priced is not None and priced.context_window:
         window, window_src = priced.context_window, "genai-prices (rounded)"
     if window is None:
         window_src = "unknown: set model_catalog.\"%s\".context_window in config" % spec
     if output is None:
         output, output_src = DEFAULT_OUTPUT, "default (unknown model)"
-    return CatalogEntry(spec.provider, spec.model, window, window_src, int(output), output_src,
-                        priced is not None,
-                        prices_version() if priced is not None else "no price data")
+    return CatalogEntry(spec.provider, spec.model, window, window_src, int(output), output_src)
 
 
 def _builtin(spec: ModelSpec) -> tuple[int, int] | None:

@@ -200,3 +200,25 @@ def test_chat_is_scriptable_through_stdin(cli, massgen_emulator, home):
     assert "[compressed (manual, summarize):" in result.stderr
     records = [json.loads(x) for x in (home / "s.jsonl").read_text().splitlines()]
     assert [r["kind"] for r in records].count("compression") == 1
+
+
+def test_chat_loads_price_data_only_when_it_prices_something(massgen_emulator, home):
+    # genai-prices' data is ~100 ms of a chat's start: a turn prices nothing, a compression does.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPENAI_API_KEY": "k-test-000000",
+           "OPENAI_BASE_URL": massgen_emulator.base_url("openai")}
+    code = ("import sys\nfrom massgen_plugins.cli import main\n"
+            "try: main(['chat', '--model', 'openai/gpt-5', '--session', sys.argv[1]])\n"
+            "except SystemExit: pass\n"
+            "print('PRICES', 'genai_prices' in sys.modules)\n")
+
+    def chat(script):
+        done = subprocess.run([sys.executable, "-c", code, str(home / "p.jsonl")], input=script,
+                              capture_output=True, text=True, env=env, timeout=120)
+        return done.stdout.splitlines()[-1]
+
+    assert chat("hello\n/quit\n") == "PRICES False"
+    assert chat("again\n/compact\n/quit\n") == "PRICES True", "a compression reports its cost"
