@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from massgen_plugins.errors import ConfigError
+from massgen_plugins.paths import project_config_path, user_config_path
 from massgen_plugins.values import Setting
 
 # The core's own schema: sections are dicts, leaves are Settings. Later features add their
@@ -68,20 +69,6 @@ class ConfigFile:
     role: str
     path: Path
     exists: bool
-
-
-def user_config_path() -> Path:
-    """`$XDG_CONFIG_HOME/massgen/config.yaml`, by default under `~/.config` on every OS."""
-    # MassGen keeps its config under ~/.config on macOS and Windows too, so ask platformdirs
-    # for the XDG answer rather than each platform's native folder.
-    from platformdirs.unix import Unix
-
-    return Path(Unix(appname="massgen").user_config_dir) / "config.yaml"
-
-
-def project_config_path(cwd: Path | None = None) -> Path:
-    """`.massgen/config.yaml` in the current directory."""
-    return (cwd or Path.cwd()) / ".massgen" / "config.yaml"
 
 
 def config_files(explicit: str | os.PathLike[str] | None = None) -> list[ConfigFile]:

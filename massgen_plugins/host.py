@@ -29,6 +29,7 @@ class Host:
                  echo: Callable[[str], None] | None = None) -> None:
         """Discover, switch and load the plugins named by entry points, after `config` is read."""
         self.config = config
+        self._reported = 0
         self.environ = dict(os.environ if environ is None else environ)
         self.strict = self.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes"}
         self._echo = echo or (lambda line: click.echo(line, err=True))
@@ -99,6 +100,7 @@ class Host:
 
     def report(self, line: str) -> None:
         """Print one line for the user on stderr, secrets masked and controls made visible."""
+        self._reported += 1
         from massgen_plugins.safe_text import neutralise
         from massgen_plugins.secrets import redact
 
@@ -182,14 +184,26 @@ class Host:
             sink = wrapped
         return sink
 
-    def register_commands(self, cli: click.Group) -> None:
-        """Let each enabled plugin add commands; undo any that would replace an existing one."""
+    def register_commands(self, cli: click.Group) -> list[dict[str, Any]]:
+        """Let each enabled plugin add commands; undo any that would replace an existing one.
+
+        Returns what was added: each command's path, short help, and whether it is a group.
+        """
+        first = _command_tree(cli)
         for impl in self._impls("register_commands"):
             before = _command_tree(cli)
             ok, _ = self._call(impl, "register_commands", {"cli": cli})
             for path in _restore(cli, before, drop_added=not ok):
                 self.warn(impl.plugin_name, f"tried to replace the command 'massgen-plugins {path}'; "
                                             "kept the existing one")
+        return [{"path": list(path), "help": cmd.get_short_help_str(120),
+                 "group": isinstance(cmd, click.Group)}
+                for path, cmd in _command_tree(cli).items() if path not in first]
+
+    @property
+    def problems(self) -> bool:
+        """Whether anything was reported while loading: a plugin's error, a config warning."""
+        return self._reported > 0
 
 
 def _command_tree(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...],

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,8 +9,8 @@ import attrs
 import pluggy
 
 from massgen_plugins import hookspecs
+from massgen_plugins.entry_points import installed_entry_points, normalize
 
-GROUP = "massgen"
 LOAD_ENV = "MASSGEN_LOAD_PLUGINS"
 DISABLE_ENV = "MASSGEN_DISABLE_PLUGINS"
 
@@ -34,75 +32,6 @@ class PluginRecord:
     def loaded(self) -> bool:
         """True once the module was imported and registered."""
         return self.plugin is not None
-
-
-def normalize(name: str) -> str:
-    """Plugin names compare case-blind, with `-` and `_` alike."""
-    return name.strip().lower().replace("-", "_")
-
-
-def installed_entry_points(group: str = GROUP) -> list[tuple[str, str, str, str]]:
-    """(name, value, distribution, version) of each entry point in `group`, in sys.path order.
-
-    A direct read of the `*.dist-info/entry_points.txt` files on sys.path, which is what
-    importlib.metadata does too, at a quarter of its cost: importing it (and the email parser
-    it reads METADATA with) was most of `massgen-plugins --help`. A distribution seen twice (an
-    editable install on two path entries) counts once, the first, as importlib.metadata has it.
-    """
-    found: list[tuple[str, str, str, str]] = []
-    seen: set[str] = set()
-    for entry in sys.path:
-        folder = entry or os.curdir
-        try:
-            names = sorted(n for n in os.listdir(folder) if n.endswith(".dist-info"))
-        except OSError:
-            continue
-        for name in names:
-            info = os.path.join(folder, name)
-            dist, version = _name_and_version(info, name)
-            key = normalize(dist)
-            if key in seen:
-                continue
-            seen.add(key)
-            for ep_name, value in _group_of(os.path.join(info, "entry_points.txt"), group):
-                found.append((ep_name, value, dist, version))
-    return found
-
-
-def _name_and_version(info: str, folder: str) -> tuple[str, str]:
-    """A distribution's Name and Version from its METADATA header, else its folder's name."""
-    name, _, version = folder[: -len(".dist-info")].partition("-")
-    try:
-        with open(os.path.join(info, "METADATA"), encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if not line.strip():
-                    break  # the header ends at the first blank line
-                key, _, value = line.partition(":")
-                if key == "Name":
-                    name = value.strip()
-                elif key == "Version":
-                    version = value.strip()
-    except OSError:
-        pass
-    return name, version or "?"
-
-
-def _group_of(path: str, group: str) -> list[tuple[str, str]]:
-    """The `name = value` lines of one section of an entry_points.txt (an INI file)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = fh.read().splitlines()
-    except OSError:
-        return []
-    out, inside = [], False
-    for line in lines:
-        line = line.strip()
-        if line.startswith("[") and line.endswith("]"):
-            inside = line[1:-1].strip() == group
-        elif inside and "=" in line and not line.startswith(("#", ";")):
-            name, _, value = line.partition("=")
-            out.append((name.strip(), value.strip()))
-    return out
 
 
 def discover() -> tuple[list[PluginRecord], list[str]]:

@@ -13,21 +13,60 @@ HOST_KEY = "massgen.host"
 CONFIG_KEY = "massgen.config_path"
 
 
+STUBS_KEY = "massgen.command_stubs"
+
+
 class HostGroup(click.Group):
-    """A click group whose plugin-contributed commands appear once the host has loaded."""
+    """A click group whose plugin-contributed commands appear once the host has loaded.
+
+    Listing commands (a help page) draws the plugins' commands from the record help_cache keeps
+    while it matches what is installed and configured; running one loads the plugins.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """All commands, the plugins' included."""
-        get_host(ctx)
+        root = ctx.find_root()
+        if HOST_KEY not in root.meta and not _stubs_from_record(root):
+            get_host(ctx)
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """The named command, loading the plugins only when it is not a core command."""
         # Core commands resolve without loading anything, so `massgen-plugins config path` still works
         # to find a config file that is broken.
-        if name not in self.commands:
+        command = self.commands.get(name)
+        if command is None or (getattr(command, "stub", False) and not ctx.resilient_parsing
+                               and not _rendering_help(ctx)):
             get_host(ctx)
         return super().get_command(ctx, name)
+
+
+def _rendering_help(ctx: click.Context) -> bool:
+    return bool(ctx.find_root().meta.get(STUBS_KEY))
+
+
+def _stubs_from_record(root: click.Context) -> bool:
+    """Add the recorded plugin commands as stubs, when the record matches; whether it did."""
+    from massgen_plugins.cli import help_cache
+
+    commands = help_cache.load(root.meta.get(CONFIG_KEY))
+    if commands is None:
+        return False
+    added = []
+    for entry in commands:
+        *parents, name = entry["path"]
+        group: Any = root.command
+        for part in parents:
+            group = group.commands.get(part) if isinstance(group, click.Group) else None
+        if not isinstance(group, click.Group) or name in group.commands:
+            continue
+        kind = click.Group if entry.get("group") else click.Command
+        stub = kind(name, help=entry.get("help") or "", short_help=entry.get("help") or None)
+        stub.stub = True  # type: ignore[attr-defined]
+        group.commands[name] = stub
+        added.append((group, name))
+    root.meta[STUBS_KEY] = added
+    return True
 
 
 def get_host(ctx: click.Context) -> Any:
@@ -37,9 +76,15 @@ def get_host(ctx: click.Context) -> Any:
     root = ctx.find_root()
     host = root.meta.get(HOST_KEY)
     if host is None:
+        for group, name in root.meta.pop(STUBS_KEY, []):  # the real commands replace them
+            group.commands.pop(name, None)
         host = Host.create(root.meta.get(CONFIG_KEY))
         root.meta[HOST_KEY] = host
-        host.register_commands(root.command)
+        added = host.register_commands(root.command)
+        if not host.problems:
+            from massgen_plugins.cli import help_cache
+
+            help_cache.save(root.meta.get(CONFIG_KEY), added)
     return host
 
 

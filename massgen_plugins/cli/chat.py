@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+import time
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ def command() -> click.Command:
         entry = lookup(parsed, thaw(host.config.get("model_catalog") or {}))
         provider = make_provider(parsed.provider, thaw(host.config.get("providers") or {}))
         path = session or Path(".massgen") / "chats" / (
-            f"chat_{datetime.now():%Y%m%d_%H%M%S}.jsonl")
+            f"chat_{time.strftime('%Y%m%d_%H%M%S')}.jsonl")
         transcript = Transcript(path, exclusive=True)
         try:
             conv = Conversation(provider, parsed.model, entry.context_window or 128_000,

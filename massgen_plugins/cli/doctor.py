@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from importlib.machinery import PathFinder
 from pathlib import Path
@@ -96,6 +95,8 @@ def live(timeout: float) -> dict[str, Any]:
             + "from massgen_plugins.bridge import runtime\n"
             + f"print({LIVE_MARK!r} + json.dumps(runtime.report()))\n")
     env = {**os.environ, ENV: "1"}
+    import subprocess  # here, not at the top: it is a tenth of `massgen-plugins --help`
+
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           timeout=timeout)
     for out in done.stdout.splitlines():

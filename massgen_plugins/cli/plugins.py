@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,8 @@ def group() -> click.Group:
         host = get_host(ctx)
         names = {normalize(r.name): r.name for r in host.records}
         if normalize(name) not in names:
+            import difflib
+
             near = difflib.get_close_matches(normalize(name), list(names), n=1)
             hint = f"did you mean '{names[near[0]]}'? " if near else ""
             raise ConfigError(f"no installed plugin is named '{name}'; {hint}installed: "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -35,7 +36,7 @@ def test_help_lists_commands_of_enabled_plugins_only(make_plugin, cli):
     assert missing.returncode == 2 and "No such command 'shout'" in missing.stderr
 
 
-def test_help_imports_no_sdk_and_no_textual(cli):
+def test_help_imports_no_sdk_and_no_textual(cli, tmp_path):
     result = cli("--help", prefix=[sys.executable, "-X", "importtime"])
     assert result.returncode == 0
     imported = {m.group(1) for m in re.finditer(r"\|\s+([\w.]+)\s*$", result.stderr, re.M)}
@@ -48,7 +49,10 @@ def test_help_imports_no_sdk_and_no_textual(cli):
             "print('LOADED', sorted(m for m in sys.modules if m.endswith('.plugin')))\n"
             "print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in %r"
             " or m.startswith('google.genai')))" % (HEAVY,))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    # A fresh cache folder: with the record of an earlier load, --help loads no plugin at all.
+    fresh = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "fresh-cache")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=fresh).stdout
     lines = dict(line.split(" ", 1) for line in out.splitlines() if line.startswith(("LOADED", "HEAVY")))
     assert "massgen_tui_throttle.plugin" in lines["LOADED"]
     assert lines["HEAVY"] == "[]"
