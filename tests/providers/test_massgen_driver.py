@@ -174,7 +174,8 @@ def test_tool_first_grows_the_chain_until_the_window_overflows(massgen_emulator,
 
 def test_the_command_line_serves_the_driver_with_windows():
     proc = subprocess.Popen([sys.executable, "-m", "massgen_plugins.testing.emulator", "--port", "0",
-                             "--massgen", "--window", "gpt-4o=30", "--window", "tiny=5"],
+                             "--massgen", "--window", "gpt-4o=30", "--window", "tiny=5",
+                             "--flood", "flooder=0,200,8"],
                             stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
@@ -182,6 +183,8 @@ def test_the_command_line_serves_the_driver_with_windows():
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": NO_ANSWERS}]
         _, calls, _ = chat(client, messages, ROUND_TOOLS)
         assert calls[0]["name"] == "new_answer"
+        text, calls, _ = chat(client, messages, ROUND_TOOLS, model="flooder")
+        assert len(text) == 200 and calls[0]["name"] == "new_answer"
         with pytest.raises(openai.BadRequestError, match="maximum context length is 30 tokens"):
             chat(client, messages, ROUND_TOOLS, model="gpt-4o")
     finally:
