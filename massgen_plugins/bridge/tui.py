@@ -70,10 +70,10 @@ def _freeze_gc() -> None:
     """Keep the collector off what is alive now (MassGen's imports, the app's widgets).
 
     By the app's first event, a MassGen process holds about a million long-lived objects, and
-    every full collection walks them all: a pause of 300 to 600 ms, every thread stopped, in
-    the middle of a stream. Pacing the TUI is pointless then. Frozen, they are skipped (the
-    pauses measured 25 to 75 ms); objects made later are collected as usual. Our own TUI does
-    the same after its start-up.
+    every full collection walks them all: a pause of 300 to 750 ms, every thread stopped, in
+    the middle of a stream (bench/massgen_tui.py). Pacing the TUI is pointless then. Frozen,
+    they are skipped (pauses of 10 to 45 ms); objects made later are collected as usual. Our
+    own TUI does the same after its start-up.
     """
     import gc
 

@@ -186,6 +186,14 @@ def test_a_reader_who_scrolls_up_while_text_streams_is_not_pulled_down(replays):
     assert not off["scroll_mode"] and off["scroll_y"] >= off["max_scroll_y"] - 2, off
 
 
+def test_full_collections_leave_massgens_objects_alone_only_while_a_chain_feeds_the_app(replays):
+    for run, report in replays["on"]["runs"].items():
+        assert report["frozen"] > 100_000, run  # MassGen's imports and the app, at least
+        assert report["frozen_after"] == 0, "thawed when the app unmounts"
+    for run, report in replays["off"]["runs"].items():
+        assert report["frozen"] == report["frozen_after"] == 0, "MassGen as it is"
+
+
 class _Ev:
     """A recorded event as Classifier.of reads one."""
 

@@ -15,7 +15,8 @@ and the UI has been quiet for a while, the harness reports, per run:
 - thinking_done / closed: the reasoning blocks that ended, and whether the agent's reasoning
   card was closed right after each;
 - status: the status events the adapters got;
-- content: each agent's timeline at the end, one line per item (bench/massgen_tui_probe.py).
+- content: each agent's timeline at the end, one line per item (bench/massgen_tui_probe.py);
+- frozen / frozen_after: objects the collector leaves alone while the app runs, and after.
 
 `--without-bridge-too` replays every run a second time after putting back every MassGen
 function the bridge wrapped (the bridge's own `uninstrument`). `--scroll` adds a live stream
@@ -25,6 +26,7 @@ function the bridge wrapped (the bridge's own `uninstrument`). `--scroll` adds a
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 import threading
@@ -152,11 +154,13 @@ def replay(attempt: Path, out: Path) -> dict[str, Any]:
             while not feeder.is_done:
                 await asyncio.sleep(0.05)
             await settle(app)
-            return {"content": {a: timeline_content(p) for a, p in app.agent_widgets.items()}}
+            return {"content": {a: timeline_content(p) for a, p in app.agent_widgets.items()},
+                    "frozen": gc.get_freeze_count()}
 
     result = asyncio.run(run())
     feeder.stop()
-    return {**result, "received": RECORD.received, "same_objects": RECORD.same_objects,
+    return {**result, "frozen_after": gc.get_freeze_count(),
+            "received": RECORD.received, "same_objects": RECORD.same_objects,
             "fed": len(RECORD.fed), "critical": RECORD.critical,
             "thinking_done": RECORD.thinking_done, "closed": RECORD.closed,
             "status": RECORD.status, "agents": info.agent_ids}
