@@ -78,6 +78,7 @@ test-massgen: $(MASSGEN)/.installed
 bench: setup $(MASSGEN)/.installed
 	$(BIN)/python bench/bridge_startup.py
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_compaction.py
+	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_tui.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/providers.py
 	$(BIN)/python bench/logs.py --size-mb 1024

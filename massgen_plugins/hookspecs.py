@@ -111,6 +111,9 @@ def wrap_event_sink(sink: EventSink, classify: Classifier,
     ``massgen_plugins.events.model.Event`` values in MassGen's vocabulary. ``classify.of(event)``
     says what each is to the TUI being fed (streaming, state or critical, see
     ``events/classes.py``): use it, since MassGen's TUI shows status lines that ours supersedes.
+    ``classify.join(event, parts)`` gives the contents a run of merged deltas becomes (MassGen's
+    TUI cleans each delta on its own, so a plain concatenation would show other text there),
+    and ``classify.tui`` names the TUI ("massgen-plugins" or "massgen").
     Called once when the sink chain is built, never per event. The host asks the plugins in
     pluggy's call order (``tryfirst`` ones first, then the others by plugin name in reverse
     alphabetical order; ``trylast`` ones last) and each answer wraps the chain built so far, so

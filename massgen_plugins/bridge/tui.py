@@ -7,11 +7,14 @@ around a terminal sink that hands each event, as a MassGenEvent again, to MassGe
 (so its guard, batching and thread hand-off are unchanged). When no plugin wraps the chain,
 events go straight to MassGen's method: exactly as without us.
 
-The chain is flushed before MassGen starts a new turn (`update_turn_header` resets the
-panels) and closed when the app unmounts. While a chain is active, the timeline's
-scroll-to-end requests are coalesced to one per frame, and a reader who scrolled up is not
-pulled back down: MassGen ignores every scroll that happens while its own auto-scroll is
-settling (most of the time while text streams), so a scroll up then went unnoticed.
+The chain is built with MassGen's vocabulary (tui_render.MassgenTuiClassifier: its event
+classes, and joins of deltas that show what the deltas show one by one), flushed before
+MassGen starts a new turn (`update_turn_header` resets the panels) and closed when the app
+unmounts. While a chain is active, the timeline's scroll-to-end requests are coalesced to one
+per frame, a reader who scrolled up is not pulled back down (MassGen ignores every scroll that
+happens while its own auto-scroll is settling, most of the time while text streams, so a
+scroll up then went unnoticed), and the collector leaves alone what was alive at the first
+event (see _freeze_gc).
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ from massgen_plugins.bridge.seams import Seam, resolve, wrap
 
 # app -> its chain, or None where no plugin wraps it (events then go straight to MassGen).
 _CHAINS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# app -> the classifier its chain was built with (it follows the final presentation).
+_CLASSIFIERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 _PASS = object()
+EMITTED_AT = "massgen_plugins_emitted_at"  # attribute on delivered events: time.monotonic()
 
 
 def instrument(seam: Seam) -> None:
@@ -49,21 +55,54 @@ def _chain(app: Any, deliver: Any) -> Any:
     with _LOCK:
         chain = _CHAINS.get(app)
         if chain is None:
-            chain = _build(deliver)
+            chain, _CLASSIFIERS[app] = _build(deliver)
             _CHAINS[app] = chain
+            if chain is not _PASS:
+                _freeze_gc()
     return chain
 
 
-def _build(deliver: Any) -> Any:
-    from massgen_plugins.events.classes import MASSGEN_TUI_CLASSES, Classifier
+_FROZEN = [0]  # apps whose chain holds the collector's frozen generation
+_GC_LOCK = threading.Lock()
+
+
+def _freeze_gc() -> None:
+    """Keep the collector off what is alive now (MassGen's imports, the app's widgets).
+
+    By the app's first event, a MassGen process holds about a million long-lived objects, and
+    every full collection walks them all: a pause of 300 to 750 ms, every thread stopped, in
+    the middle of a stream (bench/massgen_tui.py). Pacing the TUI is pointless then. Frozen,
+    they are skipped (pauses of 10 to 45 ms); objects made later are collected as usual. Our
+    own TUI does the same after its start-up.
+    """
+    import gc
+
+    with _GC_LOCK:
+        if _FROZEN[0] == 0:
+            gc.freeze()
+        _FROZEN[0] += 1
+
+
+def _thaw_gc() -> None:
+    """The last app with a chain is gone: the collector sees everything again."""
+    import gc
+
+    with _GC_LOCK:
+        _FROZEN[0] -= 1
+        if _FROZEN[0] == 0:
+            gc.unfreeze()
+
+
+def _build(deliver: Any) -> tuple[Any, Any]:
+    from massgen_plugins.bridge.tui_render import MassgenTuiClassifier
 
     host = runtime.host()
     if host is None:
-        return _PASS
-    overrides = host.config.get("tui.event_classes") or {}
+        return _PASS, None
+    classify = MassgenTuiClassifier(dict(host.config.get("tui.event_classes") or {}))
     terminal = MassgenTuiSink(deliver)
-    chain = host.build_event_sink(terminal, Classifier(overrides, defaults=MASSGEN_TUI_CLASSES))
-    return _PASS if chain is terminal else chain
+    chain = host.build_event_sink(terminal, classify)
+    return (_PASS, None) if chain is terminal else (chain, classify)
 
 
 def _feed(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -75,6 +114,9 @@ def _feed(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any])
         ours = to_event(event)
     except Exception:
         return wrapped(*args, **kwargs)  # not an event we can read: MassGen's own path
+    classify = _CLASSIFIERS.get(app)
+    if classify is not None:
+        classify.before(ours)
     try:
         chain.emit(ours.stamped(time.monotonic()))
     except Exception as exc:
@@ -84,11 +126,15 @@ def _feed(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any])
                      "MassGen's TUI gets its events directly from now on")
         with _LOCK:
             _CHAINS[app] = _PASS
+            _CLASSIFIERS.pop(app, None)
+        _thaw_gc()  # the unmount that would have thawed it sees no chain now
         try:
             chain.flush()
         except Exception:
             pass
         return wrapped(*args, **kwargs)
+    if classify is not None:
+        classify.after(ours)
     return None
 
 
@@ -114,10 +160,15 @@ class MassgenTuiSink:
         """Hand one event to MassGen."""
         from massgen_plugins.values import thaw
 
-        self.deliver(self.event_class(timestamp=event.timestamp, event_type=event.event_type,
-                                      agent_id=event.agent_id,
-                                      round_number=event.round_number or 0,
-                                      data=thaw(event.data)))
+        theirs = self.event_class(timestamp=event.timestamp, event_type=event.event_type,
+                                  agent_id=event.agent_id, round_number=event.round_number or 0,
+                                  data=thaw(event.data))
+        if event.emitted_at is not None:
+            # When the event (a merged one: its first part) entered the chain, for whoever
+            # measures latency on MassGen's side (bench/massgen_tui.py). Not a dataclass field:
+            # MassGen's code and its JSON never see it.
+            setattr(theirs, EMITTED_AT, event.emitted_at)
+        self.deliver(theirs)
 
     def emit_many(self, events: Any) -> None:
         """Hand several events to MassGen, in order (it batches them itself, every 16 ms)."""
@@ -136,13 +187,18 @@ def _flush_first(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str
     chain = _CHAINS.get(app)
     if chain is not None and chain is not _PASS:
         chain.flush()
+        classify = _CLASSIFIERS.get(app)
+        if classify is not None:
+            classify.new_turn()
     return wrapped(*args, **kwargs)
 
 
 def _close_after(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     chain = _CHAINS.pop(app, None)
+    _CLASSIFIERS.pop(app, None)
     if chain is not None and chain is not _PASS:
         chain.close()
+        _thaw_gc()
     return wrapped(*args, **kwargs)
 
 

@@ -17,7 +17,8 @@ issue, a tool output with no matching call, an unknown previous response, or an 
 than the model's context window gets the real service's error.
 
 Run it alone with ``python -m massgen_plugins.testing.emulator --port 0``: it prints its base URL.
-``--massgen`` answers with the MassGen driver; ``--window MODEL=TOKENS`` sets a model's window.
+``--massgen`` answers with the MassGen driver; ``--window MODEL=TOKENS`` sets a model's window;
+``--flood MODEL=REASONING,TEXT,DELTA`` makes that model's agent stream a flood.
 """
 
 from __future__ import annotations
@@ -467,6 +468,16 @@ def _window(value: str) -> tuple[str, int]:
     return model, int(tokens)
 
 
+def _flood(value: str) -> tuple[str, tuple[int, int, int]]:
+    """MODEL=REASONING,TEXT,DELTA from the command line."""
+    model, _, sizes = value.rpartition("=")
+    numbers = sizes.split(",")
+    if not model or len(numbers) != 3 or not all(n.isdigit() for n in numbers):
+        raise argparse.ArgumentTypeError(f"expected MODEL=REASONING,TEXT,DELTA, got {value!r}")
+    reasoning, text, delta = map(int, numbers)
+    return model, (reasoning, text, delta)
+
+
 def main() -> None:
     """Serve until interrupted, printing the base URL first."""
     parser = argparse.ArgumentParser(description="MassGen's loopback API emulator.")
@@ -476,13 +487,18 @@ def main() -> None:
                         metavar="MODEL=TOKENS", help="one model's context window (repeatable)")
     parser.add_argument("--massgen", action="store_true",
                         help="answer as MassGen 0.1.97's agents would (massgen_driver)")
+    parser.add_argument("--flood", type=_flood, action="append", default=[],
+                        metavar="MODEL=REASONING,TEXT,DELTA",
+                        help="with --massgen: that model's agent streams REASONING and TEXT "
+                             "characters in deltas of DELTA (repeatable)")
     args = parser.parse_args()
     emu = Emulator(context_window=args.context_window, port=args.port)
     emu.windows.update(args.window)
     if args.massgen:
-        from massgen_plugins.testing.massgen_driver import MassgenDriver
+        from massgen_plugins.testing.massgen_driver import AgentSettings, MassgenDriver
 
-        emu.responder = MassgenDriver()
+        emu.responder = MassgenDriver({model: AgentSettings(reasoning=r, text=t, delta=d)
+                                       for model, (r, t, d) in args.flood})
     print(emu.start().url, flush=True)
     try:
         while True:

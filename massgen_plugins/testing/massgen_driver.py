@@ -45,12 +45,21 @@ class AgentSettings:
     `answer` is its new_answer content (default "EMU-ANSWER from MODEL"). With `first_tool`, its
     first coordination request is answered with a call to that tool instead, together with
     `first_text` characters of assistant text, so the agent's conversation grows by that much
-    before it answers (set `emulator.windows[model]` below that to overflow it).
+    before it answers (set `emulator.windows[model]` below that to overflow it). `reasoning`,
+    `text` and `delta` make the agent stream long texts in many small deltas, as a fast model
+    does: thousands of MassGen events per run.
     """
 
     answer: str | None = None
     first_tool: str | None = None
     first_text: int = 0
+    # A token flood: `reasoning` characters of reasoning before every reply (Chat Completions
+    # only, see Reply.reasoning), `text` characters of visible text with every coordination
+    # reply and in the final presentation, streamed in deltas of about `delta` characters
+    # (0: each text in three pieces, the emulator's default).
+    reasoning: int = 0
+    text: int = 0
+    delta: int = 0
 
 
 class MassgenDriver:
@@ -71,23 +80,35 @@ class MassgenDriver:
             return Reply(f"EMU-SUMMARY from {model}: the agent was working on the task and has "
                          "not submitted an answer yet.")
         if PRESENTER in prompt.system:
-            return Reply(f"EMU-FINAL from {model}: {answer}")
+            final = f"EMU-FINAL from {model}: {answer}"
+            return self._streamed(settings, f"{final}\n\n{prose('Presenting', model, settings.text)}"
+                                  if settings.text else final)
         if "new_answer" not in prompt.tools and "vote" not in prompt.tools:
             return None
         tool = settings.first_tool
         if tool is not None and tool in prompt.tools and self._first(model):
             phrase = f"EMU-WORKING from {model}. "
             text = phrase * (settings.first_text // len(phrase) + 1)
-            return Reply(text[:settings.first_text], calls=[Call(tool)])
+            return self._streamed(settings, text[:settings.first_text], [Call(tool)])
+        said = prose("Working", model, settings.text)
         visible = _visible_answers(prompt)
         if "new_answer" in prompt.tools and (not visible or "vote" not in prompt.tools):
-            return Reply("", calls=[Call("new_answer", {"content": answer})])
+            return self._streamed(settings, said, [Call("new_answer", {"content": answer})])
         enum = list(prompt.tools["vote"].get("properties", {}).get("agent_id", {}).get("enum", []))
         choices = [a for a in enum if a in visible] or enum
         if not choices:
             return None
         reason = f"EMU-VOTE from {model}: {choices[0]} has a complete answer."
-        return Reply("", calls=[Call("vote", {"agent_id": choices[0], "reason": reason})])
+        return self._streamed(settings, said,
+                              [Call("vote", {"agent_id": choices[0], "reason": reason})])
+
+    @staticmethod
+    def _streamed(settings: AgentSettings, text: str, calls: list[Call] | None = None) -> Reply:
+        """A reply with the agent's reasoning, its text cut into deltas of its size."""
+        reasoning = prose("Thinking", "it", settings.reasoning, paragraphs=True)
+        longest = max(len(text), len(reasoning))
+        chunks = -(-longest // settings.delta) if settings.delta and longest else 3
+        return Reply(text, calls=list(calls or []), reasoning=reasoning, chunks=chunks)
 
     def _first(self, model: str) -> bool:
         """True once per model: for its first coordination request."""
@@ -95,6 +116,25 @@ class MassgenDriver:
             first = model not in self._started
             self._started.add(model)
         return first
+
+
+def prose(kind: str, who: str, size: int, paragraphs: bool = False) -> str:
+    """About `size` characters of recognisable sentences ("" for 0), the same every time.
+
+    Short sentences, as a model writes them: MassGen's TUI flushes its text buffer at each
+    sentence end. With `paragraphs`, a blank line every few sentences.
+    """
+    words = ("option", "cost", "risk", "answer", "detail", "source", "claim", "step")
+    out: list[str] = []
+    length = n = 0
+    while length < size:
+        sentence = (f"{kind} {n} for {who}: the {words[n % 8]} and the {words[(n * 3 + 1) % 8]} "
+                    f"look consistent.")
+        sentence += "\n\n" if paragraphs and n % 5 == 4 else " "
+        out.append(sentence)
+        length += len(sentence)
+        n += 1
+    return "".join(out)[:size]
 
 
 def _visible_answers(prompt: Prompt) -> set[str]:

@@ -308,6 +308,8 @@ def _chat(emu: Emulator, h: Any, body: dict[str, Any]) -> None:
     if not body.get("stream"):
         message = {"role": "assistant", "content": reply.text if reply.text or not calls else None,
                    "refusal": None, "annotations": []}
+        if reply.reasoning:
+            message["reasoning_content"] = reply.reasoning
         if calls:
             message["tool_calls"] = calls
         h._send_json(200, {**head, "object": "chat.completion", "service_tier": "default",
@@ -366,6 +368,8 @@ def _stream_chat(h: Any, head: dict[str, Any], reply: Reply, calls: list[dict[st
         h.sse(failure.body)
         return
     delta({"role": "assistant", "content": "" if reply.text else None, "refusal": None})
+    for piece in split(reply.reasoning, reply.chunks) if reply.reasoning else ():
+        delta({"reasoning_content": piece})
     if reply.text:
         for piece in split(reply.text, reply.chunks):
             delta({"content": piece})

@@ -27,7 +27,10 @@ class Reply:
     """A scripted answer: its text, the function calls it makes, and the usage to report.
 
     A reply may have text, calls, or both; usage left as None is estimated. `chunks` is how many
-    pieces a stream cuts the text, and each call's arguments, into.
+    pieces a stream cuts the text, and each call's arguments, into. `reasoning` is the model's
+    reasoning, streamed before the text on Chat Completions as `reasoning_content` deltas (as
+    DeepSeek, Qwen and OpenRouter send it), cut into `chunks` pieces too; the other routes
+    leave it out.
     """
 
     text: str = GREETING
@@ -37,6 +40,7 @@ class Reply:
     reasoning_tokens: int = 0
     cached_tokens: int = 0
     chunks: int = 3
+    reasoning: str = ""
 
 
 @attrs.frozen

@@ -60,6 +60,21 @@ def test_a_stream_sends_text_then_calls_in_pieces_then_the_usage_chunk(massgen_e
     assert [c.choices[0].finish_reason for c in body][-1] == "tool_calls"
 
 
+def test_reasoning_streams_before_the_text_as_reasoning_content(massgen_emulator, client):
+    massgen_emulator.reply("Cold.", reasoning="Oslo is north. It is winter.", chunks=4)
+    deltas = [c.choices[0].delta for c in client.chat.completions.create(
+        model="gpt-4o-mini", messages=ASK, stream=True)]
+    said = [(d.model_extra or {}).get("reasoning_content") for d in deltas]
+    pieces = [p for p in said if p]
+    assert "".join(pieces) == "Oslo is north. It is winter." and len(pieces) == 4
+    last_reasoning = max(i for i, p in enumerate(said) if p)
+    first_text = min(i for i, d in enumerate(deltas) if d.content)
+    assert last_reasoning < first_text, "reasoning first, as the models that send it do"
+    massgen_emulator.reply("Cold.", reasoning="Winter.")
+    message = client.chat.completions.create(model="gpt-4o-mini", messages=ASK).choices[0].message
+    assert (message.content, message.model_extra["reasoning_content"]) == ("Cold.", "Winter.")
+
+
 def test_a_stream_without_include_usage_has_no_usage_chunk(massgen_emulator, client):
     massgen_emulator.reply("Cold.")
     chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=ASK, stream=True))

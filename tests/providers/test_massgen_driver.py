@@ -174,7 +174,8 @@ def test_tool_first_grows_the_chain_until_the_window_overflows(massgen_emulator,
 
 def test_the_command_line_serves_the_driver_with_windows():
     proc = subprocess.Popen([sys.executable, "-m", "massgen_plugins.testing.emulator", "--port", "0",
-                             "--massgen", "--window", "gpt-4o=30", "--window", "tiny=5"],
+                             "--massgen", "--window", "gpt-4o=30", "--window", "tiny=5",
+                             "--flood", "flooder=0,200,8"],
                             stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
@@ -182,8 +183,34 @@ def test_the_command_line_serves_the_driver_with_windows():
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": NO_ANSWERS}]
         _, calls, _ = chat(client, messages, ROUND_TOOLS)
         assert calls[0]["name"] == "new_answer"
+        text, calls, _ = chat(client, messages, ROUND_TOOLS, model="flooder")
+        assert len(text) == 200 and calls[0]["name"] == "new_answer"
         with pytest.raises(openai.BadRequestError, match="maximum context length is 30 tokens"):
             chat(client, messages, ROUND_TOOLS, model="gpt-4o")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_flooding_agent_reasons_and_talks_in_small_deltas(massgen_emulator, client):
+    flood = AgentSettings(reasoning=400, text=300, delta=8)
+    massgen_emulator.responder = MassgenDriver({"gpt-4.1-mini": flood})
+    reasoning, deltas = [], []
+    for chunk in client.chat.completions.create(
+            model="gpt-4.1-mini", stream=True, messages=[{"role": "system", "content": SYSTEM},
+                                                          {"role": "user", "content": NO_ANSWERS}],
+            tools=[{"type": "function", "function": t} for t in ROUND_TOOLS]):
+        for choice in chunk.choices:
+            reasoning.append((choice.delta.model_extra or {}).get("reasoning_content") or "")
+            deltas.append(choice.delta.content or "")
+    thought, said = "".join(reasoning), "".join(deltas)
+    assert len(thought) == 400 and len(said) == 300
+    assert thought.startswith("Thinking 0 for it") and "\n\n" in thought, "paragraphs"
+    assert said.startswith("Working 0 for gpt-4.1-mini") and said.count(".") > 3, "sentences"
+    assert max(map(len, reasoning + deltas)) <= 8 and len([d for d in deltas if d]) >= 300 // 8
+    # The presentation is as long, and says whose answer it is first.
+    text, _, _ = chat(client, [{"role": "system", "content": PRESENTER},
+                               {"role": "user", "content": PRESENTER_USER}], [NEW_ANSWER],
+                      model="gpt-4.1-mini")
+    assert text.startswith("EMU-FINAL from gpt-4.1-mini: EMU-ANSWER from gpt-4.1-mini\n\n")
+    assert len(text) > 300

@@ -122,6 +122,61 @@ def test_critical_events_past_the_allowance_wait_for_the_next_frame_in_order():
     s.close()
 
 
+class Paced(Classifier):
+    tui = "massgen"  # MassGen's TUI hands events to its UI thread every 16 ms itself
+
+
+def test_critical_events_never_wait_for_a_tui_that_paces_itself(home):
+    clock = Clock()
+    rec = Recorder()
+    s = ThrottleSink(rec, Paced(), LONG, max_fps=20, clock=clock, hold_critical=False)
+    s.emit(ev("text", content="x"))
+    s.emit(ev("text", content="pending"))
+    for n in range(6):  # twice the allowance, all inside one frame gap
+        s.emit(ev("tool_start", tool_name=f"t{n}"))
+        assert rec.events[-1].data["tool_name"] == f"t{n}", "at once"
+    assert [e.data.get("content") for e in rec.events[:2]] == ["x", "pending"], "in order"
+    assert s.metrics()["tui_throttle"]["critical_held"] == 0
+    s.close()
+    host = Host.create(environ={"MASSGEN_LOAD_PLUGINS": "tui_throttle"})
+    ours, theirs = host.build_event_sink(Recorder(), Classifier()), host.build_event_sink(
+        Recorder(), Paced())
+    assert (ours.hold_critical, theirs.hold_critical) == (True, False)
+    ours.close()
+    theirs.close()
+
+
+class Pipes(Classifier):
+    """A TUI that shows a "|" in a delta as a line break: a join across one would differ."""
+
+    def join(self, event, parts):
+        if any("|" in p for p in parts):
+            return list(parts)
+        return ["".join(parts)]
+
+
+class Broken(Classifier):
+    def join(self, event, parts):
+        raise RuntimeError("no")
+
+
+@pytest.mark.parametrize("vocabulary", [Pipes, Broken])
+def test_deltas_merge_only_as_the_tui_joins_them(vocabulary):
+    rec = Recorder()
+    s = ThrottleSink(rec, vocabulary(), LONG)
+    s.emit(ev("text", content="lead"))
+    for piece in ("a", "b|", "c"):
+        s.emit(ev("text", content=piece))
+    s.emit(ev("vote", target_id="agent_a"))
+    for piece in ("d", "e"):
+        s.emit(ev("text", content=piece))
+    s.close()
+    got = [e.data.get("content") for e in rec.events]
+    # Apart where the TUI would show a join otherwise, or when it cannot say: never lost.
+    tail = ["de"] if vocabulary is Pipes else ["d", "e"]
+    assert got == ["lead", "a", "b|", "c", None, *tail]
+
+
 def test_a_flood_slows_the_frame_rate_and_a_calm_restores_it():
     clock = Clock()
     rec, s = sink(max_fps=20, clock=clock)

@@ -6,6 +6,8 @@
   same round whose other fields are equal merge: a delta that differs in any of them (a new
   round, another `is_redacted`) first sends what is pending, so no field MassGen reads is lost.
   A delta whose flag ends a block (`thinking` with `done`) is critical, see events/classes.py.
+  The classifier's `join` says what the parts become: for MassGen's TUI, which cleans each
+  delta on its own, a join that would show other text is split where it would.
 - State events (status, progress) of one agent and type: only the latest is kept.
 - Pending state is one slot per (agent, event type): bounded however fast producers are.
 - A critical event flushes everything pending first, then goes through in the same hand-off,
@@ -70,10 +72,15 @@ class ThrottleSink:
     def __init__(self, inner: Any, classify: Any,
                  intervals: Mapping[str, float] | None = None,
                  max_latency: float = DEFAULT_MAX_LATENCY, max_fps: float = DEFAULT_MAX_FPS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        """Wrap `inner`; `classify.of(event)` gives a class; `intervals`: type or class to seconds."""
+                 clock: Callable[[], float] = time.monotonic, hold_critical: bool = True) -> None:
+        """Wrap `inner`; `classify.of(event)` gives a class; `intervals`: type or class to seconds.
+
+        `hold_critical=False`: a critical event never waits for a frame slot (for a TUI that
+        paces its own hand-offs, as MassGen's does every 16 ms).
+        """
         self.inner = inner
         self.classify = classify
+        self.hold_critical = hold_critical
         self.intervals = {**DEFAULT_INTERVALS, **(intervals or {})}
         self.max_latency = max_latency
         self.min_gap = self._gap = 1.0 / max_fps if max_fps > 0 else 0.0
@@ -110,7 +117,7 @@ class ThrottleSink:
             now = self.clock()
             self._measure_rate(now)
             if kind == CRITICAL:
-                if self._may_flush_now(now):
+                if not self.hold_critical or self._may_flush_now(now):
                     self._send([*self._take_all(now), event], now)
                 else:
                     self._held = [*self._take_all(now), event]
@@ -196,20 +203,27 @@ class ThrottleSink:
             return True
         return False
 
-    def _merged(self, slot: _Slot) -> Any:
+    def _merged(self, slot: _Slot) -> list[Any]:
+        """The slot's events: one for merged deltas, unless the TUI joins them otherwise."""
         if slot.merged == 0 or self.classify.of(slot.event) != STREAMING:
-            return slot.event
-        data = {**slot.event.data, "content": "".join(slot.parts)}
-        return attrs.evolve(slot.event, data=data)
+            return [slot.event]
+        join = getattr(self.classify, "join", None)
+        try:
+            contents = join(slot.event, slot.parts) if callable(join) else ["".join(slot.parts)]
+        except Exception:  # the parts one by one always show what they would have shown
+            contents = list(slot.parts)
+        return [attrs.evolve(slot.event, data={**slot.event.data, "content": c})
+                for c in contents]
 
     def _take(self, keys: list[tuple[str | None, str]], now: float) -> list[Any]:
         """The held events, then the slots under `keys` (all newer than anything held)."""
         out, self._held = self._held, []
         for key in keys:
             slot = self._slots.pop(key)
-            self.coalesced += slot.merged
             self.max_pending_latency = max(self.max_pending_latency, now - slot.since)
-            out.append(self._merged(slot))
+            merged = self._merged(slot)
+            self.coalesced += slot.merged + 1 - len(merged)
+            out += merged
         return out
 
     def _take_all(self, now: float) -> list[Any]:

@@ -1,0 +1,201 @@
+"""MassGen's own Textual TUI through the bridge: recorded runs, tui_throttle on and off.
+
+The real TextualApp of MassGen 0.1.97 runs headless (Textual's run_test) in two processes
+(tui_harness.py; `import massgen` takes 15 s): one with the bridge and tui_throttle on, one
+with tui_throttle switched off, which then also replays everything after putting back every
+function the bridge wrapped (MassGen exactly as without us). Each replays the recorded runs
+in ../shared/massgen-logs at once, a flood, through MassGen's own viewer feeder, plus a copy
+of run_b whose text and thinking deltas are cut into 3- and 7-character pieces (what a fast
+model streams: many pieces with a space at one end, which MassGen strips one by one) with a
+burst of warning status lines after each restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from massgen_plugins.events.classes import MASSGEN_TUI_CLASSES, Classifier
+from tests.conftest import SHARED
+
+RUNS = ("run_a_two_agents", "run_b_three_agents_long", "run_h_tools")
+SPLIT = "run_b_split"
+HARNESS = Path(__file__).with_name("tui_harness.py")
+WARNINGS = ("Backend slow, retrying (1/3)", "Backend slow, retrying (2/3)", "Backend answered")
+
+pytestmark = pytest.mark.skipif(not (SHARED / "massgen-logs").is_dir(), reason="needs ../shared")
+
+
+def split_copy(source: Path, into: Path) -> Path:
+    """run_b with its deltas cut small and warning lines after each restart; its attempt dir."""
+    shutil.copytree(source, into)
+    attempt = next(into.glob("log_*/turn_*/attempt_*"))
+    lines = []
+    for line in (attempt / "events.jsonl").read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        data, kind = event["data"], event["event_type"]
+        size = {"text": 7, "thinking": 3}.get(kind)
+        content = data.get("content")
+        if size and isinstance(content, str) and len(content) > size and not data.get("done"):
+            lines += [json.dumps({**event, "data": {**data, "content": content[i:i + size]}})
+                      for i in range(0, len(content), size)]
+        else:
+            lines.append(line)
+        if kind == "agent_restart":
+            lines += [json.dumps({**event, "event_type": "status",
+                                  "data": {"message": m, "level": "warning"}}) for m in WARNINGS]
+    (attempt / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return attempt
+
+
+@pytest.fixture(scope="session")
+def replays(real_massgen: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The harness's reports: "on", and "off" (with "without_bridge" in it), keyed by run."""
+    root = tmp_path_factory.mktemp("massgen_tui")
+    attempts = {}
+    for run in RUNS:
+        shutil.copytree(SHARED / "massgen-logs" / run, root / run)  # the viewer writes
+        attempts[run] = next((root / run).glob("log_*/turn_*/attempt_*"))
+    attempts[SPLIT] = split_copy(SHARED / "massgen-logs" / RUNS[1], root / SPLIT)
+    procs = {}
+    for mode, extra, flags in (("on", {}, ["--scroll"]),
+                               ("off", {"MASSGEN_DISABLE_PLUGINS": "tui_throttle"},
+                                ["--scroll", "--without-bridge-too"])):
+        home = root / f"home-{mode}"
+        home.mkdir()
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("MASSGEN")},
+               "HOME": str(home), "XDG_CONFIG_HOME": str(home / "xdg"),
+               "MASSGEN_LOG_BASE_DIR": str(home / "logs"), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+               **extra}
+        out = root / f"{mode}.json"
+        procs[mode] = (out, subprocess.Popen(
+            [sys.executable, str(HARNESS), str(out), *flags, *map(str, attempts.values())],
+            cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    reports = {}
+    for mode, (out, proc) in procs.items():
+        log, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0, log[-4000:]
+        report = json.loads(out.read_text(encoding="utf-8"))
+        names = {str(path): name for name, path in attempts.items()}
+        report["runs"] = {names[k]: v for k, v in report["runs"].items()}
+        if "without_bridge" in report:
+            report["without_bridge"] = {names[k]: v for k, v in report["without_bridge"].items()}
+        report["attempts"] = attempts
+        reports[mode] = report
+    return reports
+
+
+def recorded(attempt: Path) -> list[dict[str, Any]]:
+    """The run's events as MassGen wrote them."""
+    lines = (attempt / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def routed(events: list[dict[str, Any]], agents: list[str]) -> list[dict[str, Any]]:
+    """The events MassGen's app hands a panel's adapter: an agent's own, of a panel it has."""
+    return [e for e in events if e["agent_id"] in agents]
+
+
+def test_the_bridge_feeds_massgens_tui_through_tui_throttle(replays):
+    for mode in ("on", "off"):
+        seams = {s["name"]: s["status"] for s in replays[mode]["bridge"]["seams"]}
+        assert seams["tui"] == "wrapped"
+    assert "tui_throttle" in replays["on"]["bridge"]["plugins"]
+    assert "tui_throttle" not in replays["off"]["bridge"]["plugins"]
+    for run, report in replays["on"]["runs"].items():
+        # Deltas were merged (fewer, larger events): the comparisons below are not trivial.
+        assert len(report["received"]) < 0.8 * report["fed"], run
+
+
+@pytest.mark.parametrize("run", [*RUNS, SPLIT])
+def test_every_critical_event_reaches_massgens_adapters_in_order(replays, run):
+    classify = Classifier(defaults=MASSGEN_TUI_CLASSES)
+    on, without = replays["on"]["runs"][run], replays["off"]["without_bridge"][run]
+    events = routed(recorded(replays["on"]["attempts"][run]), on["agents"])
+    crit = [e for e in events if classify.of(_Ev(e)) == "critical"]
+    assert len(on["critical"]) == len(crit) > 5
+    assert [c.split(":")[:2] for c in on["critical"]] == [[e["agent_id"], e["event_type"]]
+                                                         for e in crit]
+    assert on["critical"] == without["critical"]
+
+
+@pytest.mark.parametrize("run", ["run_b_three_agents_long", SPLIT])
+def test_every_reasoning_block_is_closed(replays, run):
+    on, without = replays["on"]["runs"][run], replays["off"]["without_bridge"][run]
+    done = [e for e in recorded(replays["on"]["attempts"][run])
+            if e["event_type"] == "thinking" and e["data"].get("done") is True]
+    assert on["thinking_done"] == without["thinking_done"] == len(done) == 5
+    assert on["closed"] == [True] * len(done), "the open reasoning card ends at each done"
+
+
+@pytest.mark.parametrize("run", [*RUNS, SPLIT])
+def test_status_lines_all_appear(replays, run):
+    on, without = replays["on"]["runs"][run], replays["off"]["without_bridge"][run]
+    events = routed(recorded(replays["on"]["attempts"][run]), on["agents"])
+    status = [e["data"].get("message") for e in events if e["event_type"] == "status"]
+    assert on["status"] == without["status"] == status, "none superseded, none dropped"
+    if run == SPLIT:
+        # Shown in the timelines as lines of their own (the oldest items are trimmed by
+        # MassGen, which keeps the last 30 of each timeline).
+        shown = [[i for i in items if i.startswith("Static: Backend")]
+                 for items in on["content"].values()]
+        assert shown == [[i for i in items if i.startswith("Static: Backend")]
+                         for items in without["content"].values()]
+        assert sum(map(len, shown)) >= len(WARNINGS) * 4
+
+
+@pytest.mark.parametrize("run", [*RUNS, SPLIT])
+def test_final_timelines_are_the_same_with_and_without_the_plugin(replays, run):
+    on, without = replays["on"]["runs"][run], replays["off"]["without_bridge"][run]
+    assert on["content"] == without["content"]
+    assert replays["off"]["runs"][run]["content"] == without["content"]
+    final = [i for items in on["content"].values() for i in items
+             if i.startswith("FinalPresentationCard:")]
+    assert len(final) == 1 and "FINAL ANSWER" in final[0]
+    if run == SPLIT:
+        # MassGen strips each piece on its own, so the cut pieces show other text than the
+        # recorded deltas did (words glue where a cut fell beside a space): merged, they
+        # must show that very text, not their concatenation.
+        assert on["content"] != replays["on"]["runs"][RUNS[1]]["content"]
+
+
+@pytest.mark.parametrize("run", [*RUNS, SPLIT])
+def test_without_the_plugin_massgen_receives_exactly_its_own_events(replays, run):
+    off, without = replays["off"]["runs"][run], replays["off"]["without_bridge"][run]
+    assert off["received"] == without["received"], "the same fields, in the same order"
+    assert off["same_objects"] and without["same_objects"], "the very objects the feeder read"
+    assert off["fed"] == without["fed"] == len(recorded(replays["off"]["attempts"][run]))
+
+
+def test_a_reader_who_scrolls_up_while_text_streams_is_not_pulled_down(replays):
+    on, off = replays["on"]["scroll"], replays["off"]["scroll"]
+    # Both scrolled up while MassGen's own auto-scroll was settling, as it is most of the
+    # time while text streams, and the stream went on for 1.5 s.
+    assert on["guarded"] and off["guarded"]
+    assert on["scroll_mode"] and on["scroll_y"] <= on["max_scroll_y"] - 20, on
+    assert on["new_content"] > 0, "the reader is told that more came in below"
+    assert max(on["scrolls_per_frame"]) <= 1 and sum(on["scrolls_per_frame"]) > 5
+    # Without the plugin MassGen took that scroll for its own and pulled the reader back.
+    assert not off["scroll_mode"] and off["scroll_y"] >= off["max_scroll_y"] - 2, off
+
+
+def test_full_collections_leave_massgens_objects_alone_only_while_a_chain_feeds_the_app(replays):
+    for run, report in replays["on"]["runs"].items():
+        assert report["frozen"] > 100_000, run  # MassGen's imports and the app, at least
+        assert report["frozen_after"] == 0, "thawed when the app unmounts"
+    for run, report in replays["off"]["runs"].items():
+        assert report["frozen"] == report["frozen_after"] == 0, "MassGen as it is"
+
+
+class _Ev:
+    """A recorded event as Classifier.of reads one."""
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event_type, self.data = event["event_type"], event["data"]
