@@ -37,7 +37,7 @@ class SeamState:
     name: str
     module: str
     targets: tuple[str, ...]
-    status: str = "waiting"  # waiting | wrapped | missing | failed | off
+    status: str = "waiting"  # waiting | wrapped | partial | missing | failed | off
     detail: str = ""
 
 
@@ -118,6 +118,15 @@ def _on_import(seam: Any) -> Callable[[Any], None]:
                  f"{seam.fallback}")
         else:
             state.status = "wrapped"
+            try:
+                lacking = seam.missing_uses()
+            except Exception as exc:
+                lacking = [f"{type(exc).__name__}: {exc}"]
+            if lacking:
+                state.status, state.detail = "partial", "; ".join(lacking)
+                warn(f"bridge: seam '{seam.name}' in MassGen "
+                     f"{BRIDGE.massgen_version or '(version unknown)'}: {state.detail}; "
+                     f"{seam.uses_fallback}")
     return hook
 
 

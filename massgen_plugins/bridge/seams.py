@@ -47,11 +47,25 @@ class Seam:
     fallback: str
     installer: str  # "module:function" taking the seam, raising SeamMissing
     hooks: tuple[str, ...] = ()  # the plugin hooks it calls
+    # MassGen functions the seam calls (never wraps) to do better when they are there; without
+    # them it still works, as `uses_fallback` says.
+    uses: tuple[Target, ...] = ()
+    uses_fallback: str = ""
 
     @property
     def labels(self) -> tuple[str, ...]:
         """The targets as the user reads them."""
         return tuple(map(str, self.targets))
+
+    def missing_uses(self) -> list[str]:
+        """Why each of the functions it uses is unavailable in this process (none: all there)."""
+        problems = []
+        for target in self.uses:
+            try:
+                resolve(target)
+            except SeamMissing as missing:
+                problems.append(str(missing))
+        return problems
 
     def instrument(self) -> None:
         """Check every target, then wrap them."""
@@ -89,7 +103,16 @@ SEAMS += (
           Target(_TIMELINE, "TimelineSection.watch_scroll_y", ("old_value", "new_value")),
           Target(_TIMELINE, "TimelineSection._scroll_to_end", ("animate", "duration", "force"))),
          "MassGen's TUI gets its events unthrottled, as without the bridge",
-         "massgen_plugins.bridge.tui:instrument", ("wrap_event_sink",)),
+         "massgen_plugins.bridge.tui:instrument", ("wrap_event_sink",),
+         # How MassGen cleans each delta, so that merged deltas show as they would one by one
+         # (bridge/tui_render.py).
+         uses=(Target("massgen.frontend.displays.content_processor",
+                      "ContentProcessor.process_event", ("event", "round_number")),
+               Target("massgen.frontend.displays.tui_event_pipeline",
+                      "_sanitize_textual_retry_text", ("text",)),
+               Target("massgen.frontend.displays.textual_widgets.collapsible_text_card",
+                      "CollapsibleTextCard._clean_content", ("content",))),
+         uses_fallback="event sinks pace MassGen's TUI but merge no deltas"),
 )
 
 _LOGS = "massgen.logs_analyzer"

@@ -72,10 +72,13 @@ def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
     seams = []
     for seam in SEAMS:
         problems = [p for t in seam.targets if (p := check_source(t, package))] if package else []
-        status = "not checked" if package is None else "missing" if problems else "ok"
+        lacking = [p for t in seam.uses if (p := check_source(t, package))] if package else []
+        status = ("not checked" if package is None else "missing" if problems
+                  else "partial" if lacking else "ok")
         seams.append({"name": seam.name, "targets": list(seam.labels), "status": status,
-                      "detail": "; ".join(problems), "fallback": seam.fallback,
-                      "hooks": list(seam.hooks)})
+                      "detail": "; ".join(problems or lacking), "fallback": seam.fallback,
+                      "hooks": list(seam.hooks), "uses": [str(t) for t in seam.uses],
+                      "uses_fallback": seam.uses_fallback})
     return {"massgen": {"found": package is not None, "version": version,
                         "path": None if package is None else str(package),
                         "known_version": known_version(version),
@@ -119,7 +122,7 @@ def command() -> click.Command:
 
         JSON: {"massgen": {"found", "version", "path", "known_version", "built_against"},
         "bridge": {"active", "why", "hook", "checked"}, "seams": [{"name", "targets", "status",
-        "detail", "fallback", "hooks", "plugins"}]}
+        "detail", "fallback", "hooks", "uses", "uses_fallback", "plugins"}]}
         """
         report = diagnose()
         if go_live and report["massgen"]["found"]:
@@ -164,10 +167,14 @@ def show(report: dict[str, Any]) -> None:
                    + (f": {seam['detail']}" if seam["detail"] else ""))
         for target in seam["targets"]:
             echo(f"    wraps {target.removeprefix('massgen.')}")
+        for target in seam.get("uses", []):
+            echo(f"    uses  {target.removeprefix('massgen.')}")
         if seam["hooks"]:
             users = ", ".join(seam["plugins"]) or "no enabled plugin"
             echo(f"    calls {', '.join(seam['hooks'])}: {users}")
         echo(f"    if missing: {seam['fallback']}")
+        if seam.get("uses"):
+            echo(f"    without what it uses: {seam['uses_fallback']}")
 
 
 def run_command() -> click.Command:

@@ -132,3 +132,62 @@ def test_doctor_checks_the_seams_in_the_source(site, home, cli):
                                                  "MASSGEN_PLUGINS_BRIDGE": "0"}).stdout)
     assert off["bridge"] == {**report["bridge"], "active": False,
                              "why": "switched off: MASSGEN_PLUGINS_BRIDGE=0"}
+
+
+TUI_FILES = {
+    "massgen/frontend/__init__.py": "",
+    "massgen/frontend/displays/__init__.py": "",
+    "massgen/frontend/displays/textual_terminal_display.py": """
+        class TextualApp:
+            def _handle_event_from_emitter(self, event): pass
+            def update_turn_header(self, turn, question): pass
+            def on_unmount(self): pass
+    """,
+    "massgen/frontend/displays/textual_widgets/__init__.py": "",
+    "massgen/frontend/displays/textual_widgets/content_sections.py": """
+        class TimelineSection:
+            def watch_scroll_y(self, old_value, new_value): pass
+            def _scroll_to_end(self, animate=False, duration=None, force=False): pass
+    """,
+    "massgen/frontend/displays/content_processor.py": """
+        class ContentProcessor:
+            def process_event(self, event, round_number=1): pass
+    """,
+    "massgen/frontend/displays/tui_event_pipeline.py": """
+        def _sanitize_textual_retry_text(text): return text
+    """,
+    # A later MassGen whose card no longer has the cleaning the joins rely on.
+    "massgen/frontend/displays/textual_widgets/collapsible_text_card.py": """
+        class CollapsibleTextCard:
+            pass
+    """,
+}
+TUI_PROBE = """
+import massgen.frontend.displays.textual_terminal_display as t
+print("WRAPPED", hasattr(t.TextualApp.__dict__["_handle_event_from_emitter"], "__wrapped__"))
+"""
+
+
+def test_a_tui_seam_without_massgen_s_delta_cleaning_is_wrapped_and_says_what_it_lacks(
+        site, home, cli):
+    fake_massgen(site, "0.1.97", RESPONSE_OK)
+    for name, text in TUI_FILES.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(textwrap.dedent(text))
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MASSGEN")},
+           "PYTHONPATH": str(site)}
+    result = subprocess.run([sys.executable, "-c", TUI_PROBE], capture_output=True, text=True,
+                            env=env, cwd=home, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "WRAPPED True" in result.stdout
+    assert result.stderr.splitlines() == [
+        "massgen-plugins: warning: bridge: seam 'tui' in MassGen 0.1.97: "
+        "massgen.frontend.displays.textual_widgets.collapsible_text_card.CollapsibleTextCard."
+        "_clean_content does not exist; event sinks pace MassGen's TUI but merge no deltas"]
+    import json
+
+    report = json.loads(cli("doctor", "--json", env={"PYTHONPATH": str(site)}).stdout)
+    tui = {s["name"]: s for s in report["seams"]}["tui"]
+    assert tui["status"] == "partial" and "_clean_content does not exist" in tui["detail"]
+    shown = cli("doctor", env={"PYTHONPATH": str(site)}).stdout
+    assert "tui          partial" in shown and "without what it uses: event sinks pace" in shown
