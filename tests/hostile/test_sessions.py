@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from filelock import FileLock, Timeout
 
 from tests.conftest import no_traceback
 from tests.hostile.planted import HOSTILE, SECRETS, leaks
@@ -98,14 +97,14 @@ def test_a_second_chat_on_the_same_session_is_refused_while_the_first_holds_it(c
                               str(session)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=chat.env)
     try:
-        lock = FileLock(str(home / ".s.jsonl.lock"), timeout=0)
-        for _ in range(600):  # until the first chat holds the session
-            try:
-                lock.acquire()
-                lock.release()
-                time.sleep(0.05)
-            except Timeout:
+        # The chat writes the session's header only once it holds the lock; probing the lock
+        # itself would race the chat for it and make the chat give up.
+        for _ in range(1200):
+            if session.exists() and session.stat().st_size > 0:
                 break
+            if first.poll() is not None:
+                pytest.fail(f"the first chat ended: {first.stderr.read()}")
+            time.sleep(0.05)
         else:
             pytest.fail("the first chat never took the session")
         second = chat(session)
