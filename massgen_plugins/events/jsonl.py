@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -94,6 +95,51 @@ def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None
         if overlong:
             what += f" and {overlong} longer than {MAX_LINE // (1024 * 1024)} MB"
         warn.add(path, f"skipped {what} (first at line {first_bad})")
+
+
+TAIL_BYTES = 8 * 1024 * 1024
+
+
+def tail_events(path: Path, warn: Warnings, types: Collection[str],
+                max_bytes: int = TAIL_BYTES) -> tuple[list[Event], Event | None, bool]:
+    """The events of `types` in the last `max_bytes` of `path` in order, the last readable event
+    of any type, and whether that covered the whole file.
+
+    How a run ended (the final presentation, answer_locked, a timeout, a restart) is written in
+    its last events: reading the end costs the same for a 1 GB file as for a small one. A line
+    cut by a crash at the end is passed over, so the last event is the last whole one.
+    """
+    fh = open_regular(path, warn)
+    if fh is None:
+        return [], None, True
+    try:
+        with fh:
+            size = os.fstat(fh.fileno()).st_size
+            start = max(0, size - max_bytes)
+            fh.seek(start)
+            data = fh.read(size - start)
+    except OSError as exc:
+        warn.add(path, f"cannot read ({exc.strerror}); skipped")
+        return [], None, True
+    lines = data.split(b"\n")
+    if start:
+        lines = lines[1:]  # the first is the end of a line that began before the window
+    last = None
+    for line in reversed(lines):
+        if line.strip() and (last := parse_event(line)) is not None:
+            break
+    wanted = {t.encode() for t in types}
+    found = []
+    for line in lines:
+        at = line.find(_TYPE_KEY, 0, 200)
+        if at < 0:
+            continue
+        begin = at + len(_TYPE_KEY)
+        if line[begin:line.find(b'"', begin)] in wanted:
+            event = parse_event(line)
+            if event is not None and event.event_type in types:
+                found.append(event)
+    return found, last, start == 0
 
 
 def first_and_last(path: Path, warn: Warnings) -> tuple[Event | None, Event | None]:
