@@ -200,9 +200,8 @@ def print_runs(base: Any, runs: list[dict[str, Any]]) -> None:
     wide = console_width() >= 110
     print_table(f"Runs in {base}", [
         Col("Run"), Col("Question", flex=True, min=20, want=40), Col("Outcome"),
-        Col("Turns", drop=4),
-        Col("Winner", max=14, drop=3), Col("Cost", drop=2), Col("Time", drop=5),
-        Col("Tokens", drop=6), Col("Agents", drop=7), Col("Report", drop=8)],
+        Col("Turns", drop=4), Col("Winner", max=14, drop=3), Col("Cost", drop=2),
+        Col("Time", drop=5), Col("Tokens", drop=6), Col("Agents", drop=7), Col("Report", drop=8)],
         [[r["name"] if wide else short_name(r["name"]),
           # Masked before the table cuts it: half a key is no longer recognisable as one.
           " ".join(redact(r["question"] or "-").split()), (r["outcome"] or "-").replace("_", " "),

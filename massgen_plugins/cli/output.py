@@ -18,6 +18,7 @@ import click
 
 # Columns stand two cells apart; the table has no edge padding.
 _GAP = 2
+EXTRA = 5
 
 
 def emit_json(data: Any) -> None:
@@ -40,7 +41,9 @@ class Col:
     min: int = 0         # the narrowest it may become (0: its header's width)
     want: int = 0        # a flexible column this wide (or its content's width) outranks droppable ones
     max: int = 0         # the widest it may become (0: its content's width)
-    drop: int = 0        # 0: always shown; otherwise dropped when the table does not fit, highest first
+    # 0: always shown; otherwise dropped when the table does not fit, highest first. An extra
+    # (EXTRA and up) also gives way to a flexible column that has less than its `want`.
+    drop: int = 0
     wrap: bool = False   # wrap at spaces; otherwise one line, cut with an ellipsis
     justify: str = "left"
 
@@ -68,16 +71,15 @@ def plan(columns: Sequence[Col], rows: Sequence[Sequence[str]],
     floor = [min(natural[i], max(c.min, _cells(c.header))) for i, c in enumerate(columns)]
     shown = list(range(len(columns)))
 
-    # What a flexible column asks for before optional columns: its `want`, or all it holds.
-    wanted = [min(natural[i], max(floor[i], c.want)) if c.flex else natural[i]
-              for i, c in enumerate(columns)]
-
-    def need(idx: list[int]) -> int:
-        return sum(wanted[i] for i in idx) + _GAP * (len(idx) - 1)
-
-    while need(shown) > width and any(columns[i].drop for i in shown):
-        shown.remove(max((i for i in shown if columns[i].drop),
-                         key=lambda i: (columns[i].drop, i)))
+    # First the flexible columns at their minimum; then at their `want` (or all they hold),
+    # which only extras give way to.
+    for least, flexed in ((1, floor), (EXTRA, [min(natural[i], max(floor[i], c.want))
+                                               for i, c in enumerate(columns)])):
+        wanted = [flexed[i] if c.flex else natural[i] for i, c in enumerate(columns)]
+        while (sum(wanted[i] for i in shown) + _GAP * (len(shown) - 1) > width
+               and any(columns[i].drop >= least for i in shown)):
+            shown.remove(max((i for i in shown if columns[i].drop >= least),
+                             key=lambda i: (columns[i].drop, i)))
     widths = {i: natural[i] for i in shown}
     room = width - _GAP * (len(shown) - 1)
     flex = [i for i in shown if columns[i].flex]

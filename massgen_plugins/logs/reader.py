@@ -383,8 +383,8 @@ def cost_of(recorded: float | None, tokens: Tokens, agents: tuple[AgentSummary, 
     spent = tokens.input + tokens.output
     if not free and not (recorded == 0 and spent > 0):
         return recorded, None
-    why = (f"MassGen has no price for {', '.join(unpriced)} (massgen.log: No pricing found)"
-           if unpriced else "MassGen estimated $0 for tokens spent (no price for the model?)")
+    why = (f"MassGen logged 'No pricing found' for {', '.join(unpriced)}"
+           if unpriced else "MassGen estimated $0 for the tokens spent (no price for the model?)")
     if recorded and free:
         why += f"; its ${recorded:.4f} leaves out {', '.join(free)}"
     return None, why
@@ -570,7 +570,8 @@ def _errors(status: dict[str, Any], meta: dict[str, Any], run: RunFiles, log: Lo
     if status.get("finish_reason") == "timeout":
         errors.append(f"timeout: {status.get('finish_reason_details') or 'time limit exceeded'}")
     stage = f.get(meta, "cli_args", "failure_stage")
-    if stage and not bug:
+    # A Ctrl-C is no error: the outcome says the run was interrupted.
+    if stage and not bug and stage != "keyboard_interrupt":
         errors.append(f"failed during {stage}: {f.get(meta, 'cli_args', 'failure_error') or '?'}")
     agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
     for agent_id, s in agents.items():

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.files import RunFiles, Warnings
 from massgen_plugins.logs.locate import LogsError, sessions
@@ -96,10 +98,12 @@ def find_session(log_dir: Path, warn: Warnings) -> tuple[str | None, list[Path]]
 
     The other turns' dirs are looked for beside `log_dir`, from the session's start on.
     """
-    sid, _continued = session_id(log_dir, warn)
-    if sid is None:
+    sid, continued = session_id(log_dir, warn)
+    # A first turn whose massgen.log names no session is known by its start to the second.
+    key = sid or (None if continued else _started_key(log_dir.name))
+    if key is None:
         return None, [log_dir]
-    start = "log_" + sid[8:]
+    start = "log_" + key[8:]
     members, unnamed_first = [log_dir], []
     try:
         candidates = sessions(log_dir.parent)
@@ -111,22 +115,29 @@ def find_session(log_dir: Path, warn: Warnings) -> tuple[str | None, list[Path]]
             break
         if path == log_dir:
             continue
-        other, continued = session_id(path, quiet)
-        if other == sid:
+        other, other_continued = session_id(path, quiet)
+        if other == key and (sid or other_continued):
             members.append(path)
-        elif other is None and not continued and path.name[:19] == start:
+        elif other is None and not other_continued and path.name[:19] == start:
             unnamed_first.append(path)
+    if sid is None and len(members) == 1:
+        return None, members  # nothing continues it: a session of its own, id unknown
     firsts = [p for p in members if not session_id(p, quiet)[1]]
     if not firsts and unnamed_first:
         members.append(unnamed_first[-1])
-    return sid, sorted(members, key=lambda p: p.name)
+    return key, sorted(members, key=lambda p: p.name)
 
 
 def read_massgen_session(sid: str | None, dirs: list[Path], warn: Warnings,
                          brief: bool = False) -> MassgenSession:
-    """Every log dir of a MassGen session, read."""
-    return MassgenSession(session_id=sid, dirs=tuple(read_session(d, warn, brief=brief)
-                                                     for d in dirs))
+    """Every log dir of a MassGen session, read; each attempt carries the session's id."""
+    read = [read_session(d, warn, brief=brief) for d in dirs]
+    if sid:
+        # A first turn records no session id in its metadata (null); it has the session's.
+        read = [attrs.evolve(d, turns=tuple(attrs.evolve(t, attempts=tuple(
+            a if a.session_id else attrs.evolve(a, session_id=sid) for a in t.attempts))
+            for t in d.turns)) for d in read]
+    return MassgenSession(session_id=sid, dirs=tuple(read))
 
 
 def _turn_totals(session: MassgenSession) -> list[Any]:
