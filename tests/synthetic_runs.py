@@ -570,6 +570,70 @@ def run_agent_failed(base: Path, name: str = "log_20260112_120000_000000") -> Pa
     return session
 
 
+FIVE = ("agent_a", "agent_b", "agent_c", "agent_d", "agent_e")
+WORDS = ("caching", "the", "write-through", "layer", "keeps", "reads", "fast", "while",
+         "invalidation", "stays", "simple", "and", "consistent", "across", "nodes.")
+
+
+def run_five_agents(base: Path, name: str = "log_20260113_120000_000000") -> Path:
+    """Five agents over several rounds, the way a real run streams: text in every round (so
+    rounds would run together without a break), a tool call with a float duration, answers,
+    restarts, votes and re-votes, then the winner's presentation and answer_locked."""
+    session = write_run(base, name, agents=FIVE, question="Compare three strategies for "
+                        "caching in a distributed web service and recommend one.")
+    attempt = _attempt(session)
+    ev = Events()
+    ev.add("system_status", message="Initializing coordination...")
+    ev.add("system_status", message="Agents working on task...")
+    for a in FIVE:
+        ev.add("round_start", a, 0)
+    for n, word in enumerate(WORDS * 3):
+        for a in FIVE:
+            ev.add("text", a, 0, step=0.02, content=f"{word} ")
+        if n == 5:
+            ev.add("tool_start", "agent_c", 0, tool_id="t1", tool_name="search",
+                   args={"q": "caching"})
+            ev.add("tool_complete", "agent_c", 0, tool_id="t1", tool_name="search",
+                   result="[]", elapsed_seconds=0.008932352066040039, status="ok",
+                   is_error=False)
+    for i, a in enumerate(FIVE, 1):
+        ev.add("answer_submitted", a, 0, content=f"{a}'s answer", answer_label=f"agent{i}.1")
+        ev.add("agent_restart", a, 1, restart_round=1, restart_reason="new answer")
+    for a in FIVE:
+        ev.add("round_start", a, 1)
+        ev.add("text", a, 1, content="Comparing the answers: ")
+        ev.add("text", a, 1, content="the first is the most complete.")
+    for a in FIVE:
+        ev.add("vote", a, 1, target_id="agent_b" if a == "agent_e" else "agent_a",
+               reason="most complete")
+    ev.add("answer_submitted", "agent_b", 1, content="better", answer_label="agent2.2")
+    for a in FIVE:
+        ev.add("agent_restart", a, 2, restart_round=2, restart_reason="new answer")
+        ev.add("text", a, 2, content="Comparing again.")
+    for a in FIVE:
+        ev.add("vote", a, 2, target_id="agent_b" if a in ("agent_d", "agent_e") else "agent_a",
+               reason="still the most complete")
+    ev.add("status", "agent_a", 2, message="Voting complete - selected agent: agent_a",
+           level="info")
+    ev.add("final_presentation_start", "agent_a", 2, vote_counts={"agent_a": 3, "agent_b": 2},
+           answer_labels={"agent_a": "A1.1", "agent_b": "A2.2"}, is_tie=False)
+    for word in WORDS:
+        ev.add("final_presentation_chunk", "agent_a", 2, step=0.02, content=f"{word} ")
+        ev.add("text", "agent_a", 2, step=0.0, content=f"{word} ")
+    ev.add("final_answer", "agent_a", 2, content=" ".join(WORDS))
+    ev.add("final_presentation_end", "agent_a", 2)
+    ev.add("answer_locked", "agent_a", 2)
+    ev.write(attempt / "events.jsonl")
+    _edit_json(attempt / "status.json", lambda s: s["meta"].update(elapsed_seconds=8.0))
+    for vote in attempt.glob("agent_*/*/vote.json"):
+        shutil.rmtree(vote.parent)
+    for n, targets in enumerate(({"agent_e": "agent_b"}, {"agent_d": "agent_b", "agent_e": "agent_b"})):
+        for a in FIVE:
+            write_vote(attempt, a, f"20260101_12002{n}_00000{FIVE.index(a)}",
+                       targets.get(a, "agent_a"))
+    return session
+
+
 KINDS: dict[str, Callable[[Path], Any]] = {
     "completed": write_run,
     "interrupted_in_coordination": run_interrupted_in_coordination,
@@ -583,6 +647,7 @@ KINDS: dict[str, Callable[[Path], Any]] = {
     "revoted": run_revoted,
     "unpriced": run_unpriced,
     "agent_failed": run_agent_failed,
+    "five_agents": run_five_agents,
 }
 
 
