@@ -101,7 +101,7 @@ def decide(f: EndFacts, now: float | None = None) -> tuple[str, tuple[str, ...]]
     if f.later_attempt is not None:
         ev.append(f"attempt_{f.later_attempt} of the same turn follows it")
         if f.restart:
-            ev.append(f"restart_banner: {f.restart.get('reason') or 'no reason given'}")
+            ev.append(f"restart_banner: {_clip(f.restart.get('reason') or 'no reason given')}")
         return out(RESTARTED)
     # Whether the final presentation finished: answer_locked, or MassGen counted its round
     # (or, with no round counts to go by, copied the answer into the turn-level final/).
@@ -110,12 +110,12 @@ def decide(f: EndFacts, now: float | None = None) -> tuple[str, tuple[str, ...]]
     stage = f.failure_stage
     if stage == "system_exit" and (f.finish_reason == "completed" and presented
                                    or f.finish_reason == "timeout"):
-        last.append(f"failure_stage system_exit (error {f.failure_error or '?'}) after the turn "
+        last.append(f"failure_stage system_exit (error {_clip(f.failure_error or '?')}) after the turn "
                     "had finished: MassGen 0.1.97 exits 1 after a --continue turn; not a failure")
         stage = None
     if stage:
-        ev.append(f"execution_metadata.yaml: failure_stage {stage}"
-                  + (f" ({f.failure_error})" if f.failure_error else ""))
+        ev.append(f"execution_metadata.yaml: failure_stage {_clip(stage)}"
+                  + (f" ({_clip(f.failure_error)})" if f.failure_error else ""))
         if not f.status_read and not f.events_bytes:
             ev.append("no status.json and an empty events.jsonl: it stopped before the agents "
                       "started")
@@ -125,10 +125,10 @@ def decide(f: EndFacts, now: float | None = None) -> tuple[str, tuple[str, ...]]
         return out(_STAGE_OUTCOME.get(stage, FAILED))
     if f.finish_reason == "timeout" or f.timeout is not None:
         if f.finish_reason == "timeout":
-            ev.append(f"status.json: finish_reason timeout ({f.finish_details or 'no details'})")
+            ev.append(f"status.json: finish_reason timeout ({_clip(f.finish_details or 'no details')})")
         if f.timeout is not None:
-            ev.append(f"orchestrator_timeout event: {f.timeout.get('timeout_reason') or '?'}; "
-                      f"selected {f.timeout.get('selected_agent') or 'no agent'}")
+            ev.append(f"orchestrator_timeout event: {_clip(f.timeout.get('timeout_reason') or '?')}; "
+                      f"selected {_clip(f.timeout.get('selected_agent') or 'no agent')}")
         return out(TIMED_OUT)
     if f.finish_reason == "completed":
         ev.append(f"status.json: finish_reason completed{_with_winner(f)}")
@@ -174,4 +174,13 @@ def decide(f: EndFacts, now: float | None = None) -> tuple[str, tuple[str, ...]]
 
 
 def _with_winner(f: EndFacts) -> str:
-    return f", winner {f.winner}" if f.winner else ""
+    return f", winner {_clip(f.winner)}" if f.winner else ""
+
+
+def _clip(value: Any, width: int = 200) -> str:
+    """A value from a run file, on one line and short: evidence quotes it, it does not hold it."""
+    from massgen_plugins.secrets import redact
+
+    # Masked before it is cut: half a key is no longer recognisable as one.
+    text = " ".join(redact(str(value)).split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -250,3 +250,15 @@ def test_the_real_runs(cli, run, tally):
     assert a["cost"] is None and "No pricing found" in a["cost_note"]
     if run == "run_b_three_agents_long":
         assert sum(1 for v in a["votes"] if v["final"]) == 3 and len(a["votes"]) == 5
+
+
+def test_evidence_quotes_run_files_short_and_masked(cli, tmp_path):
+    from tests.synthetic_runs import SECRET, write_metadata
+
+    session = run_failed_at_startup(tmp_path)
+    write_metadata(session / "turn_1" / "attempt_1", "Q", failure_stage="execution_error",
+                   failure_error=f"{'x' * 190} {SECRET} and more " + "y" * 5000)
+    result = cli("logs", "summary", str(session), "--json")
+    assert SECRET not in result.stdout
+    evidence = json.loads(result.stdout)["attempts"][0]["outcome_evidence"][0]
+    assert len(evidence) < 300 and evidence.endswith("…)")
