@@ -349,17 +349,6 @@ def _clock(epoch: float) -> str:
         return "?"
 
 
-def _started(name: str) -> str | None:
-    from massgen_plugins.logs.sessions import started
-
-    return started(name)
-def _short(text: str | None, width: int) -> str:
-    from massgen_plugins.secrets import redact
-
-    # Masked before it is cut: half a key is no longer recognisable as one.
-    text = " ".join(redact(text or "-").split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
 
 def _size(messages: int | None, tokens: int | None) -> str:
     parts = [f"{messages} msgs" if messages is not None else "",

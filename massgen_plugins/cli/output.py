@@ -149,12 +149,6 @@ def shorten(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
-def ellipsis(text: str, width: int) -> str:
-    """`text` on one line, cut at `width` characters with an ellipsis."""
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
-
-
 def compact(n: int) -> str:
     """A count in few characters: 950, 33.3k, 1.2M."""
     if n < 1000:
