@@ -275,7 +275,9 @@ def render_summary(session: Any, attempts: list[Any], all_votes: bool = False) -
             Col("Outcome"), Col("Winner", max=14, drop=1), Col("Cost", drop=3)],
             [[f"{x.turn}.{x.number}" + (" <" if x is a else ""),
               short_name(x.path.parent.parent.name), x.question or "-",
-              x.outcome, x.winner or "-", _cost(x.cost)] for x in every])
+              x.outcome, x.winner or "-",
+              # A restarted attempt's cost is in the next one's cumulative totals.
+              "in next" if x.outcome == "restarted" else _cost(x.cost)] for x in every])
     if a.agents:
         with_errors = any(g.error for g in a.agents)
         print_table("Agents", [
