@@ -24,7 +24,8 @@ from massgen_plugins.logs.model import MassgenSession, Session
 from massgen_plugins.logs.reader import is_continue_stub, read_session
 
 # A session id in massgen.log's first lines; MassGen logs it before anything else happens.
-_LOGGED_ID = re.compile(rb"(?:Created session|Registered new session|session)[^\n]{0,80}?"
+# Only MassGen's own lines count: an agent's text quoting an id must not join runs.
+_LOGGED_ID = re.compile(rb"\| INFO +\| \S* ?(?:Created session|Registered new session)[^\n]{0,80}?"
                         rb"\b(session_\d{8}_\d{6})\b")
 _ID = re.compile(r"^session_(\d{8}_\d{6})$")
 LOG_HEAD_BYTES = 64 * 1024
