@@ -36,6 +36,30 @@ def load_target(log_dir: str | None, logs_dir: str | None) -> tuple[Any, list[An
     return session, attempts
 
 
+def load_session_target(log_dir: str | None, logs_dir: str | None) -> tuple[Any, Any, list[Any]]:
+    """The dir LOG_DIR names, its whole MassGen session, and the attempts to summarize.
+
+    A log_* dir (or none: the latest) selects every turn of its session, across the log dirs
+    of `massgen --continue`; a turn_N or attempt_N dir only that turn or attempt.
+    """
+    from massgen_plugins.logs.files import Warnings
+    from massgen_plugins.logs.locate import logs_base, resolve
+    from massgen_plugins.logs.sessions import find_session, read_massgen_session
+
+    target = resolve(log_dir, logs_base(logs_dir))
+    warn = Warnings()
+    sid, dirs = find_session(target.session, warn)
+    group = read_massgen_session(sid, dirs, warn)
+    if target.turn is None:
+        attempts = group.attempts
+    else:
+        own = next(d for d in group.dirs if d.path == target.session)
+        attempts = [a for a in own.attempts if a.turn == target.turn
+                    and (target.attempt is None or a.number == target.attempt)]
+    print_warnings(warn)
+    return target.session, group, attempts
+
+
 def print_warnings(lines: Any) -> None:
     """Each warning as one line on stderr, secrets masked and controls made visible."""
     for line in lines:
@@ -51,32 +75,34 @@ def group() -> click.Group:
 
     @logs.command("list")
     @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
-                  help="Show at most this many runs, newest first.")
+                  help="Show at most this many sessions, newest first.")
     @click.option("--analyzed/--unanalyzed", default=None,
                   help="Only runs with (or without) an ANALYSIS_REPORT.md.")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys).")
     @logs_dir_option
     def list_(limit: int, analyzed: bool | None, as_json: bool, logs_dir: str | None) -> None:
-        """List recent runs: question, winner, agents, duration, cost, tokens.
+        """List recent MassGen sessions, one row each: outcome, question, turns, winner, cost.
 
+        The turns of a `massgen --continue` session are separate log dirs; they share a row.
         JSON: {"logs_dir": str, "runs": [{"name", "path", "started", "question", "winner",
-        "agents", "turns", "duration_s", "cost", "input_tokens", "output_tokens",
-        "finish_reason", "analyzed"}]}
+        "agents", "turns", "duration_s", "cost", "cost_note", "input_tokens", "output_tokens",
+        "finish_reason", "outcome", "outcome_evidence", "analyzed", "session_id",
+        "log_dirs"}]}; name and path are the session's newest log dir.
         """
         from massgen_plugins.logs.files import Warnings
-        from massgen_plugins.logs.locate import logs_base, sessions
-        from massgen_plugins.logs.reader import read_session
+        from massgen_plugins.logs.locate import logs_base
+        from massgen_plugins.logs.sessions import grouped, list_row, read_massgen_session
 
         base = logs_base(logs_dir)
         runs = []
         warn = Warnings()
-        for path in sessions(base):
+        for sid, dirs in grouped(base, warn):
             if len(runs) >= limit:
                 break
-            session = read_session(path, warn)
-            if analyzed is not None and session.analyzed != analyzed:
+            row = list_row(read_massgen_session(sid, dirs, warn, brief=True))
+            if analyzed is not None and row["analyzed"] != analyzed:
                 continue
-            runs.append(run_row(session))
+            runs.append(row)
         print_warnings(warn)
         if as_json:
             emit_json({"logs_dir": str(base), "runs": runs})
@@ -84,34 +110,35 @@ def group() -> click.Group:
         if not runs:
             click.echo(shown(f"No runs in {base}."))
             return
-        table(f"Runs in {base}", ["Log", "Question", "Winner", "Agents", "Time", "Cost",
-                                  "Tokens", "Report"],
-              [[r["name"], _short(r["question"], 80), r["winner"] or "-",
-                str(len(r["agents"])), _secs(r["duration_s"]), _cost(r["cost"]),
-                f"{compact(r['input_tokens'])}/{compact(r['output_tokens'])}",
-                "yes" if r["analyzed"] else "no"] for r in runs])
+        print_runs(base, runs)
 
     @logs.command()
     @click.argument("log_dir", required=False)
+    @click.option("--all-votes", is_flag=True,
+                  help="Also list the votes an agent superseded by voting again.")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys).")
     @logs_dir_option
-    def summary(log_dir: str | None, as_json: bool, logs_dir: str | None) -> None:
+    def summary(log_dir: str | None, all_votes: bool, as_json: bool, logs_dir: str | None) -> None:
         """Summarize a run: LOG_DIR is a log_* session, a turn_N or an attempt_N dir.
 
-        Without LOG_DIR, the latest run. JSON: {"session", "analyzed", "attempts": [...]},
-        each attempt as documented in the README.
+        Without LOG_DIR, the latest run. A log_* dir stands for its whole MassGen session:
+        every turn, in whichever log dir `massgen --continue` wrote it. JSON: {"session",
+        "session_id", "log_dirs", "analyzed", "attempts": [...]}, each attempt as documented
+        in the README.
         """
         from massgen_plugins.logs.model import attempt_json
 
-        session, attempts = load_target(log_dir, logs_dir)
+        target, group, attempts = load_session_target(log_dir, logs_dir)
         if as_json:
-            emit_json({"session": str(session.path), "analyzed": session.analyzed,
+            emit_json({"session": str(target), "session_id": group.session_id,
+                       "log_dirs": [str(d.path) for d in group.dirs],
+                       "analyzed": any(d.analyzed for d in group.dirs),
                        "attempts": [attempt_json(a) for a in attempts]})
             return
         if not attempts:
-            click.echo(shown(f"{session.path}: no attempt could be read."))
+            click.echo(shown(f"{target}: no attempt could be read."))
             return
-        render_summary(session, attempts)
+        render_summary(group, attempts, all_votes=all_votes)
 
     @logs.command()
     @click.argument("log_dir", required=False)
@@ -154,48 +181,79 @@ def group() -> click.Group:
 
 
 def run_row(session: Any) -> dict[str, Any]:
-    """One run as `logs list --json` reports it."""
-    a = session.latest
-    agents = sorted({g.agent_id for x in session.attempts for g in x.agents})
-    return {
-        "name": session.name, "path": str(session.path), "started": _started(session.name),
-        "question": session.question, "winner": a.winner if a else None, "agents": agents,
-        "turns": len(session.turns),
-        "duration_s": sum(x.duration_s or 0 for x in session.attempts) or None,
-        "cost": sum(x.cost for x in session.attempts),
-        "input_tokens": sum(x.tokens.input for x in session.attempts),
-        "output_tokens": sum(x.tokens.output for x in session.attempts),
-        "finish_reason": a.finish_reason if a else None, "analyzed": session.analyzed,
-    }
+    """One log dir read alone, as a `logs list --json` row (see `logs.sessions.list_row`)."""
+    from massgen_plugins.logs.sessions import list_row, session_of
+
+    return list_row(session_of(session))
 
 
-def render_summary(session: Any, attempts: list[Any]) -> None:
-    """Print the run summary tables for the last selected attempt."""
+def print_runs(base: Any, runs: list[dict[str, Any]]) -> None:
+    """The `logs list` table: one row per session, fitted to the terminal.
+
+    At 80 columns it keeps the run, the question (20 characters at least), the outcome, the
+    turns, the winner and the cost; wider terminals add the time, tokens, agents, the report
+    and the full log dir name.
+    """
+    from massgen_plugins.cli.output import Col, console_width, print_table
+    from massgen_plugins.secrets import redact
+
+    wide = console_width() >= 110
+    print_table(f"Runs in {base}", [
+        Col("Run"), Col("Question", flex=True, min=20, want=40), Col("Outcome"),
+        Col("Turns", drop=4), Col("Winner", max=14, drop=3), Col("Cost", drop=2),
+        Col("Time", drop=5), Col("Tokens", drop=6), Col("Agents", drop=7), Col("Report", drop=8)],
+        [[r["name"] if wide else short_name(r["name"]),
+          # Masked before the table cuts it: half a key is no longer recognisable as one.
+          " ".join(redact(r["question"] or "-").split()), (r["outcome"] or "-").replace("_", " "),
+          str(r["turns"]), r["winner"] or "-", _cost(r["cost"]), _secs(r["duration_s"]),
+          f"{compact(r['input_tokens'])}/{compact(r['output_tokens'])}", str(len(r["agents"])),
+          "yes" if r["analyzed"] else "no"] for r in runs])
+
+
+def short_name(name: str) -> str:
+    """`log_20261122_035141_547798` as `20261122_035141`: what `logs summary` takes back."""
+    return name[4:19] if name.startswith("log_") and len(name) >= 19 else name
+
+
+def render_summary(session: Any, attempts: list[Any], all_votes: bool = False) -> None:
+    """Print the run summary for the last selected attempt, and every turn of its session."""
     from rich.console import Console
     from rich.table import Table
 
+    from massgen_plugins.cli.output import Col, console_width, print_table, shorten
+    from massgen_plugins.logs.model import Session
+    from massgen_plugins.logs.sessions import session_of
     from massgen_plugins.safe_text import rich_text
 
+    group = session_of(session) if isinstance(session, Session) else session
     a = attempts[-1]
     console = Console(soft_wrap=False)
+    # The keys take 10 cells and the gap 2: values wrap at spaces in what is left.
+    value_width = max(20, console_width() - 12)
     head = Table.grid(padding=(0, 2))
-    head.add_column(style="bold")
-    head.add_column(overflow="fold")
+    head.add_column(style="bold", no_wrap=True, width=10)
+    head.add_column(overflow="ellipsis", width=value_width)
     rounds = ", ".join(f"{k} {v}" for k, v in a.rounds_by_outcome.items() if v)
     t = a.tokens
     sub = a.subagents
-    rows = [
-        ("Run", f"{session.path} ({a.label}"
-                + (f", 1 of {len(session.attempts)} attempts)" if len(session.attempts) > 1
-                   else ")")),
+    every = group.attempts
+    rows = [("Run", shorten(f"{a.path.parent.parent.name} ({a.label})", value_width)),
+            ("In", shorten(str(a.path.parent.parent.parent), value_width))]
+    if len(group.dirs) > 1 or len(group.turns) > 1:
+        rows.append(("Session", f"{group.session_id or '-'}: {len(group.turns)} turn"
+                                f"{'s' * (len(group.turns) != 1)} in {len(group.dirs)} log dir"
+                                f"{'s' * (len(group.dirs) != 1)}"))
+    rows += [
+        ("Outcome", f"{a.outcome.replace('_', ' ')}: " + "; ".join(a.outcome_evidence)),
         ("Question", a.question or "-"),
-        ("Winner", a.winner or "-"),
-        ("Finish", " - ".join(x for x in (a.finish_reason, a.finish_details) if x) or "-"),
+        ("Winner", (a.winner or "-") + _winner_votes(a)),
+        ("Tally", _tally(a) or "-"),
         ("Agents", ", ".join(g.agent_id for g in a.agents) or "-"),
         ("Duration", _secs(a.duration_s)),
-        ("Cost", _cost(a.cost)),
+        ("Cost", _cost(a.cost) + (f" ({a.cost_note})" if a.cost_note else "")),
         ("Tokens", f"{t.input:,} in, {t.output:,} out, {t.reasoning:,} reasoning, "
-                   f"{t.cached:,} cached"),
+                   f"{t.cached:,} cached" + (" (with the earlier attempts')" if a.cumulative
+                                             else "")),
         ("Rounds", f"{a.total_rounds}" + (f" ({rounds})" if rounds else "")),
         ("API", f"{a.api_timing.calls} calls, {a.api_timing.total_ms / 1000:.1f} s total, "
                 f"{a.api_timing.avg_ms:.0f} ms avg, {a.api_timing.avg_ttft_ms:.0f} ms to first "
@@ -206,52 +264,92 @@ def render_summary(session: Any, attempts: list[Any]) -> None:
                           "total_subagents") else "")),
         ("Events", f"{a.events_bytes / 1e6:.1f} MB in events.jsonl" if a.events_path else "none"),
         ("MassGen", a.massgen_version or "-"),
-        ("Analyzed", "yes" if session.analyzed else "no"),
+        ("Analyzed", "yes" if any(d.analyzed for d in group.dirs) else "no"),
     ]
     for k, v in rows:
         head.add_row(k, rich_text(v, block=True))
     console.print(head)
+    if len(every) > 1:
+        print_table("Turns", [
+            Col("Turn"), Col("Log", drop=2), Col("Question", flex=True, min=20),
+            Col("Outcome"), Col("Winner", max=14, drop=1), Col("Cost", drop=3)],
+            [[f"{x.turn}.{x.number}" + (" <" if x is a else ""),
+              short_name(x.path.parent.parent.name), x.question or "-",
+              x.outcome, x.winner or "-",
+              # A restarted attempt's cost is in the next one's cumulative totals.
+              "in next" if x.outcome == "restarted" else _cost(x.cost)] for x in every])
     if a.agents:
         with_errors = any(g.error for g in a.agents)
-        columns = ["Agent", "Status", "Answers", "Voted for", "In", "Out", "Cost", "Tools",
-                   "Restarts"] + (["Error"] if with_errors else [])
-        table("Agents", columns, [
-            [g.agent_id, g.status or "-", str(g.answers), g.voted_for or "-",
+        print_table("Agents", [
+            Col("Agent", max=24), Col("End", max=12), Col("Answers", drop=4),
+            Col("Voted for", max=16, drop=2), Col("In", drop=3), Col("Out", drop=3),
+            Col("Cost", drop=1), Col("Tools", drop=5), Col("Restarts", drop=6)]
+            + ([Col("Error", flex=True, min=12)] if with_errors else []), [
+            [g.agent_id, g.end_state or g.status or "-", str(g.answers), g.voted_for or "-",
              compact(g.tokens.input), compact(g.tokens.output), _cost(g.cost), str(g.tool_calls),
              str(g.restarts)] + ([g.error or "-"] if with_errors else [])
             for g in a.agents])
+    votes = [v for v in a.votes if all_votes or v.final]
+    if votes:
+        superseded = sum(1 for v in a.votes if not v.final)
+        print_table("Votes" if all_votes else "Final votes", [Col("Voter", max=20),
+                                                               Col("For", max=20)]
+                    + ([Col("Final")] if all_votes else [])
+                    + [Col("Reason", flex=True, min=20, wrap=True)],
+                    [[v.voter, v.target or "-"] + (["yes" if v.final else "superseded"]
+                                                   if all_votes else []) + [v.reason or "-"]
+                     for v in votes])
+        if superseded and not all_votes:
+            console.print(rich_text(f"{superseded} superseded vote{'s' * (superseded != 1)} "
+                                    "not shown (--all-votes shows them)"))
     if a.tools:
-        table("Top tools", ["Tool", "Calls", "Failures", "Total ms", "Avg ms"],
-              [[x.name, str(x.calls), str(x.failures), f"{x.total_ms:.1f}", f"{x.avg_ms:.1f}"]
-               for x in sorted(a.tools, key=lambda x: -x.total_ms)[:5]])
+        print_table("Top tools", [Col("Tool", flex=True, min=20), Col("Calls"),
+                                  Col("Failures"), Col("Total ms"), Col("Avg ms", drop=1)],
+                    [[x.name, str(x.calls), str(x.failures), f"{x.total_ms:.1f}",
+                      f"{x.avg_ms:.1f}"] for x in sorted(a.tools, key=lambda x: -x.total_ms)[:5]])
     if a.compressions:
-        table("Context compressions", ["Agent", "Method", "Before", "After", "Cost", "Time"], [
-            [c.agent or "?", c.method + ("" if c.ok else " (failed)"),
+        print_table("Context compressions", [
+            Col("Agent", max=16), Col("When"), Col("Method", max=24), Col("Before"),
+            Col("After"), Col("Cost", drop=2), Col("Took", drop=3),
+            Col("Source", drop=4, max=26), Col("Note", flex=True, min=12, drop=1, wrap=True)], [
+            [c.agent or "?", _clock(c.time), c.method + ("" if c.ok else " (failed)"),
              _size(c.messages_before, c.tokens_before), _size(c.messages_after, c.tokens_after),
              "-" if c.cost_usd is None else _cost(c.cost_usd),
-             "-" if c.latency_s is None else f"{c.latency_s:.2f} s"] for c in a.compressions],
-              keep="Method")
+             "-" if c.latency_s is None else f"{c.latency_s:.2f} s", c.source, c.note or "-"]
+            for c in a.compressions])
     if a.errors:
         console.print(rich_text("Errors", style="bold"))
         for e in a.errors:
             console.print(rich_text(f"  - {e}"))
 
 
-def _started(name: str) -> str | None:
+def _tally(a: Any) -> str:
+    """'agent_a 2, agent_b 1', and how a tie was broken."""
+    if not a.tally:
+        return ""
+    text = ", ".join(f"{agent} {n}" for agent, n in a.tally.items())
+    if a.tie:
+        top = max(a.tally.values())
+        tied = [agent for agent, n in a.tally.items() if n == top]
+        text += f" (a tie between {', '.join(tied)}: MassGen breaks it by config order)"
+    return text
+
+
+def _winner_votes(a: Any) -> str:
+    if not a.winner or not a.tally:
+        return ""
+    total = sum(a.tally.values())
+    return f" ({a.tally.get(a.winner, 0)} of {total} final vote{'s' * (total != 1)})"
+
+
+def _clock(epoch: float) -> str:
     from datetime import datetime
 
     try:
-        return datetime.strptime(name[4:19], "%Y%m%d_%H%M%S").isoformat(sep=" ")
-    except ValueError:
-        return None
+        return datetime.fromtimestamp(epoch).strftime("%H:%M:%S")
+    except (ValueError, OverflowError, OSError):
+        return "?"
 
-
-def _short(text: str | None, width: int) -> str:
-    from massgen_plugins.secrets import redact
-
-    # Masked before it is cut: half a key is no longer recognisable as one.
-    text = " ".join(redact(text or "-").split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _size(messages: int | None, tokens: int | None) -> str:
@@ -267,6 +365,8 @@ def _secs(value: float | None) -> str:
 
 
 def _cost(value: Any) -> str:
+    if value is None:
+        return "unknown"  # MassGen had no price: $0.00 would say free
     try:
         cost = float(value or 0)
     except (TypeError, ValueError, OverflowError):

@@ -32,6 +32,8 @@ def group() -> click.Group:
                stats_file: Path | None, logs_dir: str | None) -> None:
         """Replay a run (a log dir or an events.jsonl) in the TUI, at its recorded pace.
 
+        The top line shows how the run stands or ended (its outcome, from the run's files), the
+        question and the run's time; the bottom line the winner, the tally and the votes.
         Keys: tab / shift+tab switch agents, arrows and page keys scroll, end follows the
         newest text again, f shows the final answer, q quits. With --stats, the file gets:
         events in and applied, critical in and applied, widget refreshes, frames, CPU and wall
@@ -44,14 +46,14 @@ def group() -> click.Group:
         from massgen_plugins.tui import require_textual
 
         require_textual()
-        from massgen_plugins.tui.replay import events_file
         from massgen_plugins.tui.replay import replay as run_replay
+        from massgen_plugins.tui.replay import replay_source
 
         host = get_host(ctx)
         warn = Warnings()
-        source = events_file(path, logs_dir, warn)
+        source, info = replay_source(path, logs_dir, warn)
         stats = run_replay(read_events(source, warn), host, None if max_speed else speed,
-                           headless)
+                           headless, info=info)
         print_warnings(warn)
         data = stats.as_json()
         if stats_file is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -146,6 +148,47 @@ def _line_number(path: Path, offset: int | None) -> int:
             count += chunk.count(b"\n")
             offset -= len(chunk)
     return count + 1
+
+
+TAIL_BYTES = 8 * 1024 * 1024
+
+
+def tail_events(path: Path, warn: Warnings, types: Collection[str],
+                max_bytes: int = TAIL_BYTES) -> tuple[list[Event], Event | None, bool]:
+    """The events of `types` in the last `max_bytes` of `path` in order, the last readable event
+    of any type, and whether that covered the whole file.
+
+    How a run ended (the final presentation, answer_locked, a timeout, a restart) is written in
+    its last events: reading the end costs the same for a 1 GB file as for a small one. A line
+    cut by a crash at the end is passed over, so the last event is the last whole one.
+    """
+    fh = open_regular(path, warn)
+    if fh is None:
+        return [], None, True
+    try:
+        with fh:
+            size = os.fstat(fh.fileno()).st_size
+            start = max(0, size - max_bytes)
+            fh.seek(start)
+            data = fh.read(size - start)
+    except OSError as exc:
+        warn.add(path, f"cannot read ({exc.strerror}); skipped")
+        return [], None, True
+    if start:  # the window's first line began before it
+        data = data[data.find(b"\n") + 1:] if b"\n" in data else b""
+    last, end = None, len(data)
+    while last is None and end > 0:
+        begin = data.rfind(b"\n", 0, end) + 1
+        line = data[begin:end]
+        if line.strip():
+            last = parse_event(line)
+        end = begin - 1
+    found = []
+    for _, line in _typed_lines(io.BytesIO(data), types):
+        event = parse_event(line) if line is not None else None
+        if event is not None and event.event_type in types:
+            found.append(event)
+    return found, last, start == 0
 
 
 def first_and_last(path: Path, warn: Warnings) -> tuple[Event | None, Event | None]:

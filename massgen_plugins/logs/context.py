@@ -1,7 +1,8 @@
 """The analysis context: what an LLM reads about a run, fitted to a token budget.
 
-Order: metrics, the coordination timeline, votes, errors and the run's config first; then the
-answers, the final answer and each agent's output. Long texts are cut in the middle; a section
+Order: metrics (the outcome and its evidence among them), the coordination timeline, votes
+(final and superseded, and the tally), context compressions, errors and the run's config
+first; then the answers, the final answer and each agent's output. Long texts are cut in the middle; a section
 that cannot fit is replaced by a note saying so, never dropped silently; every cut is reported.
 Log content is wrapped in <log_data> tags and the preamble says it is data, not instructions.
 Nothing taken from the run (text, labels, agent ids, file names) can open or close a tag:
@@ -34,7 +35,8 @@ PREAMBLE = (
 )
 TIMELINE_TYPES = ("round_start", "answer_submitted", "vote", "agent_restart", "tool_start",
                   "tool_complete", "status", "orchestrator_timeout", "winner_selected",
-                  "final_answer", "final_presentation_start", "error", "context_received")
+                  "final_answer", "final_presentation_start", "error", "context_received",
+                  "answer_locked", "post_evaluation", "restart_banner")
 MAX_TIMELINE_LINES = 2000
 # Below this a cut text says too little to be worth its markers; it becomes a note instead.
 MIN_USEFUL_CHARS = 200
@@ -86,14 +88,15 @@ def sections_for(attempt: Attempt, warn: Warnings) -> list[Section]:
     path = attempt.path
     run = RunFiles(path.parent.parent, warn)  # the session: nothing outside it is read
     summary = attempt_json(attempt)
-    for key in ("final_answer", "answers", "warnings", "votes", "errors", "path"):
+    for key in ("final_answer", "answers", "warnings", "votes", "errors", "path", "compressions"):
         summary.pop(key, None)
     out = [Section("metrics", "status.json, metrics_summary.json",
                    json.dumps(summary, sort_keys=True), True)]
     out.append(Section("timeline", "events.jsonl", timeline(attempt, warn), True))
-    votes = "\n".join(f"{v.voter} voted for {v.target} ({v.label or '?'}): {v.reason}"
-                      for v in attempt.votes) or "(no votes recorded)"
-    out.append(Section("votes", "<agent>/<ts>/vote.json", votes, True))
+    out.append(Section("votes", "<agent>/<ts>/vote.json, final_presentation_start",
+                       votes_text(attempt), True))
+    out.append(Section("compressions", "compression_debug/, massgen.log, "
+                       "massgen_plugins/compressions.jsonl", compressions_text(attempt), True))
     out.append(Section("errors", "status.json, massgen.log, execution_metadata.yaml",
                        "\n".join(attempt.errors) or "(no errors recorded)", True))
     meta = run.read_yaml(path / "execution_metadata.yaml")
@@ -114,6 +117,39 @@ def sections_for(attempt: Attempt, warn: Warnings) -> list[Section]:
     return [attrs.evolve(s, text=redact(s.text)) for s in out]
 
 
+def votes_text(attempt: Attempt) -> str:
+    """Every vote, final or superseded (an agent that voted again), and the tally."""
+    lines = [f"{v.voter} voted for {v.target} ({v.label or '?'}, "
+             f"{'final' if v.final else 'superseded by its later vote'}): {v.reason}"
+             for v in attempt.votes]
+    if attempt.tally:
+        lines.append("tally of the final votes: " + ", ".join(
+            f"{agent} {n}" for agent, n in attempt.tally.items())
+            + (" (a tie; MassGen breaks it by the agents' config order)" if attempt.tie else "")
+            + f" [from {attempt.tally_source}]")
+    return "\n".join(lines) or "(no votes recorded)"
+
+
+def compressions_text(attempt: Attempt) -> str:
+    """Each context compression: when, whose, how, the size before and after, from where."""
+    from datetime import datetime
+
+    lines = []
+    for c in attempt.compressions:
+        try:
+            when = datetime.fromtimestamp(c.time).isoformat(sep=" ", timespec="seconds")
+        except (ValueError, OverflowError, OSError):
+            when = "?"
+        sizes = " -> ".join(
+            ", ".join(x for x in (f"{m} messages" if m is not None else "",
+                                  f"~{t:,} tokens" if t is not None else "") if x) or "?"
+            for m, t in ((c.messages_before, c.tokens_before), (c.messages_after, c.tokens_after)))
+        lines.append(f"{when} {c.agent or 'agent not recorded'} {c.method}"
+                     f"{'' if c.ok else ' (failed)'}: {sizes} [{c.source}]"
+                     + (f" {c.note}" if c.note else ""))
+    return "\n".join(lines) or "(no context compressions recorded)"
+
+
 def timeline(attempt: Attempt, warn: Warnings) -> str:
     """The coordination events, one line each, streamed from events.jsonl."""
     if attempt.events_path is None:
@@ -122,6 +158,8 @@ def timeline(attempt: Attempt, warn: Warnings) -> str:
     dropped = 0
     for e in read_events(attempt.events_path, warn, TIMELINE_TYPES):
         d = e.data
+        if e.event_type == "post_evaluation" and d.get("phase") == "content":
+            continue  # the evaluation's text streams in deltas; its start and end are enough
         detail = {
             "answer_submitted": lambda: f"{d.get('answer_label')}: {_clip(d.get('content'))}",
             "vote": lambda: f"-> {d.get('target_id')}: {_clip(d.get('reason'))}",
@@ -135,6 +173,9 @@ def timeline(attempt: Attempt, warn: Warnings) -> str:
                                             f"{d.get('selected_agent')}",
             "final_presentation_start": lambda: f"votes {dict(d.get('vote_counts') or {})}",
             "context_received": lambda: f"sees {list(d.get('context_labels') or [])}",
+            "post_evaluation": lambda: f"{d.get('phase')} winner={d.get('winner')}",
+            "restart_banner": lambda: (f"attempt {d.get('attempt')}/{d.get('max_attempts')}: "
+                                       f"{_clip(d.get('reason'))}"),
             "error": lambda: _clip(_dumps(d), 300),
         }.get(e.event_type, lambda: "")()
         if len(lines) < MAX_TIMELINE_LINES:

@@ -64,6 +64,8 @@ def resolve(log_dir: str | None, base: Path) -> Target:
     path = Path(log_dir).expanduser()
     if not path.exists() and (base / log_dir).exists():
         path = base / log_dir
+    elif not path.exists() and "/" not in log_dir and os.sep not in log_dir:
+        path = _by_prefix(log_dir, base) or path
     if not path.is_dir():
         raise LogsError(f"{log_dir}: no such log directory; give a log_* session dir, a turn_N "
                         "or an attempt_N dir")
@@ -79,6 +81,23 @@ def resolve(log_dir: str | None, base: Path) -> Target:
         return Target(inner[0])
     raise LogsError(f"{log_dir}: not a MassGen log directory (no turn_N inside); give a log_* "
                     "session dir, a turn_N or an attempt_N dir")
+
+
+def _by_prefix(name: str, base: Path) -> Path | None:
+    """The one run under `base` whose name starts with `name` (`log_` may be left out).
+
+    `logs list` shows a run as `20261122_035141` where the terminal is narrow; that is
+    what the user types back.
+    """
+    prefix = name if name.startswith("log_") else f"log_{name}"
+    try:
+        found = [p for p in sessions(base) if p.name.startswith(prefix)]
+    except LogsError:
+        return None
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found[:5])
+        raise LogsError(f"{name}: names {len(found)} runs ({names}); give more of the name")
+    return found[0] if found else None
 
 
 def _n(name: str) -> int | None:

@@ -62,6 +62,9 @@ class Vote:
     target: str | None
     reason: str
     label: str | None = None
+    # The voter's last vote in its attempt. An agent votes again after a new answer arrives;
+    # only its last vote counts in MassGen's tally, the earlier ones are superseded.
+    final: bool = True
 
 
 @attrs.frozen
@@ -91,11 +94,13 @@ class AgentSummary:
     answers: int = 0
     voted_for: str | None = None
     tokens: Tokens = Tokens()
-    cost: float = 0.0
+    cost: float | None = 0.0  # None: MassGen had no price for its model
     tool_calls: int = 0
     restarts: int = 0
     error: str | None = None
     output_path: Path | None = None
+    # How its part ended: winner, voted, answered, failed, interrupted, timed_out or stopped.
+    end_state: str | None = None
 
 
 @attrs.frozen
@@ -111,7 +116,7 @@ class Attempt:
     winner: str | None = None
     duration_s: float | None = None
     start_time: str | None = None
-    cost: float = 0.0
+    cost: float | None = 0.0  # None: unknown (see cost_note); MassGen's own figure is massgen_cost
     tokens: Tokens = Tokens()
     total_rounds: int = 0
     rounds_by_outcome: Mapping[str, int] = attrs.field(factory=dict, converter=freeze)
@@ -132,6 +137,18 @@ class Attempt:
     analyzed: bool = False
     warnings: tuple[str, ...] = ()
     compressions: tuple[Compression, ...] = ()
+    outcome: str = "incomplete"
+    outcome_evidence: tuple[str, ...] = ()
+    massgen_cost: float = 0.0
+    cost_note: str | None = None
+    tally: Mapping[str, int] = attrs.field(factory=dict, converter=freeze)
+    tie: bool = False
+    tally_source: str | None = None  # "final_presentation_start" (MassGen's own) or "votes"
+    agent_order: tuple[str, ...] = ()  # the agents as the run's config lists them
+    session_id: str | None = None  # cli_args.session_id: set in a --continue turn
+    cumulative: bool = False  # totals include the earlier attempts of the turn (a restart)
+    restart_reason: str | None = None
+    last_event_time: float | None = None  # POSIX seconds
 
     @property
     def label(self) -> str:
@@ -163,6 +180,11 @@ class Session:
         return self.path.name
 
     @property
+    def session_id(self) -> str | None:
+        """The MassGen session a --continue turn belongs to (cli_args.session_id), if recorded."""
+        return next((a.session_id for a in self.attempts if a.session_id), None)
+
+    @property
     def attempts(self) -> list[Attempt]:
         """Every attempt of every turn, in order."""
         return [a for t in self.turns for a in t.attempts]
@@ -179,10 +201,43 @@ class Session:
         return next((a.question for a in reversed(self.attempts) if a.question), None)
 
 
+@attrs.frozen
+class MassgenSession:
+    """One MassGen session: its turns, across the log dirs `massgen --continue` makes (one per turn)."""
+
+    session_id: str | None
+    dirs: tuple[Session, ...]
+
+    @property
+    def turns(self) -> list[Turn]:
+        """Every turn of every log dir, oldest first."""
+        return [t for d in self.dirs for t in d.turns]
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Every attempt of every turn, in order."""
+        return [a for d in self.dirs for a in d.attempts]
+
+    @property
+    def latest(self) -> Attempt | None:
+        """The last attempt of the last turn."""
+        attempts = self.attempts
+        return attempts[-1] if attempts else None
+
+
 def tokens_json(tokens: Tokens) -> dict[str, int]:
     """Tokens as JSON."""
     return {"input": tokens.input, "output": tokens.output, "reasoning": tokens.reasoning,
             "cached": tokens.cached}
+
+
+def _iso_time(epoch: float | None) -> str | None:
+    from datetime import datetime
+
+    try:
+        return None if epoch is None else datetime.fromtimestamp(epoch).isoformat()
+    except (ValueError, OverflowError, OSError):  # a time no clock reaches
+        return None
 
 
 def attempt_json(a: Attempt) -> dict[str, Any]:
@@ -201,10 +256,17 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
         "subagents": thaw(a.subagents),
         "agents": [{"id": g.agent_id, "status": g.status, "answers": g.answers,
                     "voted_for": g.voted_for, "tokens": tokens_json(g.tokens), "cost": g.cost,
-                    "tool_calls": g.tool_calls, "restarts": g.restarts, "error": g.error}
+                    "tool_calls": g.tool_calls, "restarts": g.restarts, "error": g.error,
+                    "end_state": g.end_state}
                    for g in a.agents],
         "answers": [{"agent": x.agent_id, "label": x.label, "path": str(x.path)} for x in a.answers],
-        "votes": [{"voter": v.voter, "target": v.target, "reason": v.reason} for v in a.votes],
+        "votes": [{"voter": v.voter, "target": v.target, "reason": v.reason, "final": v.final}
+                  for v in a.votes],
+        "tally": thaw(a.tally), "tie": a.tie, "tally_source": a.tally_source,
+        "outcome": a.outcome, "outcome_evidence": list(a.outcome_evidence),
+        "massgen_cost": a.massgen_cost, "cost_note": a.cost_note, "session_id": a.session_id,
+        "cumulative": a.cumulative, "restart_reason": a.restart_reason,
+        "last_event": _iso_time(a.last_event_time),
         "final_answer": a.final_answer, "errors": list(a.errors), "timed_out": a.timed_out,
         "massgen_version": a.massgen_version, "events_bytes": a.events_bytes,
         "analyzed": a.analyzed, "warnings": list(a.warnings),
@@ -214,13 +276,7 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
 
 def compression_json(c: Compression) -> dict[str, Any]:
     """A compression as JSON."""
-    from datetime import datetime
-
-    try:
-        when: str | None = datetime.fromtimestamp(c.time).isoformat()
-    except (ValueError, OverflowError, OSError):  # a time no clock reaches
-        when = None
-    return {"agent": c.agent, "time": when,
+    return {"agent": c.agent, "time": _iso_time(c.time),
             "method": c.method, "ok": c.ok, "messages_before": c.messages_before,
             "messages_after": c.messages_after, "tokens_before": c.tokens_before,
             "tokens_after": c.tokens_after, "cost_usd": c.cost_usd, "latency_s": c.latency_s,

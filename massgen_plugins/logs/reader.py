@@ -2,8 +2,11 @@
 
 Sources, by preference: `status.json` (per-agent state, winner, results), `metrics_summary.json`
 (totals, tools, rounds, API timing, subagents), the answer and vote snapshots, and
-`execution_metadata.yaml` (question, version, start-up failures). `events.jsonl` is only
-touched at its two ends here; it is streamed where its content is needed.
+`execution_metadata.yaml` (question, version, config order, start-up failures). Of
+`events.jsonl`, only its first line and its last TAIL_BYTES are read (how the run ended:
+the final presentation and MassGen's tally, answer_locked, a timeout, a restart); it is
+streamed whole only for a run that left no answer or vote snapshot, to find them there.
+massgen.log is streamed once (errors, unpriced models, compression lines).
 
 Every file is read through `RunFiles`, inside the session directory. Names taken from file
 content (the winner, agent ids) are used in a path only when they are plain names.
@@ -12,10 +15,13 @@ content (the winner, agent ids) are used in a path only when they are plain name
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from massgen_plugins.events.jsonl import first_and_last
+import attrs
+
+from massgen_plugins.events.jsonl import first_and_last, read_events, tail_events
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.compressions import read_compressions
 from massgen_plugins.logs.files import RunFiles, Warnings
@@ -30,6 +36,7 @@ from massgen_plugins.logs.model import (
     Turn,
     Vote,
 )
+from massgen_plugins.logs.outcome import ENDING_TYPES, INTERRUPTED, TIMED_OUT, EndFacts, decide
 
 REPORT = "ANALYSIS_REPORT.md"
 _NUMBERED = re.compile(r"^(turn|attempt)_(\d+)$")
@@ -60,8 +67,11 @@ def numbered(parent: Path, kind: str, run: RunFiles) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def read_session(path: Path, warn: Warnings | None = None) -> Session:
-    """Read a `log_*` session directory: every turn and attempt that can be read."""
+def read_session(path: Path, warn: Warnings | None = None, brief: bool = False) -> Session:
+    """Read a `log_*` session directory: every turn and attempt that can be read.
+
+    `brief` reads only what `logs list` shows (see `read_attempt`).
+    """
     warn = warn or Warnings()
     run = RunFiles(path, warn)
     layout = [(number, turn_dir, numbered(turn_dir, "attempt", run))
@@ -71,8 +81,11 @@ def read_session(path: Path, warn: Warnings | None = None) -> Session:
     for number, turn_dir, attempt_dirs in layout:
         if any(stub.parent == turn_dir for stub in borrowed.values()):
             continue
-        attempts = tuple(read_attempt(a, number, n, warn, borrowed.get(a), root=path)
-                         for n, a in attempt_dirs)
+        attempts = tuple(
+            read_attempt(a, number, n, warn, borrowed.get(a), root=path,
+                         later=attempt_dirs[i + 1][0] if i + 1 < len(attempt_dirs) else None,
+                         brief=brief)
+            for i, (n, a) in enumerate(attempt_dirs))
         turns.append(Turn(number=number, path=turn_dir, attempts=attempts))
     if not turns:
         warn.add(path, "holds no turn_N directories; nothing to show")
@@ -89,30 +102,49 @@ def _continued_turn(layout: list[tuple[int, Path, list[tuple[int, Path]]]],
     """Attempt dirs whose events, log and metadata MassGen wrote into an earlier turn's dir.
 
     `massgen --continue` makes a new session whose turn_1/attempt_1 holds only events.jsonl,
-    massgen.log and execution_metadata.yaml, all for turn 2, while turn_2/attempt_1 holds the
+    massgen.log and execution_metadata.yaml, all for turn N, while turn_N/attempt_1 holds the
     rest and no events. Maps the later attempt dir to the stub that holds its files.
     """
     found: dict[Path, Path] = {}
     if len(layout) < 2 or len(layout[0][2]) != 1:
         return found
     stub = layout[0][2][0][1]
-    if (stub / "status.json").exists() or (stub / "metrics_summary.json").exists():
-        return found
-    if not (stub / "events.jsonl").is_file():
+    if is_continue_stub(stub) is not True:
         return found
     for _number, _turn_dir, attempts in layout[1:]:
-        if attempts and not (attempts[0][1] / "events.jsonl").exists() and (
-                attempts[0][1] / "status.json").exists():
+        # A turn killed before it wrote status.json still takes its files from the stub.
+        if attempts and not (attempts[0][1] / "events.jsonl").exists():
             found[attempts[0][1]] = stub
             break
     return found
 
 
+def is_continue_stub(attempt: Path) -> bool:
+    """True for a turn_1/attempt_1 that holds only a --continue turn's events, log and metadata."""
+    return (not (attempt / "status.json").exists()
+            and not (attempt / "metrics_summary.json").exists()
+            and (attempt / "events.jsonl").is_file()
+            and any(p.name.startswith("turn_") and p.name != "turn_1"
+                    for p in _children(attempt.parent.parent)))
+
+
+def _children(path: Path) -> list[Path]:
+    try:
+        return list(path.iterdir())
+    except OSError:
+        return []
+
+
 def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
-                 stub: Path | None = None, root: Path | None = None) -> Attempt:
+                 stub: Path | None = None, root: Path | None = None,
+                 later: int | None = None, brief: bool = False) -> Attempt:
     """Read one attempt directory into an `Attempt`; `stub` holds its events, log and metadata.
 
-    Nothing outside `root` (by default the session: the attempt's grandparent) is read.
+    `later` is the number of the turn's next attempt, if MassGen restarted this one. Nothing
+    outside `root` (by default the session: the attempt's grandparent) is read. `brief` reads
+    only the small files and the ends of events.jsonl (status.json, execution_metadata.yaml,
+    metrics_summary.json only without a readable status.json): no snapshot, no massgen.log,
+    no final answer text, no compression; those fields stay empty.
     """
     local = Warnings()
     run = RunFiles(root or path.parent.parent, local)
@@ -120,11 +152,13 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     if stub is not None:
         own = {name: (p if p.exists() else stub / name) for name, p in own.items()}
     status = run.read_json(path / "status.json")
-    metrics = run.read_json(path / "metrics_summary.json")
+    metrics = (run.read_json(path / "metrics_summary.json")
+               if not brief or not isinstance(status, dict) else None)
     meta = run.read_yaml(own["execution_metadata.yaml"])
     for name, data in (("status.json", status), ("metrics_summary.json", metrics)):
         if data is not None and not isinstance(data, dict):
             local.add(path / name, f"holds {type(data).__name__}, not an object; skipped")
+    status_read = isinstance(status, dict)
     status = status if isinstance(status, dict) else {}
     metrics = metrics if isinstance(metrics, dict) else {}
     meta = meta if isinstance(meta, dict) else {}
@@ -133,28 +167,61 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     def num(data: Any, where: Path, *keys: str) -> float | None:
         return f.number(data, *keys, where=where, warn=local)
 
-    answers = _answers(path, run)
-    votes = _votes(path, run)
-    agents = _agents(path, status, metrics, answers, votes, run)
+    events = own["events.jsonl"]
+    has_events = run.is_file(events)
+    ending = read_ending(events, local) if has_events else Ending()
+    order = config_order(meta)
+    answers: tuple[Answer, ...] = ()
+    votes: tuple[Vote, ...] = ()
+    log = LogFacts()
+    if not brief:
+        answers = _answers(path, run) or (_event_answers(events, local) if has_events else ())
+        votes = _votes(path, run)
+        if not votes and has_events:
+            votes = _event_votes(events, local)
+        votes = mark_final(votes)
+        log = scan_log(own["massgen.log"], run)
     winner = (f.text_field(status, "results", "winner") or f.text_field(metrics, "meta", "winner")
-              or _final_dir_agent(path, run))
+              or ending.selected or _final_dir_agent(path, run) or ending.presenter)
     final_answer = None
     if winner and not plain_name(winner):
         local.add(s_path, f"winner {winner!r} is not an agent id; its final answer is not read")
-    elif winner:
+    elif winner and not brief:
         final_answer = (run.read_text(path / "final" / winner / "answer.txt")
                         or run.read_text(path.parent / "final" / winner / "answer.txt"))
-    events = own["events.jsonl"]
-    has_events = run.is_file(events)
+    final_answer = final_answer or ending.final_answer
     duration = num(status, s_path, "meta", "elapsed_seconds")
-    first_event, last_event = first_and_last(events, local) if has_events else (None, None)
-    if duration is None and first_event and last_event:
-        duration = max(0.0, last_event.time - first_event.time)
+    first_event = first_and_last(events, local)[0] if has_events else None
+    if duration is None and first_event and ending.last:
+        duration = max(0.0, ending.last.time - first_event.time)
     start = first_event.timestamp if first_event else _iso(num(status, s_path, "meta",
                                                                 "start_time"))
     finish = f.text_field(status, "finish_reason")
-    errors = _errors(own["massgen.log"], status, meta, run)
-    tools = _tools(metrics.get("tools") or status.get("tools"), m_path, local)
+    rounds = metrics.get("rounds") or status.get("rounds") or {}
+    outcomes = f.get(rounds, "by_outcome")
+    by_outcome = {k: int(v) for k, v in (outcomes if isinstance(outcomes, dict) else {}).items()
+                  if isinstance(v, int) and not isinstance(v, bool)}
+    s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
+    failed = tuple(str(a) for a, s in s_agents.items() if isinstance(s, dict) and (
+        s.get("status") == "error" or isinstance(s.get("error"), dict)))
+    facts = EndFacts(
+        status_read=status_read, finish_reason=finish,
+        finish_details=f.text_field(status, "finish_reason_details"),
+        phase=f.text_field(status, "coordination", "phase"),
+        presentation_rounds=by_outcome.get("presentation") if outcomes is not None else None,
+        metrics_written=run.is_file(m_path),
+        failure_stage=_text(f.get(meta, "cli_args", "failure_stage")),
+        failure_error=_text(f.get(meta, "cli_args", "failure_error")),
+        events_bytes=events.stat().st_size if has_events else 0, events_whole=ending.whole,
+        presentation_started=ending.presenter is not None, answer_locked=ending.locked,
+        timeout=ending.timeout, restart=ending.restart,
+        last_event_time=ending.last.time if ending.last else None,
+        turn_final=run.is_dir(path.parent / "final"), later_attempt=later, winner=winner,
+        failed_agents=failed, agents=len(s_agents))
+    outcome, evidence = decide(facts)
+    agents = _agents(path, status, metrics, answers, votes, run, order, winner, outcome)
+    errors = _errors(status, meta, run, log, bug=any("not a failure" in e for e in evidence))
+    tools = () if brief else _tools(metrics.get("tools") or status.get("tools"), m_path, local)
     totals = metrics.get("totals") or {}
     costs = status.get("costs") or {}
     tokens = Tokens(
@@ -164,21 +231,21 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         reasoning=int(num(totals, m_path, "reasoning_tokens") or 0),
         cached=sum(g.tokens.cached for g in agents),
     )
-    rounds = metrics.get("rounds") or status.get("rounds") or {}
-    outcomes = f.get(rounds, "by_outcome")
-    by_outcome = {k: int(v) for k, v in (outcomes if isinstance(outcomes, dict) else {}).items()
-                  if isinstance(v, int) and not isinstance(v, bool)}
+    recorded = num(totals, m_path, "estimated_cost")
+    if recorded is None:
+        recorded = num(costs, s_path, "total_estimated_cost")
+    cost, note = cost_of(recorded, tokens, agents, log.unpriced, later)
     timing = metrics.get("api_timing") or {}
-    size = events.stat().st_size if has_events else 0
-    compressions = read_compressions(path, run)
+    tally, tie, source = tally_of(votes, ending, order)
+    compressions = () if brief else read_compressions(path, run, stub=stub, log=log.compressions,
+                                                      day=_day(first_event, status))
     attempt = Attempt(
         path=path, turn=turn, number=number,
         question=(f.text_field(metrics, "meta", "question") or f.text_field(status, "meta", "question")
                   or f.text_field(meta, "query")),
         finish_reason=finish, finish_details=f.text_field(status, "finish_reason_details"),
         winner=winner, duration_s=duration, start_time=start,
-        cost=float(num(totals, m_path, "estimated_cost")
-                   or num(costs, s_path, "total_estimated_cost") or 0.0),
+        cost=cost, massgen_cost=float(recorded or 0.0), cost_note=note,
         tokens=tokens, total_rounds=int(num(rounds, m_path, "total_rounds") or 0),
         rounds_by_outcome=by_outcome, tools=tools,
         tool_calls=sum(t.calls for t in tools), tool_failures=sum(t.failures for t in tools),
@@ -191,14 +258,144 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
                                                                  dict) else {}),
         subagents=metrics.get("subagents") if isinstance(metrics.get("subagents"), dict) else {},
         agents=agents, answers=answers, votes=votes, final_answer=final_answer,
-        errors=errors, timed_out=finish == "timeout" or bool(by_outcome.get("timeout")),
+        errors=errors, timed_out=outcome == TIMED_OUT or bool(by_outcome.get("timeout")),
         massgen_version=str(meta["massgen_version"]) if meta.get("massgen_version") else None,
-        events_path=events if has_events else None, events_bytes=size,
+        events_path=events if has_events else None, events_bytes=facts.events_bytes,
         analyzed=(path / REPORT).is_file(), compressions=compressions, warnings=tuple(local),
+        outcome=outcome, outcome_evidence=evidence, tally=tally, tie=tie, tally_source=source,
+        agent_order=order, session_id=_text(f.get(meta, "cli_args", "session_id")),
+        cumulative=number > 1, last_event_time=facts.last_event_time,
+        restart_reason=_text(f.get(ending.restart, "reason")) if ending.restart else None,
     )
     for line in local:
         warn.lines.append(line)
     return attempt
+
+
+def _text(value: Any) -> str | None:
+    """A scalar from a run file as text (YAML may read `1` as a number), or None."""
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def config_order(meta: dict[str, Any]) -> tuple[str, ...]:
+    """The agent ids in the order the run's config lists them (MassGen breaks ties by it)."""
+    listed = f.get(meta, "config", "agents")
+    if not isinstance(listed, list):
+        one = f.get(meta, "config", "agent")
+        listed = [one] if isinstance(one, dict) else []
+    ids = [str(a["id"]) for a in listed if isinstance(a, dict)
+           and isinstance(a.get("id"), (str, int)) and not isinstance(a.get("id"), bool)]
+    return tuple(dict.fromkeys(ids))
+
+
+@attrs.frozen
+class Ending:
+    """What the end of events.jsonl says: the final presentation, a timeout, a restart."""
+
+    presenter: str | None = None  # the agent of the last final_presentation_start
+    vote_counts: dict[str, int] | None = None
+    is_tie: bool | None = None
+    locked: bool = False
+    final_answer: str | None = None
+    timeout: dict[str, Any] | None = None
+    selected: str | None = None  # the agent an orchestrator timeout selected
+    restart: dict[str, Any] | None = None
+    last: Any = None  # the last whole event
+    whole: bool = True  # the tail read covered the whole file
+
+
+def read_ending(events: Path, warn: Warnings) -> Ending:
+    """The ending facts of an events.jsonl, from its last TAIL_BYTES only."""
+    found, last, whole = tail_events(events, warn, ENDING_TYPES)
+    presenter = counts = tie = final = timeout = selected = restart = None
+    locked = False
+    for e in found:
+        d = e.data
+        if e.event_type == "final_presentation_start":
+            presenter, locked, final = e.agent_id, False, None
+            raw = d.get("vote_counts")
+            counts = ({str(k): v for k, v in raw.items()
+                       if isinstance(v, int) and not isinstance(v, bool)}
+                      if isinstance(raw, Mapping) else None)
+            tie = d.get("is_tie") if isinstance(d.get("is_tie"), bool) else None
+        elif e.event_type == "final_answer" and isinstance(d.get("content"), str):
+            final = d["content"]
+        elif e.event_type == "answer_locked":
+            locked = True
+        elif e.event_type == "orchestrator_timeout":
+            timeout = dict(d)
+            selected = d.get("selected_agent") if isinstance(d.get("selected_agent"), str) else None
+        elif e.event_type == "restart_banner":
+            restart = dict(d)
+    return Ending(presenter=presenter, vote_counts=counts, is_tie=tie, locked=locked,
+                  final_answer=final, timeout=timeout,
+                  selected=selected, restart=restart, last=last, whole=whole)
+
+
+def mark_final(votes: tuple[Vote, ...]) -> tuple[Vote, ...]:
+    """The votes, oldest first, each marked final when it is its voter's last."""
+    last = {v.voter: i for i, v in enumerate(votes)}
+    return tuple(attrs.evolve(v, final=last[v.voter] == i) for i, v in enumerate(votes))
+
+
+def tally_of(votes: tuple[Vote, ...], ending: Ending,
+             order: tuple[str, ...]) -> tuple[dict[str, int], bool, str | None]:
+    """Agent -> votes, whether the top is tied, and where it came from.
+
+    MassGen's own count (final_presentation_start) when the run got that far; otherwise the
+    final votes, counted the way MassGen counts them.
+    """
+    if ending.vote_counts is not None:
+        counts = dict(ending.vote_counts)
+        tie = ending.is_tie if ending.is_tie is not None else _tied(counts)
+        source = "final_presentation_start"
+    else:
+        counts = {}
+        for v in votes:
+            if v.final and v.target:
+                counts[v.target] = counts.get(v.target, 0) + 1
+        tie, source = _tied(counts), ("votes" if counts else None)
+    rank = {agent: i for i, agent in enumerate(order)}
+    # Most votes first; among equals, the config order MassGen breaks ties by.
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], rank.get(kv[0], len(rank)), kv[0]))
+    return dict(ordered), tie, source
+
+
+def _tied(counts: dict[str, int]) -> bool:
+    top = max(counts.values(), default=0)
+    return top > 0 and sum(1 for c in counts.values() if c == top) > 1
+
+
+def cost_of(recorded: float | None, tokens: Tokens, agents: tuple[AgentSummary, ...],
+            unpriced: tuple[str, ...], later: int | None) -> tuple[float | None, str | None]:
+    """The attempt's cost, or None with the reason it is unknown.
+
+    MassGen writes $0 for a model it has no price for ("No pricing found" in massgen.log):
+    tokens spent at $0 are an unknown cost, not a free one.
+    """
+    if later is not None:
+        return None, f"counted in attempt_{later}'s totals, which are cumulative"
+    if recorded is None:
+        return None, "no cost was recorded (no status.json or metrics_summary.json totals)"
+    free = [g.agent_id for g in agents if g.cost is None]
+    spent = tokens.input + tokens.output
+    if not free and not (recorded == 0 and spent > 0):
+        return recorded, None
+    why = (f"MassGen logged 'No pricing found' for {', '.join(unpriced)}"
+           if unpriced else "MassGen estimated $0 for the tokens spent (no price for the model?)")
+    if recorded and free:
+        why += f"; its ${recorded:.4f} leaves out {', '.join(free)}"
+    return None, why
+
+
+def _day(first_event: Any, status: dict[str, Any]) -> str | None:
+    """The run's date (YYYY-MM-DD), to place massgen.log's times of day."""
+    if first_event is not None:
+        return first_event.timestamp[:10]
+    start = _iso(f.number(status, "meta", "start_time"))
+    return start[:10] if start else None
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -266,14 +463,48 @@ def _votes(path: Path, run: RunFiles) -> tuple[Vote, ...]:
     return tuple(votes)
 
 
+def _event_votes(events: Path, warn: Warnings) -> tuple[Vote, ...]:
+    """The votes events.jsonl records: a run stopped before MassGen wrote any vote snapshot."""
+    return tuple(Vote(voter=e.agent_id or "?", target=_text(e.data.get("target_id")),
+                      reason=_text(e.data.get("reason")) or "")
+                 for e in read_events(events, warn, ("vote",)) if e.agent_id)
+
+
+def _event_answers(events: Path, warn: Warnings) -> tuple[Answer, ...]:
+    """The answers events.jsonl records (their first 500 characters) when no snapshot holds them."""
+    return tuple(Answer(agent_id=e.agent_id or "?", label=_text(e.data.get("answer_label")) or "?",
+                        path=events, text=_text(e.data.get("content")))
+                 for e in read_events(events, warn, ("answer_submitted",)) if e.agent_id)
+
+
+def end_state(agent_id: str, failed: bool, answers: int, voted: bool, winner: str | None,
+              outcome: str) -> str:
+    """How an agent's part ended: winner, voted, answered, failed, or how the run stopped it
+    (interrupted, timed_out, stopped)."""
+    if failed:
+        return "failed"
+    if agent_id == winner:
+        return "winner"
+    if voted:
+        return "voted"
+    if answers:
+        return "answered"
+    # Neither answered nor voted: the run's end stopped it (a killed run's log just stops).
+    return {INTERRUPTED: "interrupted", TIMED_OUT: "timed_out"}.get(outcome, "stopped")
+
+
 def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
-            answers: tuple[Answer, ...], votes: tuple[Any, ...],
-            run: RunFiles) -> tuple[AgentSummary, ...]:
+            answers: tuple[Answer, ...], votes: tuple[Vote, ...], run: RunFiles,
+            order: tuple[str, ...], winner: str | None, outcome: str) -> tuple[AgentSummary, ...]:
     s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
     m_agents = metrics.get("agents") if isinstance(metrics.get("agents"), dict) else {}
-    ids = list(dict.fromkeys([*s_agents, *m_agents, *(a.agent_id for a in answers),
-                              *(v.voter for v in votes)]))
+    seen = {*s_agents, *m_agents, *(a.agent_id for a in answers), *(v.voter for v in votes)}
+    # The config's order first (panels and tables follow it), then any agent it does not list.
+    ids = [a for a in order if a in seen] + list(dict.fromkeys(
+        a for a in [*s_agents, *m_agents, *(a.agent_id for a in answers),
+                    *(v.voter for v in votes)] if a not in order))
     where, warn = path / "status.json", run.warn
+    final_vote = {v.voter: v.target for v in votes if v.final}
     out = []
     for agent_id in ids:
         s = s_agents.get(agent_id) if isinstance(s_agents.get(agent_id), dict) else {}
@@ -283,26 +514,29 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
         error = s.get("error")
         if isinstance(error, dict):
             error = ": ".join(str(x) for x in (error.get("type"), error.get("message")) if x)
-        # An agent may vote again after new answers arrive; the current vote is in status.json,
-        # and otherwise the latest vote snapshot holds it.
-        vote = f.text_field(s, "vote_cast", "voted_for_agent") or next(
-            (v.target for v in reversed(votes) if v.voter == agent_id), None)
+        # status.json's vote_cast is an agent's *first* vote, stale once it voted again; its
+        # last vote (the snapshots', or the events') is the one MassGen counted.
+        vote = final_vote.get(agent_id) or f.text_field(s, "vote_cast", "voted_for_agent")
         output = path / "agent_outputs" / f"{agent_id}.txt"
         has_output = plain_name(agent_id) and run.is_file(output)
+        count = int(f.number(s, "answer_count", where=where, warn=warn)
+                    or sum(1 for a in answers if a.agent_id == agent_id))
+        tokens = Tokens(input=int(f.number(usage, "input_tokens") or 0),
+                        output=int(f.number(usage, "output_tokens") or 0),
+                        reasoning=int(f.number(usage, "reasoning_tokens") or 0),
+                        cached=int(f.number(usage, "cached_input_tokens") or 0))
+        cost = f.number(usage, "estimated_cost")
+        if cost is not None and cost == 0 and tokens.input + tokens.output > 0:
+            cost = None  # tokens at $0: MassGen had no price for the model
         out.append(AgentSummary(
-            agent_id=agent_id, status=f.text_field(s, "status"),
-            answers=int(f.number(s, "answer_count", where=where, warn=warn)
-                        or sum(1 for a in answers if a.agent_id == agent_id)),
-            voted_for=vote,
-            tokens=Tokens(input=int(f.number(usage, "input_tokens") or 0),
-                          output=int(f.number(usage, "output_tokens") or 0),
-                          reasoning=int(f.number(usage, "reasoning_tokens") or 0),
-                          cached=int(f.number(usage, "cached_input_tokens") or 0)),
-            cost=float(f.number(usage, "estimated_cost") or 0.0),
+            agent_id=agent_id, status=f.text_field(s, "status"), answers=count,
+            voted_for=vote, tokens=tokens, cost=None if cost is None and usage else (cost or 0.0),
             tool_calls=int(f.number(m, "tool_metrics", "total_calls") or 0),
             restarts=int(f.number(s, "times_restarted") or 0),
             error=str(error) if error else None,
-            output_path=output if has_output else None))
+            output_path=output if has_output else None,
+            end_state=end_state(agent_id, bool(error) or s.get("status") == "error", count,
+                                vote is not None, winner, outcome)))
     return tuple(out)
 
 
@@ -325,14 +559,19 @@ def _tools(data: Any, where: Path, warn: Warnings) -> tuple[ToolStat, ...]:
     return tuple(tools)
 
 
-def _errors(log: Path, status: dict[str, Any], meta: dict[str, Any],
-            run: RunFiles) -> tuple[str, ...]:
-    """Errors and timeouts, from status.json, the start-up record and massgen.log."""
+def _errors(status: dict[str, Any], meta: dict[str, Any], run: RunFiles, log: LogFacts,
+            bug: bool = False) -> tuple[str, ...]:
+    """Errors and timeouts, from status.json, the start-up record and massgen.log.
+
+    With `bug`, the failure_stage is MassGen 0.1.97's exit 1 after a completed --continue turn,
+    which is no error of the run (the outcome's evidence says so).
+    """
     errors = []
     if status.get("finish_reason") == "timeout":
         errors.append(f"timeout: {status.get('finish_reason_details') or 'time limit exceeded'}")
     stage = f.get(meta, "cli_args", "failure_stage")
-    if stage:
+    # A Ctrl-C is no error: the outcome says the run was interrupted.
+    if stage and not bug and stage != "keyboard_interrupt":
         errors.append(f"failed during {stage}: {f.get(meta, 'cli_args', 'failure_error') or '?'}")
     agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
     for agent_id, s in agents.items():
@@ -346,20 +585,47 @@ def _errors(log: Path, status: dict[str, Any], meta: dict[str, Any],
             if isinstance(attempt, dict) and attempt.get("reason") == "api_error":
                 errors.append(f"{agent_id}: API error in round {attempt.get('round')}: "
                               f"{attempt.get('error_message')}")
-    errors.extend(_log_errors(log, run))
+    errors.extend(log.errors)
     return tuple(dict.fromkeys(errors))
 
 
-def _log_errors(log: Path, run: RunFiles) -> list[str]:
-    """ERROR and CRITICAL lines of massgen.log, streamed, at most MAX_LOG_ERRORS."""
+@attrs.frozen
+class LogFacts:
+    """What one pass over massgen.log found: errors, unpriced models, compression lines."""
+
+    errors: tuple[str, ...] = ()
+    unpriced: tuple[str, ...] = ()  # "ChatCompletion/fake-alpha", from "No pricing found for ..."
+    compressions: tuple[tuple[str, str, str], ...] = ()  # (HH:MM:SS, level, message)
+
+
+_PRICING = re.compile(r"No pricing found for (\S+)")
+_COMPRESSION_LINE = re.compile(r"^(\d\d:\d\d:\d\d) \| (\w+)\s*\| (.*(?:triggering reactive "
+                               r"compression|\[CompressionUtils\] Compressing \d+ messages|"
+                               r"Compression recovery successful|Summarization failed).*)")
+
+
+def scan_log(log: Path, run: RunFiles) -> LogFacts:
+    """massgen.log streamed once: ERROR and CRITICAL lines (at most MAX_LOG_ERRORS), the models
+    MassGen had no price for, and the lines that tell of a context compression."""
     found: list[str] = []
+    unpriced: dict[str, None] = {}
+    compressions: list[tuple[str, str, str]] = []
     more = 0
     fh = run.open(log)
     if fh is None:
-        return found
+        return LogFacts()
     try:
         with fh:
             for raw in f.head_lines(fh, MAX_LOG_LINE):
+                if b"No pricing found" in raw:
+                    m = _PRICING.search(raw.decode("utf-8", errors="replace"))
+                    if m and len(unpriced) < 20:
+                        unpriced[m.group(1)[:120]] = None
+                    continue
+                if b"ompress" in raw and len(compressions) < 1000:
+                    m = _COMPRESSION_LINE.match(raw.decode("utf-8", errors="replace").rstrip())
+                    if m:
+                        compressions.append((m.group(1), m.group(2), m.group(3)[:500]))
                 if b"| ERROR" not in raw and b"| CRITICAL" not in raw:
                     continue
                 m = _ERROR_LINE.search(raw.decode("utf-8", errors="replace"))
@@ -373,4 +639,5 @@ def _log_errors(log: Path, run: RunFiles) -> list[str]:
         run.warn.add(log, f"cannot read ({exc.strerror}); skipped")
     if more:
         found.append(f"massgen.log: … and {more} more error lines")
-    return found
+    return LogFacts(errors=tuple(found), unpriced=tuple(unpriced),
+                    compressions=tuple(compressions))

@@ -1,5 +1,10 @@
 """The Textual app: one panel per agent, votes and winner, the final answer; and its sink.
 
+The top line says how the run stands (or how it ended), the question and the run's clock;
+the panels follow the agents' config order, the first one focused; the bottom line puts the
+winner first, then the tally, then each agent's vote, so a narrow terminal cuts the votes, never
+the winner.
+
 Thread safety: producers (worker threads or asyncio tasks) call the sink chain. The chain's
 innermost sink, `AppSink`, appends events to a lock-protected queue and, when no drain is
 pending, schedules one on the app's loop with `loop.call_soon_threadsafe` (`call_soon` from the
@@ -29,7 +34,7 @@ from textual.widgets import Footer, Static
 from massgen_plugins.events.classes import CRITICAL, STREAMING, Classifier
 from massgen_plugins.events.model import Event
 from massgen_plugins.safe_text import rich_text, shown
-from massgen_plugins.tui.state import RunView
+from massgen_plugins.tui.state import OUTCOME_LABELS, RunInfo, RunView, clock
 from massgen_plugins.tui.stream_view import StreamView
 
 
@@ -110,12 +115,12 @@ class AgentStream(RefreshCounter, StreamView):
 
 
 class AgentPanel(Vertical):
-    """An agent's header (status, round) over its streamed text and tool lines."""
+    """An agent's header (its id and round; its status) over its streamed text and tool lines."""
 
     DEFAULT_CSS = """
     AgentPanel { width: 1fr; border: round $secondary; }
     AgentPanel:focus-within { border: round $accent; }
-    AgentPanel > .head { height: 1; background: $boost; }
+    AgentPanel > .head { height: 2; background: $boost; text-wrap: nowrap; }
     AgentPanel > AgentStream { height: 1fr; }
     """
 
@@ -123,8 +128,8 @@ class AgentPanel(Vertical):
         """A panel for one agent, the `number`th (its id must be a valid widget id; the agent's need not)."""
         super().__init__(id=f"panel-{number}")
         self.agent_id = agent_id
-        self.head_text = shown(agent_id)
-        self.head = CountingStatic(rich_text(self.head_text), classes="head")
+        self.head_text = f"{shown(agent_id)} · r0\nwaiting"
+        self.head = CountingStatic(rich_text(self.head_text, block=True), classes="head")
         self.stream = AgentStream()
 
     def compose(self) -> ComposeResult:
@@ -146,15 +151,19 @@ class FinalAnswer(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """A scrollable view of the answer."""
         with VerticalScroll():
-            yield Static(rich_text(self.text or "(no final answer yet)", block=True))
+            yield Static(rich_text(self.text, block=True))
 
 
 class MassgenApp(App[None]):
     """Agents side by side, streaming; votes and the winner below."""
 
     CSS = """
+    #top { height: 1; background: $panel; }
+    #state { width: auto; padding: 0 1; text-style: bold; }
+    #question { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    #clock { width: auto; padding: 0 1; }
     #agents { height: 1fr; }
-    #votes { height: 1; background: $panel; }
+    #votes { height: 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     BINDINGS = [
         Binding("q", "quit", "Quit"),
@@ -164,12 +173,14 @@ class MassgenApp(App[None]):
     ]
 
     def __init__(self, classify: Classifier, stats: Stats | None = None,
-                 on_ready: Callable[[MassgenApp], None] | None = None) -> None:
-        """An app that calls `on_ready` once mounted (to start producers)."""
+                 on_ready: Callable[[MassgenApp], None] | None = None,
+                 info: RunInfo | None = None) -> None:
+        """An app that calls `on_ready` once mounted (to start producers); `info` is what a
+        recorded run's files say (its question, agents' order, outcome, final answer)."""
         super().__init__()
         self.classify = classify
         self.stats = stats or Stats()
-        self.view = RunView()
+        self.view = RunView(info=info or RunInfo())
         self.panels: dict[str, AgentPanel] = {}
         self._on_ready = on_ready
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -178,7 +189,11 @@ class MassgenApp(App[None]):
         self._ui_cpu_start = 0.0
 
     def compose(self) -> ComposeResult:
-        """The agents row, the votes line, the key help."""
+        """The state line, the agents row, the votes line, the key help."""
+        with Horizontal(id="top"):
+            yield CountingStatic("", id="state")
+            yield CountingStatic("", id="question")
+            yield CountingStatic("", id="clock")
         yield Horizontal(id="agents")
         yield CountingStatic("", id="votes")
         yield Footer()
@@ -194,6 +209,13 @@ class MassgenApp(App[None]):
         # Startup leaves ~45k long-lived objects (widgets, styles, the loaded modules); frozen,
         # a full collection no longer walks them (the longest pause went from ~55 to ~20 ms here).
         gc.freeze()
+        info = self.view.info
+        label = f"[{info.label}] " if info.label and info.label != "turn_1/attempt_1" else ""
+        self.query_one("#question", CountingStatic).update(
+            rich_text(label + " ".join((info.question or "").split())))
+        for agent in info.agent_order:  # the config's order, whatever order events come in
+            self.panel(agent)
+        self._show_state()
         if self._on_ready is not None:
             self._on_ready(self)
 
@@ -204,24 +226,86 @@ class MassgenApp(App[None]):
         super()._display(screen, renderable)
 
     def action_final(self) -> None:
-        """Show the final answer."""
-        self.push_screen(FinalAnswer("".join(self.view.final_answer)))
+        """Show the final answer, or why there is none."""
+        view = self.view
+        text = view.final_text()
+        label = OUTCOME_LABELS.get(view.outcome or "", view.outcome)
+        if not text:
+            text = ("(no final answer yet)" if view.outcome is None else
+                    f"(no final answer: {label})")
+        elif view.outcome in ("interrupted", "incomplete"):
+            text = f"({label}: the final answer may be cut)\n\n{text}"
+        elif view.outcome == "timed_out":
+            text = f"({label}: the answer selected at the time limit)\n\n{text}"
+        self.push_screen(FinalAnswer(text))
 
     def panel(self, agent_id: str) -> AgentPanel:
-        """The agent's panel, mounted on its first event."""
+        """The agent's panel, mounted on its first event; the first one mounted gets the focus."""
         panel = self.panels.get(agent_id)
         if panel is None:
             panel = self.panels[agent_id] = AgentPanel(agent_id, len(self.panels))
             self.query_one("#agents", Horizontal).mount(panel)
+            if len(self.panels) == 1:
+                # Focused from the start, so the page keys scroll something (unless something
+                # else, the chat's input, has the focus).
+                self.call_after_refresh(self._focus_first, panel)
         return panel
+
+    def _focus_first(self, panel: AgentPanel) -> None:
+        if self.focused is None:
+            panel.stream.focus()
+
+    def _show_state(self) -> None:
+        """The top line's state and clock: how the run stands, or how it ended."""
+        view = self.view
+        if view.outcome is not None:
+            state = OUTCOME_LABELS.get(view.outcome, view.outcome)
+        else:
+            state = {"presenting": f"● presenting: {view.note}", "evaluating": "● post-evaluation",
+                     "restarting": f"↻ restarting {view.note}", "timed_out": "⏱ timed out",
+                     "locked": "✓ answer locked"}.get(view.phase, "● running")
+        total = view.info.duration_s
+        if view.outcome is not None:  # over: the run's recorded time, else its events' span
+            time = clock(total if total is not None else view.elapsed())
+        else:
+            time = clock(view.elapsed()) + (f" of {clock(total)}" if total else "")
+        shown_before = getattr(self, "_state_shown", ("", ""))
+        if (state, time) != shown_before:
+            self._state_shown = (state, time)
+            # Both are as wide as their text: a new length needs a layout pass (a few a run).
+            self.query_one("#state", CountingStatic).update(
+                rich_text(state[:60]), layout=len(state) != len(shown_before[0]))
+            self.query_one("#clock", CountingStatic).update(
+                rich_text(f"time {time}"), layout=len(time) != len(shown_before[1]))
+
+    def _votes_line(self) -> str:
+        """Winner first, then the tally, then each vote: what a narrow terminal cuts is the end."""
+        view = self.view
+        parts = []
+        if view.winner:
+            parts.append(f"★ winner {view.winner}")
+        tally, tie = view.live_tally()
+        if tally:
+            parts.append("tally " + ", ".join(f"{a} {n}" for a, n in sorted(
+                tally.items(), key=lambda kv: -kv[1])) + (" (tie)" if tie else ""))
+        if view.votes:
+            parts.append("votes " + ", ".join(f"{k}→{v}" for k, v in sorted(view.votes.items())))
+        if view.system and view.outcome is None:
+            parts.append(view.system)
+        return " " + " │ ".join(parts)
 
     def apply(self, events: Iterable[Event]) -> None:
         """Apply events on the app's loop: one batch, one refresh per touched widget."""
         now = time.monotonic()
         stats, view, classify = self.stats, self.view, self.classify
         appended: dict[str, list[str]] = {}
-        heads: set[str] = set()
-        line_before = (dict(view.votes), view.winner, view.system)
+        heads: dict[str, None] = {}  # in the order events came: panels mount in that order
+        line_before = (dict(view.votes), view.winner, view.system, dict(view.tally))
+        events = events if isinstance(events, list) else list(events)
+        if events:
+            if view.first_time is None:
+                view.seen(events[0])
+            view.seen(events[-1])
         with self.batch_update():
             for event in events:
                 kind = classify.of(event)
@@ -237,35 +321,40 @@ class MassgenApp(App[None]):
                         stats.class_of_type[event.event_type] = kind
                     by_type.append(now - event.emitted_at)
                 if agent:
-                    heads.add(agent)
+                    heads[agent] = None
                     if text:
                         appended.setdefault(agent, []).append(text)
             for agent in heads:
                 panel = self.panel(agent)
                 if agent in appended:
                     panel.stream.write("".join(appended[agent]))
-                a = view.agents[agent]
-                head = shown(f"{agent}  r{a.round}  {a.status}")
-                if head != panel.head_text:  # mostly unchanged ("streaming"): skip the repaint
-                    panel.head_text = head
-                    # The header is one line high: no layout pass needed.
-                    panel.head.update(rich_text(head), layout=False)
-            if (dict(view.votes), view.winner, view.system) != line_before:
-                parts = []
-                if view.votes:
-                    parts.append("votes: " + ", ".join(f"{k}->{v}"
-                                                       for k, v in sorted(view.votes.items())))
-                if view.winner:
-                    parts.append(f"winner: {view.winner}")
-                if view.system:
-                    parts.append(view.system)
-                self.query_one("#votes", CountingStatic).update(
-                    rich_text(" " + "   ".join(parts)), layout=False)
+                self._show_head(agent, panel)
+            if (dict(view.votes), view.winner, view.system, dict(view.tally)) != line_before:
+                self.query_one("#votes", CountingStatic).update(rich_text(self._votes_line()),
+                                                                layout=False)
+            self._show_state()
+
+    def _show_head(self, agent: str, panel: AgentPanel) -> None:
+        a = self.view.agents[agent]
+        # Each line made safe on its own: an id's own newline must not make a third line.
+        head = f"{shown(agent)} · r{a.round}\n{shown(a.status)}"
+        if head != panel.head_text:  # mostly unchanged ("streaming"): skip the repaint
+            panel.head_text = head
+            # The header's height is fixed: no layout pass needed.
+            panel.head.update(rich_text(head, block=True), layout=False)
 
     def finish(self, exit_app: bool) -> None:
-        """The producer is done: show the text still held back, record the totals, then exit or say so."""
+        """The producer is done: show the text still held back and how the run ended (its
+        outcome, each agent's end state, the winner and tally), record the totals, then exit or
+        say so."""
         for agent, text in self.view.release().items():
             self.panel(agent).stream.write(text)
+        self.view.finish()
+        for agent in self.view.agents:
+            self._show_head(agent, self.panel(agent))
+        self.query_one("#votes", CountingStatic).update(rich_text(self._votes_line()),
+                                                        layout=False)
+        self._show_state()
         self.stats.ui_cpu_s = time.thread_time() - self._ui_cpu_start
         self.stats.transcripts = self.view.digests()
         order = "\n".join(f"{kind}:{agent}" for kind, agent in self.view.critical_order)
@@ -273,7 +362,7 @@ class MassgenApp(App[None]):
         if exit_app:
             self.exit()
         else:
-            self.notify("Replay finished. Press q to quit, f for the final answer.")
+            self.notify("Replay over: q quits, f shows the final answer.", timeout=4)
 
 
 class AppSink:

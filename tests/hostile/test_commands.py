@@ -82,7 +82,7 @@ def test_the_analysis_sent_and_the_report_written_are_safe(cli, hostile, env, ma
     assert text.startswith(PREAMBLE)
     body = text[len(PREAMBLE):]
     sections = re.findall(r'^<log_data section="[^"\n]*" source="[^"\n]*">$', body, re.MULTILINE)
-    assert len(sections) == 10, "metrics to outputs: every section is there"
+    assert len(sections) == 11, "metrics to outputs: every section is there"
     assert len(TAG.findall(body)) == 2 * len(sections), "each opened once and closed once"
     assert body.count("\n</log_data>\n") == len(sections)
     report = (session / "turn_1" / "ANALYSIS_REPORT.md").read_text()

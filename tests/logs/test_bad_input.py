@@ -127,7 +127,8 @@ def test_startup_failure_run_with_only_three_files(cli, home):
     assert data["errors"] == ["failed during startup: no API key",
                               "massgen.log: Backend failed: no API key"]
     listing = cli("logs", "list", "--logs-dir", str(home / "logs"))
-    assert listing.returncode == 0 and "log_20260101_000000_000000" in listing.stdout
+    assert listing.returncode == 0 and "20260101_000000  hi" in listing.stdout
+    assert "failed" in listing.stdout
 
 
 def test_empty_and_missing_dirs(cli, home):

@@ -57,8 +57,9 @@ def test_summary_of_latest_turn_and_attempt(cli, base):
     assert [a["turn"] for a in data["attempts"]] == [2]
     a = data["attempts"][0]
     assert a["rounds"]["by_outcome"]["vote"] == 2 and a["tools"]["calls"] == 3
-    assert a["votes"] == [{"voter": "agent_a", "target": "agent_a", "reason": "most complete"},
-                          {"voter": "agent_b", "target": "agent_a", "reason": "most complete"}]
+    assert a["votes"] == [
+        {"voter": "agent_a", "target": "agent_a", "reason": "most complete", "final": True},
+        {"voter": "agent_b", "target": "agent_a", "reason": "most complete", "final": True}]
     assert a["final_answer"] == "The answer is 4."
     human = cli("logs", "summary", str(turn / "attempt_1"))
     for text in ("New question (turn 2)", "agent_a", "3,000 in", "Agents", "search"):

@@ -27,7 +27,8 @@ def section_names(text):
 def test_sections_come_in_order_and_everything_fits_a_big_budget(attempt):
     ctx = build_context(attempt, 100_000)
     assert section_names(ctx.text) == [
-        "metrics", "timeline", "votes", "errors", "config", "answer agent1.1 by agent_a",
+        "metrics", "timeline", "votes", "compressions", "errors", "config",
+        "answer agent1.1 by agent_a",
         "answer agent2.1 by agent_b", "final answer by agent_a", "output of agent_a",
         "output of agent_b"]
     assert ctx.cuts == () and ctx.fits and ctx.tokens <= 100_000
@@ -90,7 +91,8 @@ def test_reference_run_with_a_real_budget():
     session = read_session(next((SHARED / "massgen-logs" / "run_b_three_agents_long").glob("log_*")))
     ctx = build_context(session.latest, 8000)
     assert ctx.tokens <= 8000 and ctx.cuts
-    assert section_names(ctx.text)[:4] == ["metrics", "timeline", "votes", "errors"]
+    assert section_names(ctx.text)[:5] == ["metrics", "timeline", "votes", "compressions",
+                                           "errors"]
 
 
 @pytest.mark.skipif(not (SHARED / "massgen-logs").is_dir(), reason="needs ../shared")
