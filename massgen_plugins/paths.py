@@ -1,4 +1,4 @@
-"""Where MassGen's config files are: shared by the config reader and the command-line cache."""
+"""Where MassGen's config files and our caches are: shared by the config reader and the caches."""
 
 from __future__ import annotations
 
@@ -17,3 +17,9 @@ def user_config_path() -> Path:
 def project_config_path(cwd: Path | None = None) -> Path:
     """`.massgen/config.yaml` in the current directory."""
     return (cwd or Path.cwd()) / ".massgen" / "config.yaml"
+
+
+def cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/massgen-plugins` (by default under ~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "massgen-plugins"

@@ -69,7 +69,15 @@ def mask(value: str) -> str:
 
 def is_secret_key(key: str) -> bool:
     """True for keys such as `providers.openai.api_key` or `client_secret` whose values are secret."""
-    return bool(_SECRET_KEY.search(key.rsplit(".", 1)[-1]))
+    known = _secret_keys.get(key)
+    if known is None:
+        known = bool(_SECRET_KEY.search(key.rsplit(".", 1)[-1]))
+        if len(_secret_keys) < 4096:  # the same few names come back for every row
+            _secret_keys[key] = known
+    return known
+
+
+_secret_keys: dict[str, bool] = {}
 
 
 def remember(data: Any) -> None:
@@ -95,14 +103,46 @@ def _secret_leaves(data: Any, secret: bool = False) -> Iterable[str]:
 
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     """The secrets known by value: secret-named environment variables and remembered config values."""
+    global _last
+    if environ is None:
+        # Masking runs for every string shown (thousands in one listing); rescanning the
+        # environment each time was most of `logs list`'s cost. The environment's items are
+        # the key: comparing them is cheap, and a changed variable is seen at once.
+        data = getattr(os.environ, "_data", None)
+        key = (tuple(data.items()) if isinstance(data, dict) else None, len(_remembered))
+        if key[0] is not None and _last is not None and _last[0] == key:
+            return _last[1]
     env = os.environ if environ is None else environ
     found = {v for k, v in env.items() if _SECRET_ENV.search(k) and len(v) >= MIN_SECRET}
-    return sorted(found | _remembered, key=len, reverse=True)
+    values = sorted(found | _remembered, key=len, reverse=True)
+    if environ is None and key[0] is not None:
+        _last = (key, values)
+    return values
+
+
+_last: tuple[Any, list[str]] | None = None
 
 
 def find(text: str, environ: Mapping[str, str] | None = None) -> list[tuple[int, int]]:
     """The (start, end) spans of every secret in `text`, merged and in order."""
     return _find(text, secret_values(environ))
+
+
+# Text any shape or context pattern above needs, case-folded: without one of these, none can
+# match, and a string is masked without running them (most strings shown hold none; the
+# patterns cost ~45 us on a line of prose). A secret-named key counts only with its `:` or
+# `=` after it, as the first pattern requires. Case-folding maps what the (?i) patterns treat
+# as one letter (K and the Kelvin sign, s and the long s) onto one spelling; no hint holds an
+# i, which folds less uniformly.
+_HINTS = ("auth", "bearer", "://", "sk-", "sk_", "rk_", "aiza", "xai-", "gsk_", "hf_", "ghp_",
+          "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "akia", "asia", "abia", "acca", "a3t",
+          "xox", "eyj", "private key")
+_HINT = re.compile(r"""(?:key|token|secret|password|passwd)\\?["']?\s*[:=]|"""
+                   + "|".join(re.escape(hint) for hint in _HINTS))
+
+
+def _may_hold(text: str) -> bool:
+    return _HINT.search(text.casefold()) is not None
 
 
 def _find(text: str, values: list[str]) -> list[tuple[int, int]]:
@@ -112,9 +152,10 @@ def _find(text: str, values: list[str]) -> list[tuple[int, int]]:
         while at >= 0:
             spans.append((at, at + len(value)))
             at = text.find(value, at + len(value))
-    spans += [m.span() for m in _KEY_SHAPES.finditer(text)]
-    for pattern, group in _IN_CONTEXT:
-        spans += [m.span(group) for m in pattern.finditer(text)]
+    if _may_hold(text):
+        spans += [m.span() for m in _KEY_SHAPES.finditer(text)]
+        for pattern, group in _IN_CONTEXT:
+            spans += [m.span(group) for m in pattern.finditer(text)]
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if text.startswith("***", start):
@@ -143,13 +184,18 @@ def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
 
 def redact_data(data: Any, environ: Mapping[str, str] | None = None) -> Any:
     """A copy of JSON-like data: values under secret-named keys masked (any type or depth), text redacted."""
+    return _redact_data(data, secret_values(environ))
+
+
+def _redact_data(data: Any, values: list[str]) -> Any:
     if isinstance(data, Mapping):
-        return {str(k): (_mask_all(v) if is_secret_key(str(k)) else redact_data(v, environ))
+        return {str(k): (_mask_all(v) if is_secret_key(str(k)) else _redact_data(v, values))
                 for k, v in data.items()}
     if isinstance(data, (list, tuple)):
-        return [redact_data(v, environ) for v in data]
+        return [_redact_data(v, values) for v in data]
     if isinstance(data, str):
-        return redact(data, environ)
+        spans = _find(data, values)
+        return _masked(data, spans) if spans else data
     return data
 
 

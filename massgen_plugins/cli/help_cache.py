@@ -24,8 +24,9 @@ ENV_SWITCHES = ("MASSGEN_LOAD_PLUGINS", "MASSGEN_DISABLE_PLUGINS", "MASSGEN_STRI
 
 def cache_path() -> Path:
     """`$XDG_CACHE_HOME/massgen-plugins/commands.json` (by default under ~/.cache)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "massgen-plugins" / "commands.json"
+    from massgen_plugins.paths import cache_dir
+
+    return cache_dir() / "commands.json"
 
 
 def key(config_path: str | None) -> str:

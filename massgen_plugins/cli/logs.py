@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
 
 from massgen_plugins.cli import HostGroup
-from massgen_plugins.cli.output import compact, emit_json, table
+from massgen_plugins.cli.output import compact, emit_json, emit_json_list, json_text, table
 from massgen_plugins.safe_text import shown
 
 
@@ -60,6 +60,22 @@ def load_session_target(log_dir: str | None, logs_dir: str | None) -> tuple[Any,
     return target.session, group, attempts
 
 
+def _read_row(sid: str | None, dirs: list[Any], warn: Any,
+              cache: Any) -> tuple[dict[str, Any], str]:
+    """A session's row read from its files, masked, as dict and JSON text; kept when settled."""
+    from massgen_plugins.logs.files import Warnings
+    from massgen_plugins.logs.sessions import list_row, read_massgen_session
+    from massgen_plugins.secrets import redact_data
+
+    local = Warnings()
+    row = redact_data(list_row(read_massgen_session(sid, dirs, local, brief=True)))
+    text = json_text(row)
+    if not local.lines:  # a run that drew a warning is read (and warns) every time
+        cache.put(dirs, row, text)
+    warn.extend(local)
+    return row, text
+
+
 def print_warnings(lines: Any) -> None:
     """Each warning as one line on stderr, secrets masked and controls made visible."""
     for line in lines:
@@ -90,23 +106,36 @@ def group() -> click.Group:
         "log_dirs"}]}; name and path are the session's newest log dir.
         """
         from massgen_plugins.logs.files import Warnings
-        from massgen_plugins.logs.locate import logs_base
-        from massgen_plugins.logs.sessions import grouped, list_row, read_massgen_session
+        from massgen_plugins.logs.locate import logs_base, sessions
+        from massgen_plugins.logs.row_cache import RowCache
+        from massgen_plugins.logs.sessions import grouped
 
         base = logs_base(logs_dir)
-        runs = []
+        present = {p.name for p in sessions(base)}
+        cache = RowCache(base)
         warn = Warnings()
-        for sid, dirs in grouped(base, warn):
-            if len(runs) >= limit:
-                break
-            row = list_row(read_massgen_session(sid, dirs, warn, brief=True))
-            if analyzed is not None and row["analyzed"] != analyzed:
-                continue
-            runs.append(row)
-        print_warnings(warn)
-        if as_json:
-            emit_json({"logs_dir": str(base), "runs": runs})
-            return
+
+        def rows() -> Iterator[tuple[dict[str, Any], str]]:
+            count = 0
+            for sid, dirs in grouped(base, warn, ids=cache.session_id):
+                if count >= limit:
+                    break
+                count += 1
+                remembered = cache.row(dirs)
+                if remembered is None:
+                    remembered = _read_row(sid, dirs, warn, cache)
+                if analyzed is None or remembered[0]["analyzed"] == analyzed:
+                    yield remembered
+
+        try:
+            if as_json:
+                # Streamed: the first rows show while later runs are still being read.
+                emit_json_list({"logs_dir": str(base)}, "runs", (text for _, text in rows()))
+                return
+            runs = [row for row, _ in rows()]
+        finally:
+            cache.save(present)
+            print_warnings(warn)
         if not runs:
             click.echo(shown(f"No runs in {base}."))
             return

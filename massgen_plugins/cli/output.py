@@ -10,7 +10,7 @@ fit; text too long for its cell ends in an ellipsis, or wraps at spaces where th
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import click
@@ -29,6 +29,28 @@ def emit_json(data: Any) -> None:
     from massgen_plugins.secrets import redact_data
 
     click.echo(json.dumps(redact_data(data), indent=2, sort_keys=True, default=str))
+
+
+def json_text(data: Any) -> str:
+    """`data` (masked already) as emit_json prints it."""
+    return json.dumps(data, indent=2, sort_keys=True, default=str)
+
+
+def emit_json_list(head: dict[str, Any], key: str, items: Iterable[str]) -> None:
+    """Print `head` with `key` holding `items` (json_text each) as emit_json would, item by item.
+
+    Every key of `head` must sort before `key`; items are printed as they come.
+    """
+    from massgen_plugins.secrets import redact_data
+
+    opening = json.dumps({**redact_data(head), key: []}, indent=2, sort_keys=True, default=str)
+    cut = opening.rindex("[]")
+    started = False
+    for text in items:
+        body = "\n".join("    " + line for line in text.split("\n"))
+        click.echo((",\n" if started else opening[:cut] + "[\n") + body, nl=False)
+        started = True
+    click.echo("\n  ]\n}" if started else opening)
 
 
 class Col(NamedTuple):

@@ -153,6 +153,43 @@ def _line_number(path: Path, offset: int | None) -> int:
 TAIL_BYTES = 8 * 1024 * 1024
 
 
+def tail_window(path: Path, warn: Warnings, max_bytes: int = TAIL_BYTES) -> tuple[bytes, bool]:
+    """The whole lines in the last `max_bytes` of `path`, and whether that is the whole file."""
+    fh = open_regular(path, warn)
+    if fh is None:
+        return b"", True
+    try:
+        with fh:
+            size = os.fstat(fh.fileno()).st_size
+            start = max(0, size - max_bytes)
+            fh.seek(start)
+            data = fh.read(size - start)
+    except OSError as exc:
+        warn.add(path, f"cannot read ({exc.strerror}); skipped")
+        return b"", True
+    if start:  # the window's first line began before it
+        data = data[data.find(b"\n") + 1:] if b"\n" in data else b""
+    return data, start == 0
+
+
+def last_of_type(data: bytes, event_type: str, start: int = 0) -> tuple[int, Event] | None:
+    """The last event of `event_type` in the lines `data` holds at or after byte `start`.
+
+    Searched backwards for the key as MassGen's json.dumps spells it: a run's ending is in
+    its last lines, and one absent type costs a single pass at memory speed.
+    """
+    needle = b'"event_type": ' + json.dumps(event_type).encode()
+    end = len(data)
+    while (at := data.rfind(needle, start, end)) >= 0:
+        begin = data.rfind(b"\n", 0, at) + 1
+        stop = data.find(b"\n", at)
+        event = parse_event(data[begin: stop if stop >= 0 else len(data)])
+        if event is not None and event.event_type == event_type and begin >= start:
+            return begin, event
+        end = at  # the spelling inside another value: look further back
+    return None
+
+
 def tail_events(path: Path, warn: Warnings, types: Collection[str],
                 max_bytes: int = TAIL_BYTES) -> tuple[list[Event], Event | None, bool]:
     """The events of `types` in the last `max_bytes` of `path` in order, the last readable event
@@ -162,20 +199,7 @@ def tail_events(path: Path, warn: Warnings, types: Collection[str],
     its last events: reading the end costs the same for a 1 GB file as for a small one. A line
     cut by a crash at the end is passed over, so the last event is the last whole one.
     """
-    fh = open_regular(path, warn)
-    if fh is None:
-        return [], None, True
-    try:
-        with fh:
-            size = os.fstat(fh.fileno()).st_size
-            start = max(0, size - max_bytes)
-            fh.seek(start)
-            data = fh.read(size - start)
-    except OSError as exc:
-        warn.add(path, f"cannot read ({exc.strerror}); skipped")
-        return [], None, True
-    if start:  # the window's first line began before it
-        data = data[data.find(b"\n") + 1:] if b"\n" in data else b""
+    data, whole = tail_window(path, warn, max_bytes)
     last, end = None, len(data)
     while last is None and end > 0:
         begin = data.rfind(b"\n", 0, end) + 1
@@ -188,7 +212,7 @@ def tail_events(path: Path, warn: Warnings, types: Collection[str],
         event = parse_event(line) if line is not None else None
         if event is not None and event.event_type in types:
             found.append(event)
-    return found, last, start == 0
+    return found, last, whole
 
 
 def first_and_last(path: Path, warn: Warnings) -> tuple[Event | None, Event | None]:

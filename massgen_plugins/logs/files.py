@@ -53,6 +53,12 @@ class Warnings:
         """The warnings, in the order they were found."""
         return iter(self.lines)
 
+    def extend(self, other: Warnings) -> None:
+        """Add another collection's warnings after these."""
+        for line in other.lines:
+            if line not in self.lines:
+                self.lines.append(line)
+
 
 def _why(exc: OSError) -> str:
     if isinstance(exc, IsADirectoryError):
@@ -162,6 +168,17 @@ def check_yaml_text(text: str) -> None:
             depth -= 1
 
 
+# A number check_data would null has 19 digits in a row or a three-digit exponent. Found with
+# a byte translation and two finds: a regular expression for it cost more than the parse.
+_DIGITS = bytes(48 if 48 <= b <= 57 else 101 if b in b"eE" else 43 if b == 43 else 32
+                for b in range(256))
+
+
+def _odd_number(text: bytes) -> bool:
+    shape = text.translate(_DIGITS)
+    return b"0" * 19 in shape or b"e000" in shape or b"e+000" in shape
+
+
 def parse_json(raw: bytes | str) -> tuple[Any, int]:
     """Parsed JSON, and how many values were read as null (NaN, infinite, huge); DataError if unusable."""
     bad = 0
@@ -177,14 +194,23 @@ def parse_json(raw: bytes | str) -> tuple[Any, int]:
             return skipped(text)
         return int(text)
 
+    text = raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw
+    # Walking every value after the parse (check_data) was most of a listing's cost; it is
+    # only needed when a number may be out of range, or the text may nest or hold too much.
+    plain = not _odd_number(text)
+    openers = text.count(b"[") + text.count(b"{")
     try:
-        data = json.loads(raw, parse_constant=skipped, parse_int=integer)
+        data = (json.loads(raw, parse_constant=skipped) if plain else
+                json.loads(raw, parse_constant=skipped, parse_int=integer))
     except UnicodeDecodeError:
         raise DataError("is not UTF-8 text (binary?)") from None
     except json.JSONDecodeError as exc:
         raise DataError(f"invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
     except RecursionError:
         raise DataError(f"is nested deeper than {MAX_DEPTH} levels") from None
+    # Every value but a container's first follows a comma, so this bounds the values.
+    if plain and openers <= MAX_DEPTH and text.count(b",") + openers + 1 < MAX_NODES:
+        return data, bad
     data, more = check_data(data)
     return data, bad + more
 
@@ -195,22 +221,51 @@ def _skipped_values(path: Path, count: int, warn: Warnings) -> None:
                        "NaN, infinite or past 64 bits read as null")
 
 
+# Resolved folders, with the identity each had: a listing reads thousands of files in a few
+# folders each.
+_real_dirs: dict[str, tuple[str, int, int]] = {}
+
+
+def _realpath(text: str) -> str:
+    # os.path.realpath stats every component of every file; with each folder resolved once, a
+    # file costs two lstats (is it a link? is its folder still the one resolved?). A link is
+    # always resolved afresh, and so is a folder that changed (replaced by a link).
+    if not os.path.isabs(text):
+        text = os.path.abspath(text)
+    parent, name = os.path.split(text)
+    if name in ("", ".", "..") or os.path.islink(text):
+        return os.path.realpath(text)
+    try:
+        info = os.lstat(parent)
+    except OSError:
+        return os.path.realpath(text)
+    known = _real_dirs.get(parent)
+    if known is None or known[1:] != (info.st_ino, info.st_dev) or stat.S_ISLNK(info.st_mode):
+        if len(_real_dirs) > 50_000:
+            _real_dirs.clear()
+        known = (_realpath(parent) if parent != text else parent, info.st_ino, info.st_dev)
+        if not stat.S_ISLNK(info.st_mode):
+            _real_dirs[parent] = known
+    return os.path.join(known[0], name)
+
+
 class RunFiles:
     """The files of one run: opened only inside its directory, only if regular, size-bounded."""
 
     def __init__(self, root: Path, warn: Warnings) -> None:
         """Read inside `root` (resolved once), reporting problems to `warn`."""
-        self.root = Path(os.path.realpath(root))
+        self.root = Path(_realpath(os.fspath(root)))
         self.warn = warn
+
+    def _realpath(self, path: Path) -> str:
+        return _realpath(os.fspath(path))
 
     def inside(self, path: Path) -> bool:
         """True when `path` resolves inside the run; otherwise False, with a warning."""
-        real = os.path.realpath(path)
-        try:
-            if os.path.commonpath([self.root, real]) == str(self.root):
-                return True
-        except ValueError:  # another drive, on Windows
-            pass
+        real = self._realpath(path)
+        root = str(self.root)
+        if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+            return True
         self.warn.add(path, f"leads outside the run (to {real}); skipped")
         return False
 
@@ -297,7 +352,10 @@ class RunFiles:
 
     def read_yaml(self, path: Path) -> Any:
         """The parsed YAML in `path`, or None (with a warning) when it is missing or broken."""
-        raw = self.read_bytes(path, MAX_YAML_BYTES)
+        return self.parse_yaml(path, self.read_bytes(path, MAX_YAML_BYTES))
+
+    def parse_yaml(self, path: Path, raw: bytes | None) -> Any:
+        """The YAML `raw` (read from `path` with read_bytes) parsed, or None with a warning."""
         if raw is None:
             return None
         if len(raw) > MAX_YAML_BYTES:

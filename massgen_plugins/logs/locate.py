@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-
-import attrs
+from typing import NamedTuple
 
 from massgen_plugins.errors import UsageError
 
@@ -17,8 +16,7 @@ class LogsError(UsageError):
     """A log directory that does not exist or holds no runs (exit code 2)."""
 
 
-@attrs.frozen
-class Target:
+class Target(NamedTuple):
     """What a LOG_DIR argument points at: a session, optionally narrowed to a turn or attempt."""
 
     session: Path

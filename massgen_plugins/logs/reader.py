@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins.events.jsonl import first_and_last, read_events, tail_events
+from massgen_plugins.events.jsonl import first_and_last, last_of_type, read_events, tail_events, tail_window
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.compressions import read_compressions
 from massgen_plugins.logs.files import RunFiles, Warnings
@@ -154,7 +154,14 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     status = run.read_json(path / "status.json")
     metrics = (run.read_json(path / "metrics_summary.json")
                if not brief or not isinstance(status, dict) else None)
-    meta = run.read_yaml(own["execution_metadata.yaml"])
+    meta_path = own["execution_metadata.yaml"]
+    raw_meta = run.read_bytes(meta_path, f.MAX_YAML_BYTES)
+    # Parsing the metadata (pure-Python YAML) cost a listing 70% of its time; brief needs it
+    # only for a failure_stage/failure_error, or for a question status.json lacks.
+    needed = not brief or raw_meta is not None and (
+        b"failure_" in raw_meta or not isinstance(status, dict)
+        or not f.text_field(status, "meta", "question"))
+    meta = run.parse_yaml(meta_path, raw_meta) if needed else None
     for name, data in (("status.json", status), ("metrics_summary.json", metrics)):
         if data is not None and not isinstance(data, dict):
             local.add(path / name, f"holds {type(data).__name__}, not an object; skipped")
@@ -169,7 +176,9 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
 
     events = own["events.jsonl"]
     has_events = run.is_file(events)
-    ending = read_ending(events, local) if has_events else Ending()
+    settled = (brief and later is None and isinstance(status, dict)
+               and status.get("finish_reason") == "completed")
+    ending = read_ending(events, local, settled) if has_events else Ending()
     order = config_order(meta)
     answers: tuple[Answer, ...] = ()
     votes: tuple[Vote, ...] = ()
@@ -191,7 +200,9 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
                         or run.read_text(path.parent / "final" / winner / "answer.txt"))
     final_answer = final_answer or ending.final_answer
     duration = num(status, s_path, "meta", "elapsed_seconds")
-    first_event = first_and_last(events, local)[0] if has_events else None
+    # brief: the first event only stands in for a missing elapsed_seconds.
+    first_event = (first_and_last(events, local)[0]
+                   if has_events and (not brief or duration is None) else None)
     if duration is None and first_event and ending.last:
         duration = max(0.0, ending.last.time - first_event.time)
     start = first_event.timestamp if first_event else _iso(num(status, s_path, "meta",
@@ -306,8 +317,25 @@ class Ending:
     whole: bool = True  # the tail read covered the whole file
 
 
-def read_ending(events: Path, warn: Warnings) -> Ending:
-    """The ending facts of an events.jsonl, from its last TAIL_BYTES only."""
+def read_ending(events: Path, warn: Warnings, settled: bool = False) -> Ending:
+    """The ending facts of an events.jsonl, from its last TAIL_BYTES only.
+
+    `settled`: status.json says the attempt completed and no attempt follows it. Then only
+    the last final presentation and whether its answer was locked can change the outcome
+    (MassGen writes `completed` only when no orchestrator timeout happened; a restart matters
+    only before a later attempt), and they are looked up from the end (the last event, the
+    final answer's text, timeouts and restarts are left out). A window with no final
+    presentation is read in full.
+    """
+    if settled:
+        data, whole = tail_window(events, warn)
+        start = last_of_type(data, "final_presentation_start")
+        if start is not None:
+            at, e = start
+            return Ending(presenter=e.agent_id, vote_counts=_vote_counts(e.data.get("vote_counts")),
+                          is_tie=e.data.get("is_tie") if isinstance(e.data.get("is_tie"), bool)
+                          else None,
+                          locked=last_of_type(data, "answer_locked", at) is not None, whole=whole)
     found, last, whole = tail_events(events, warn, ENDING_TYPES)
     presenter = counts = tie = final = timeout = selected = restart = None
     locked = False
@@ -315,10 +343,7 @@ def read_ending(events: Path, warn: Warnings) -> Ending:
         d = e.data
         if e.event_type == "final_presentation_start":
             presenter, locked, final = e.agent_id, False, None
-            raw = d.get("vote_counts")
-            counts = ({str(k): v for k, v in raw.items()
-                       if isinstance(v, int) and not isinstance(v, bool)}
-                      if isinstance(raw, Mapping) else None)
+            counts = _vote_counts(d.get("vote_counts"))
             tie = d.get("is_tie") if isinstance(d.get("is_tie"), bool) else None
         elif e.event_type == "final_answer" and isinstance(d.get("content"), str):
             final = d["content"]
@@ -332,6 +357,11 @@ def read_ending(events: Path, warn: Warnings) -> Ending:
     return Ending(presenter=presenter, vote_counts=counts, is_tie=tie, locked=locked,
                   final_answer=final, timeout=timeout,
                   selected=selected, restart=restart, last=last, whole=whole)
+
+
+def _vote_counts(raw: Any) -> dict[str, int] | None:
+    return ({str(k): v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
+            if isinstance(raw, Mapping) else None)
 
 
 def mark_final(votes: tuple[Vote, ...]) -> tuple[Vote, ...]:

@@ -11,17 +11,16 @@ session's second (`log_<YYYYMMDD_HHMMSS>_...`). A dir no other names is a sessio
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-
-import attrs
+from typing import TYPE_CHECKING, Any
 
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.files import RunFiles, Warnings
 from massgen_plugins.logs.locate import LogsError, sessions
-from massgen_plugins.logs.model import MassgenSession, Session
-from massgen_plugins.logs.reader import is_continue_stub, read_session
+
+if TYPE_CHECKING:
+    from massgen_plugins.logs.model import MassgenSession, Session
 
 # A session id in massgen.log's first lines; MassGen logs it before anything else happens.
 # Only MassGen's own lines count: an agent's text quoting an id must not join runs.
@@ -37,6 +36,8 @@ def session_id(log_dir: Path, warn: Warnings) -> tuple[str | None, bool]:
     Reads turn_1/attempt_1's execution_metadata.yaml for a --continue dir (whose turn_1 holds
     only events, log and metadata), otherwise the first 64 KB of its massgen.log.
     """
+    from massgen_plugins.logs.reader import is_continue_stub
+
     run = RunFiles(log_dir, warn)
     first = log_dir / "turn_1" / "attempt_1"
     if is_continue_stub(first):
@@ -56,17 +57,21 @@ def _started_key(name: str) -> str | None:
     return f"session_{stamp}" if re.fullmatch(r"\d{8}_\d{6}", stamp) else None
 
 
-def grouped(base: Path, warn: Warnings) -> Iterator[tuple[str | None, list[Path]]]:
+def grouped(base: Path, warn: Warnings,
+            ids: Callable[[Path, Warnings], tuple[str | None, bool]] | None = None,
+            ) -> Iterator[tuple[str | None, list[Path]]]:
     """Each MassGen session under `base`: its id and its log dirs (oldest first), newest first.
 
     A session is yielded once its first turn's dir has been seen (dirs are read newest first,
     and a --continue dir is always newer than the turn it continues), so asking for the
-    newest N sessions reads only as far back as their first turns.
+    newest N sessions reads only as far back as their first turns. `ids` stands in for
+    `session_id` (a cache of it).
     """
+    ids = ids or session_id
     pending: list[dict[str, Any]] = []  # not yet yielded, newest first
     open_ids: dict[str, dict[str, Any]] = {}  # sessions still waiting for their first turn
     for path in sessions(base):
-        sid, continued = session_id(path, warn)
+        sid, continued = ids(path, warn)
         group = open_ids.get(sid) if sid else None
         if group is None and sid is None and not continued:
             # No id of its own: the first turn of a session whose continuations named it by
@@ -132,6 +137,12 @@ def find_session(log_dir: Path, warn: Warnings) -> tuple[str | None, list[Path]]
 def read_massgen_session(sid: str | None, dirs: list[Path], warn: Warnings,
                          brief: bool = False) -> MassgenSession:
     """Every log dir of a MassGen session, read; each attempt carries the session's id."""
+    # Imported here: a listing drawn from the row cache never needs the readers or attrs.
+    import attrs
+
+    from massgen_plugins.logs.model import MassgenSession
+    from massgen_plugins.logs.reader import read_session
+
     read = [read_session(d, warn, brief=brief) for d in dirs]
     if sid:
         # A first turn records no session id in its metadata (null); it has the session's.
@@ -214,4 +225,6 @@ def started(name: str) -> str | None:
 
 def session_of(session: Session) -> MassgenSession:
     """A log dir read alone, as a MassGen session of one dir."""
+    from massgen_plugins.logs.model import MassgenSession
+
     return MassgenSession(session_id=session.session_id, dirs=(session,))
