@@ -41,7 +41,8 @@ def logs_base(logs_dir: str | os.PathLike[str] | None = None,
 def sessions(base: Path) -> list[Path]:
     """The `log_*` session dirs under `base`, newest first (their names are timestamps)."""
     try:
-        found = [p for p in base.iterdir() if p.name.startswith("log_") and p.is_dir()]
+        with os.scandir(base) as entries:  # the folder's own types: no stat per run
+            found = [base / e.name for e in entries if e.name.startswith("log_") and e.is_dir()]
     except FileNotFoundError:
         raise LogsError(f"{base}: no such log directory; pass --logs-dir or set {LOG_BASE_ENV}")
     except NotADirectoryError:

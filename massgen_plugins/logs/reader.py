@@ -14,6 +14,8 @@ content (the winner, agent ids) are used in a path only when they are plain name
 
 from __future__ import annotations
 
+import mmap
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,7 +23,13 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins.events.jsonl import first_and_last, last_of_type, read_events, tail_events, tail_window
+from massgen_plugins.events.jsonl import (
+    TAIL_BYTES,
+    first_and_last,
+    last_of_type,
+    read_events,
+    tail_events,
+)
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.compressions import read_compressions
 from massgen_plugins.logs.files import RunFiles, Warnings
@@ -73,6 +81,8 @@ def read_session(path: Path, warn: Warnings | None = None, brief: bool = False) 
     `brief` reads only what `logs list` shows (see `read_attempt`).
     """
     warn = warn or Warnings()
+    if brief and (quick := _quick_session(path)) is not None:
+        return quick
     run = RunFiles(path, warn)
     layout = [(number, turn_dir, numbered(turn_dir, "attempt", run))
               for number, turn_dir in numbered(path, "turn", run)]
@@ -92,6 +102,115 @@ def read_session(path: Path, warn: Warnings | None = None, brief: bool = False) 
     analyzed = (path / REPORT).is_file() or any(
         (t.path / REPORT).is_file() or any(a.analyzed for a in t.attempts) for t in turns)
     return Session(path=path, turns=tuple(turns), analyzed=analyzed, warnings=tuple(warn))
+
+
+def _plain_entries(path: str) -> dict[str, str]:
+    """Each entry of a folder: "dir", "file", or "other" (a link, a FIFO: not plain)."""
+    with os.scandir(path) as entries:
+        return {e.name: "dir" if e.is_dir(follow_symlinks=False) else
+                "file" if e.is_file(follow_symlinks=False) else "other" for e in entries}
+
+
+def _quick_session(path: Path) -> Session | None:
+    """`read_session(path, brief=True)` for the commonest finished run, or None for any other.
+
+    A listing reads thousands of runs; nearly all are one turn of one attempt that MassGen
+    marked completed, with a winner. For those, the general reader's care (every file
+    resolved and checked, every fallback tried) was three quarters of a listing's time. Here
+    the folders are listed once, and anything out of the ordinary (a link, a second turn or
+    attempt, a failure or missing field, a value that would draw a warning) returns None so
+    the general reader reads the run, and reports it.
+    """
+    root = os.fspath(path)
+    try:
+        top = _plain_entries(root)
+        if sorted(n for n in top if _NUMBERED.match(n)) != ["turn_1"] or top["turn_1"] != "dir":
+            return None
+        turn_dir = os.path.join(root, "turn_1")
+        in_turn = _plain_entries(turn_dir)
+        if (sorted(n for n in in_turn if _NUMBERED.match(n)) != ["attempt_1"]
+                or in_turn["attempt_1"] != "dir"):
+            return None
+        attempt_dir = os.path.join(turn_dir, "attempt_1")
+        own = _plain_entries(attempt_dir)
+    except OSError:
+        return None
+    if any(REPORT in entries and entries[REPORT] != "file" for entries in (top, in_turn, own)):
+        return None
+    if any(own.get(name) != "file" for name in ("status.json", "execution_metadata.yaml",
+                                               "events.jsonl")):
+        return None
+    if (own.get("metrics_summary.json", "file") != "file"
+            or in_turn.get("final", "dir") != "dir"
+            or "final" in in_turn and not os.access(os.path.join(turn_dir, "final"), os.X_OK)):
+        return None
+    attempt_path = path / "turn_1" / "attempt_1"
+    local = Warnings()
+    try:
+        raw = _read_small(os.path.join(attempt_dir, "status.json"), f.MAX_JSON_BYTES)
+        meta = _read_small(os.path.join(attempt_dir, "execution_metadata.yaml"), f.MAX_YAML_BYTES)
+        status, bad = f.parse_json(raw) if raw and raw.strip() else (None, 1)
+    except (OSError, f.DataError):
+        return None
+    question = f.text_field(status, "meta", "question")
+    winner = f.text_field(status, "results", "winner")
+    if (bad or not isinstance(status, dict) or meta is None or b"failure_" in meta
+            or not question or status.get("finish_reason") != "completed"
+            or not winner or not plain_name(winner)):
+        return None
+    events = attempt_path / "events.jsonl"
+    ending = _presentation_ending(events, local)
+    if ending is None:
+        return None
+    s_path = attempt_path / "status.json"
+    duration = f.number(status, "meta", "elapsed_seconds", where=s_path, warn=local)
+    rounds = status.get("rounds") or {}
+    outcomes = f.get(rounds, "by_outcome")
+    by_outcome = {k: int(v) for k, v in (outcomes if isinstance(outcomes, dict) else {}).items()
+                  if isinstance(v, int) and not isinstance(v, bool)}
+    s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
+    failed = tuple(str(a) for a, s in s_agents.items() if isinstance(s, dict) and (
+        s.get("status") == "error" or isinstance(s.get("error"), dict)))
+    outcome, evidence = decide(EndFacts(
+        status_read=True, finish_reason="completed",
+        finish_details=f.text_field(status, "finish_reason_details"),
+        phase=f.text_field(status, "coordination", "phase"),
+        presentation_rounds=by_outcome.get("presentation") if outcomes is not None else None,
+        metrics_written=own.get("metrics_summary.json") == "file",
+        events_bytes=os.stat(events).st_size, events_whole=ending.whole,
+        presentation_started=ending.presenter is not None, answer_locked=ending.locked,
+        turn_final=in_turn.get("final") == "dir", winner=winner, failed_agents=failed,
+        agents=len(s_agents)))
+    agents = _agents(attempt_path, status, {}, (), (), None, (), winner, outcome,
+                     brief=True)
+    costs = status.get("costs") or {}
+    tokens = Tokens(input=int(f.number(costs, "total_input_tokens", where=s_path, warn=local) or 0),
+                    output=int(f.number(costs, "total_output_tokens", where=s_path, warn=local)
+                               or 0),
+                    cached=sum(g.tokens.cached for g in agents))
+    recorded = f.number(costs, "total_estimated_cost", where=s_path, warn=local)
+    if duration is None or local.lines:
+        return None
+    cost, note = cost_of(recorded, tokens, agents, (), None)
+    attempt = Attempt(
+        path=attempt_path, turn=1, number=1, question=question, finish_reason="completed",
+        finish_details=f.text_field(status, "finish_reason_details"), winner=winner,
+        duration_s=duration, cost=cost, massgen_cost=float(recorded or 0.0), cost_note=note,
+        tokens=tokens, rounds_by_outcome=by_outcome, agents=agents, events_path=events,
+        events_bytes=os.stat(events).st_size, analyzed=own.get(REPORT) == "file",
+        outcome=outcome, outcome_evidence=evidence)
+    return Session(path=path, turns=(Turn(number=1, path=path / "turn_1", attempts=(attempt,)),),
+                   analyzed=REPORT in top or REPORT in in_turn or REPORT in own)
+
+
+def _read_small(path: str, limit: int) -> bytes | None:
+    """A regular file's bytes, or None when it is not one or holds more than `limit`."""
+    fh = f.open_regular(Path(path), Warnings())  # never blocks on a FIFO swapped in
+    if fh is None:
+        return None
+    with fh:
+        data = f.read_bounded(fh, limit)
+    return None if len(data) > limit else data
 
 
 _STUB_FILES = ("events.jsonl", "massgen.log", "execution_metadata.yaml")
@@ -230,7 +349,8 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         turn_final=run.is_dir(path.parent / "final"), later_attempt=later, winner=winner,
         failed_agents=failed, agents=len(s_agents))
     outcome, evidence = decide(facts)
-    agents = _agents(path, status, metrics, answers, votes, run, order, winner, outcome)
+    agents = _agents(path, status, metrics, answers, votes, run, order, winner, outcome,
+                     brief=brief)
     errors = _errors(status, meta, run, log, bug=any("not a failure" in e for e in evidence))
     tools = () if brief else _tools(metrics.get("tools") or status.get("tools"), m_path, local)
     totals = metrics.get("totals") or {}
@@ -327,15 +447,8 @@ def read_ending(events: Path, warn: Warnings, settled: bool = False) -> Ending:
     final answer's text, timeouts and restarts are left out). A window with no final
     presentation is read in full.
     """
-    if settled:
-        data, whole = tail_window(events, warn)
-        start = last_of_type(data, "final_presentation_start")
-        if start is not None:
-            at, e = start
-            return Ending(presenter=e.agent_id, vote_counts=_vote_counts(e.data.get("vote_counts")),
-                          is_tie=e.data.get("is_tie") if isinstance(e.data.get("is_tie"), bool)
-                          else None,
-                          locked=last_of_type(data, "answer_locked", at) is not None, whole=whole)
+    if settled and (ending := _presentation_ending(events, warn)) is not None:
+        return ending
     found, last, whole = tail_events(events, warn, ENDING_TYPES)
     presenter = counts = tie = final = timeout = selected = restart = None
     locked = False
@@ -357,6 +470,37 @@ def read_ending(events: Path, warn: Warnings, settled: bool = False) -> Ending:
     return Ending(presenter=presenter, vote_counts=counts, is_tie=tie, locked=locked,
                   final_answer=final, timeout=timeout,
                   selected=selected, restart=restart, last=last, whole=whole)
+
+
+def _presentation_ending(events: Path, warn: Warnings) -> Ending | None:
+    """A settled attempt's Ending (see read_ending), or None when its window holds no final
+    presentation. The file is mapped, not read: the two look-ups from its end touch only the
+    pages after the presentation began."""
+    fh = f.open_regular(events, warn)
+    if fh is None:
+        return None
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        try:
+            view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        except (OSError, ValueError):
+            return None
+        if view is None:
+            return None
+        with view:
+            # The window tail_events reads: the whole lines of the last TAIL_BYTES.
+            begin = 0 if size <= TAIL_BYTES else view.find(b"\n", size - TAIL_BYTES) + 1
+            if size > TAIL_BYTES and begin == 0:
+                return None
+            start = last_of_type(view, "final_presentation_start", begin)
+            if start is None:
+                return None
+            at, e = start
+            tie = e.data.get("is_tie")
+            return Ending(presenter=e.agent_id, vote_counts=_vote_counts(e.data.get("vote_counts")),
+                          is_tie=tie if isinstance(tie, bool) else None,
+                          locked=last_of_type(view, "answer_locked", at) is not None,
+                          whole=begin == 0)
 
 
 def _vote_counts(raw: Any) -> dict[str, int] | None:
@@ -524,8 +668,10 @@ def end_state(agent_id: str, failed: bool, answers: int, voted: bool, winner: st
 
 
 def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
-            answers: tuple[Answer, ...], votes: tuple[Vote, ...], run: RunFiles,
-            order: tuple[str, ...], winner: str | None, outcome: str) -> tuple[AgentSummary, ...]:
+            answers: tuple[Answer, ...], votes: tuple[Vote, ...], run: RunFiles | None,
+            order: tuple[str, ...], winner: str | None, outcome: str,
+            brief: bool = False) -> tuple[AgentSummary, ...]:
+    # brief: a listing shows no agent's output, so it does not look for one.
     s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
     m_agents = metrics.get("agents") if isinstance(metrics.get("agents"), dict) else {}
     seen = {*s_agents, *m_agents, *(a.agent_id for a in answers), *(v.voter for v in votes)}
@@ -533,7 +679,7 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
     ids = [a for a in order if a in seen] + list(dict.fromkeys(
         a for a in [*s_agents, *m_agents, *(a.agent_id for a in answers),
                     *(v.voter for v in votes)] if a not in order))
-    where, warn = path / "status.json", run.warn
+    where, warn = path / "status.json", run.warn if run else None
     final_vote = {v.voter: v.target for v in votes if v.final}
     out = []
     for agent_id in ids:
@@ -547,8 +693,8 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
         # status.json's vote_cast is an agent's *first* vote, stale once it voted again; its
         # last vote (the snapshots', or the events') is the one MassGen counted.
         vote = final_vote.get(agent_id) or f.text_field(s, "vote_cast", "voted_for_agent")
-        output = path / "agent_outputs" / f"{agent_id}.txt"
-        has_output = plain_name(agent_id) and run.is_file(output)
+        output = None if brief or run is None else path / "agent_outputs" / f"{agent_id}.txt"
+        has_output = output is not None and plain_name(agent_id) and run.is_file(output)
         count = int(f.number(s, "answer_count", where=where, warn=warn)
                     or sum(1 for a in answers if a.agent_id == agent_id))
         tokens = Tokens(input=int(f.number(usage, "input_tokens") or 0),

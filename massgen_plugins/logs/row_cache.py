@@ -18,6 +18,7 @@ simply rebuilt.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -137,15 +138,20 @@ class RowCache:
         """Write the cache back, forgetting dirs no longer in the log directory."""
         if not self.changed:
             return
-        from massgen_plugins.config import write_atomic
-
         dirs = {k: v for k, v in self.dirs.items() if k in present}
         rows = {k: v for k, v in self.rows.items() if all(n in present for n in k.split("/"))}
-        text = json.dumps({"stamp": self.stamp, "dirs": dirs, "rows": rows}, separators=(",", ":"))
+        data = json.dumps({"stamp": self.stamp, "dirs": dirs, "rows": rows},
+                          separators=(",", ":")).encode()
+        # Written beside and renamed over: a listing running at the same time reads the old
+        # cache or the new one, never half of one. Rows hold questions: the user's alone.
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():  # rows hold questions and answers: the user's alone
-                self.path.touch(mode=0o600)
-            write_atomic(self.path, lambda fh: fh.write(text))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+                         0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, self.path)
         except OSError:
-            pass
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -10,7 +10,9 @@ session's second (`log_<YYYYMMDD_HHMMSS>_...`). A dir no other names is a sessio
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,9 @@ def session_id(log_dir: Path, warn: Warnings) -> tuple[str | None, bool]:
     Reads turn_1/attempt_1's execution_metadata.yaml for a --continue dir (whose turn_1 holds
     only events, log and metadata), otherwise the first 64 KB of its massgen.log.
     """
+    quick = _logged_id(log_dir)
+    if quick is not None:
+        return quick[0], False
     from massgen_plugins.logs.reader import is_continue_stub
 
     run = RunFiles(log_dir, warn)
@@ -46,9 +51,34 @@ def session_id(log_dir: Path, warn: Warnings) -> tuple[str | None, bool]:
         if isinstance(value, str) and _ID.match(value):
             return value, True
         return None, True
-    head = run.read_bytes(first / "massgen.log", LOG_HEAD_BYTES) or b""
-    m = _LOGGED_ID.search(head[:LOG_HEAD_BYTES])
+    # MassGen logs the id in its first lines: 4 KB nearly always holds it.
+    head = run.read_bytes(first / "massgen.log", 4096) or b""
+    m = _LOGGED_ID.search(head[:4096])
+    if m is None and len(head) > 4096:
+        head = run.read_bytes(first / "massgen.log", LOG_HEAD_BYTES) or b""
+        m = _LOGGED_ID.search(head[:LOG_HEAD_BYTES])
     return (m.group(1).decode() if m else None), False
+
+
+def _logged_id(log_dir: Path) -> tuple[str | None] | None:
+    """session_id's answer for a plain first turn (its folders and massgen.log no links, a
+    status.json written), from massgen.log's first 4 KB; None when it needs the careful way."""
+    first = os.path.join(os.fspath(log_dir), "turn_1", "attempt_1")
+    try:
+        if not (stat.S_ISDIR(os.lstat(os.path.dirname(first)).st_mode)
+                and stat.S_ISDIR(os.lstat(first).st_mode)
+                and os.path.exists(os.path.join(first, "status.json"))
+                and stat.S_ISREG(os.lstat(log := os.path.join(first, "massgen.log")).st_mode)):
+            return None
+    except OSError:
+        return None
+    fh = f.open_regular(Path(log), Warnings())
+    if fh is None:
+        return None
+    with fh:
+        head = fh.read(4096)
+    m = _LOGGED_ID.search(head)
+    return (m.group(1).decode(),) if m else None
 
 
 def _started_key(name: str) -> str | None:
@@ -144,7 +174,7 @@ def read_massgen_session(sid: str | None, dirs: list[Path], warn: Warnings,
     from massgen_plugins.logs.reader import read_session
 
     read = [read_session(d, warn, brief=brief) for d in dirs]
-    if sid:
+    if sid and not brief:  # a listing shows the session's id, not each attempt's
         # A first turn records no session id in its metadata (null); it has the session's.
         read = [attrs.evolve(d, turns=tuple(attrs.evolve(t, attempts=tuple(
             a if a.session_id else attrs.evolve(a, session_id=sid) for a in t.attempts))
@@ -213,12 +243,17 @@ def list_row(session: MassgenSession) -> dict[str, Any]:
     }
 
 
+_STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})")
+
+
 def started(name: str) -> str | None:
     """The start a log dir's name records, `YYYY-MM-DD HH:MM:SS`."""
+    # Not datetime.strptime: importing it costs a listing more than reading ten runs.
     from datetime import datetime
 
+    m = _STAMP.fullmatch(name[4:19])
     try:
-        return datetime.strptime(name[4:19], "%Y%m%d_%H%M%S").isoformat(sep=" ")
+        return datetime(*map(int, m.groups())).isoformat(sep=" ") if m else None
     except ValueError:
         return None
 
