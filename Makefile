@@ -75,11 +75,15 @@ test-lowest: $(LOWEST)/.installed
 test-massgen: $(MASSGEN)/.installed
 	MASSGEN_PLUGINS_REAL_MASSGEN=1 $(ISOLATE) $(MASSGEN)/bin/python -m pytest
 
+# The editable sources are compiled first: with PYTHONDONTWRITEBYTECODE set, a module edited
+# since setup would otherwise be compiled again at every start the benches time.
 bench: setup $(MASSGEN)/.installed
+	$(BIN)/python -m compileall -q massgen_plugins plugins
 	$(BIN)/python bench/bridge_startup.py
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_compaction.py
-	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_tui.py
+	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_tui.py --runs 5
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/logs_list.py --runs 1000 10000 --repeat 5
 	$(BIN)/python bench/providers.py
 	$(BIN)/python bench/logs.py --size-mb 1024
 
