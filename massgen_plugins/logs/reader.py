@@ -164,13 +164,8 @@ def _quick_session(path: Path) -> Session | None:
         return None
     s_path = attempt_path / "status.json"
     duration = f.number(status, "meta", "elapsed_seconds", where=s_path, warn=local)
-    rounds = status.get("rounds") or {}
-    outcomes = f.get(rounds, "by_outcome")
-    by_outcome = {k: int(v) for k, v in (outcomes if isinstance(outcomes, dict) else {}).items()
-                  if isinstance(v, int) and not isinstance(v, bool)}
-    s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
-    failed = tuple(str(a) for a, s in s_agents.items() if isinstance(s, dict) and (
-        s.get("status") == "error" or isinstance(s.get("error"), dict)))
+    outcomes, by_outcome = _by_outcome(status.get("rounds") or {})
+    s_agents, failed = _failed_agents(status)
     outcome, evidence = decide(EndFacts(
         status_read=True, finish_reason="completed",
         finish_details=f.text_field(status, "finish_reason_details"),
@@ -201,6 +196,20 @@ def _quick_session(path: Path) -> Session | None:
         outcome=outcome, outcome_evidence=evidence)
     return Session(path=path, turns=(Turn(number=1, path=path / "turn_1", attempts=(attempt,)),),
                    analyzed=REPORT in top or REPORT in in_turn or REPORT in own)
+
+
+def _by_outcome(rounds: Any) -> tuple[Any, dict[str, int]]:
+    """rounds.by_outcome as found (None when absent), and its whole-number counts."""
+    outcomes = f.get(rounds, "by_outcome")
+    return outcomes, {k: int(v) for k, v in (outcomes if isinstance(outcomes, dict) else {}).items()
+                      if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _failed_agents(status: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """status.json's agents, and those it records with an error."""
+    s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
+    return s_agents, tuple(str(a) for a, s in s_agents.items() if isinstance(s, dict) and (
+        s.get("status") == "error" or isinstance(s.get("error"), dict)))
 
 
 def _read_small(path: str, limit: int) -> bytes | None:
@@ -328,12 +337,8 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
                                                                 "start_time"))
     finish = f.text_field(status, "finish_reason")
     rounds = metrics.get("rounds") or status.get("rounds") or {}
-    outcomes = f.get(rounds, "by_outcome")
-    by_outcome = {k: int(v) for k, v in (outcomes if isinstance(outcomes, dict) else {}).items()
-                  if isinstance(v, int) and not isinstance(v, bool)}
-    s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
-    failed = tuple(str(a) for a, s in s_agents.items() if isinstance(s, dict) and (
-        s.get("status") == "error" or isinstance(s.get("error"), dict)))
+    outcomes, by_outcome = _by_outcome(rounds)
+    s_agents, failed = _failed_agents(status)
     facts = EndFacts(
         status_read=status_read, finish_reason=finish,
         finish_details=f.text_field(status, "finish_reason_details"),
