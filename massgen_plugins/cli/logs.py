@@ -116,15 +116,15 @@ def group() -> click.Group:
         warn = Warnings()
 
         def rows() -> Iterator[tuple[dict[str, Any], str]]:
-            count = 0
+            shown_rows = 0
             for sid, dirs in grouped(base, warn, ids=cache.session_id):
-                if count >= limit:
+                if shown_rows >= limit:
                     break
-                count += 1
                 remembered = cache.row(dirs)
                 if remembered is None:
                     remembered = _read_row(sid, dirs, warn, cache)
                 if analyzed is None or remembered[0]["analyzed"] == analyzed:
+                    shown_rows += 1
                     yield remembered
 
         try:

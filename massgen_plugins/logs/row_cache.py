@@ -75,7 +75,10 @@ class RowCache:
         from massgen_plugins import __version__
         from massgen_plugins.paths import cache_dir
 
-        name = hashlib.sha256(os.fsencode(os.path.realpath(base))).hexdigest()[:24]
+        # Rows hold paths spelled from `base` as given: another spelling of the same folder
+        # (relative, through a link) gets a cache of its own.
+        name = hashlib.sha256(os.fsencode(os.fspath(base)) + b"\0"
+                              + os.fsencode(os.path.realpath(base))).hexdigest()[:24]
         self.path = cache_dir() / "logs-list" / f"{name}.json"
         self.stamp = [VERSION, __version__, _secrets_stamp()]
         self.dirs: dict[str, Any] = {}
