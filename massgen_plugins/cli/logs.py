@@ -106,18 +106,18 @@ def group() -> click.Group:
         "log_dirs"}]}; name and path are the session's newest log dir.
         """
         from massgen_plugins.logs.files import Warnings
-        from massgen_plugins.logs.locate import logs_base, sessions
+        from massgen_plugins.logs.locate import logs_base, session_names
         from massgen_plugins.logs.row_cache import RowCache
         from massgen_plugins.logs.sessions import grouped
 
         base = logs_base(logs_dir)
-        present = {p.name for p in sessions(base)}
+        names = session_names(base)
         cache = RowCache(base)
         warn = Warnings()
 
         def rows() -> Iterator[tuple[dict[str, Any], str]]:
             shown_rows = 0
-            for sid, dirs in grouped(base, warn, ids=cache.session_id):
+            for sid, dirs in grouped(base, warn, ids=cache.session_id, names=names):
                 if shown_rows >= limit:
                     break
                 remembered = cache.row(dirs)
@@ -134,7 +134,7 @@ def group() -> click.Group:
                 return
             runs = [row for row, _ in rows()]
         finally:
-            cache.save(present)
+            cache.save(set(names))
             print_warnings(warn)
         if not runs:
             click.echo(shown(f"No runs in {base}."))

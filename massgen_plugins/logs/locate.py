@@ -38,18 +38,23 @@ def logs_base(logs_dir: str | os.PathLike[str] | None = None,
     return Path.home() / ".massgen" / "massgen_logs"
 
 
-def sessions(base: Path) -> list[Path]:
-    """The `log_*` session dirs under `base`, newest first (their names are timestamps)."""
+def session_names(base: Path) -> list[str]:
+    """The names of the `log_*` session dirs under `base`, newest first (they are timestamps)."""
     try:
         with os.scandir(base) as entries:  # the folder's own types: no stat per run
-            found = [base / e.name for e in entries if e.name.startswith("log_") and e.is_dir()]
+            found = [e.name for e in entries if e.name.startswith("log_") and e.is_dir()]
     except FileNotFoundError:
         raise LogsError(f"{base}: no such log directory; pass --logs-dir or set {LOG_BASE_ENV}")
     except NotADirectoryError:
         raise LogsError(f"{base}: not a directory; pass the folder that holds the log_* runs")
     except OSError as exc:
         raise LogsError(f"{base}: cannot list ({exc.strerror}); check its permissions")
-    return sorted(found, key=lambda p: p.name, reverse=True)
+    return sorted(found, reverse=True)
+
+
+def sessions(base: Path) -> list[Path]:
+    """The `log_*` session dirs under `base`, newest first."""
+    return [base / name for name in session_names(base)]
 
 
 def resolve(log_dir: str | None, base: Path) -> Target:

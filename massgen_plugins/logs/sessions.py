@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.files import RunFiles, Warnings
-from massgen_plugins.logs.locate import LogsError, sessions
+from massgen_plugins.logs.locate import LogsError, session_names, sessions
 
 if TYPE_CHECKING:
     from massgen_plugins.logs.model import MassgenSession, Session
@@ -89,18 +89,19 @@ def _started_key(name: str) -> str | None:
 
 def grouped(base: Path, warn: Warnings,
             ids: Callable[[Path, Warnings], tuple[str | None, bool]] | None = None,
-            ) -> Iterator[tuple[str | None, list[Path]]]:
+            names: list[str] | None = None) -> Iterator[tuple[str | None, list[Path]]]:
     """Each MassGen session under `base`: its id and its log dirs (oldest first), newest first.
 
     A session is yielded once its first turn's dir has been seen (dirs are read newest first,
     and a --continue dir is always newer than the turn it continues), so asking for the
     newest N sessions reads only as far back as their first turns. `ids` stands in for
-    `session_id` (a cache of it).
+    `session_id` (a cache of it); `names`, for `session_names(base)` already listed.
     """
     ids = ids or session_id
     pending: list[dict[str, Any]] = []  # not yet yielded, newest first
     open_ids: dict[str, dict[str, Any]] = {}  # sessions still waiting for their first turn
-    for path in sessions(base):
+    for name in session_names(base) if names is None else names:
+        path = base / name
         sid, continued = ids(path, warn)
         group = open_ids.get(sid) if sid else None
         if group is None and sid is None and not continued:
