@@ -129,10 +129,12 @@ def fitted_table(title: str | None, columns: Sequence[Col], rows: Sequence[Seque
 
     width = width or console_width()
     safe = [[shown(cell) for cell in row] for row in rows]
-    layout = plan(columns, safe, width)
+    # Each cell is padded one space on its right (so columns stand _GAP apart with the box's
+    # own space): these settings render alike in Rich 14.1 (MassGen's pin) and 15, where
+    # pad_edge=False and collapse_padding did not. The last cell's pad is the 1 held back.
+    layout = plan(columns, safe, width - 1)
     t = Table(title=rich_text(shorten(title, width)) if title else None, title_justify="left",
-              header_style="bold", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False,
-              show_edge=False)
+              header_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False)
     for i, w in layout:
         c = columns[i]
         t.add_column(c.header, width=w, no_wrap=not c.wrap, overflow="ellipsis",
