@@ -25,12 +25,21 @@ and the UI's share of the CPU matters more then.
 
 One flusher thread per sink drives the timed flushes, so an urgent flush never leaves a second
 timed chain running. Everything pending is flushed on `flush()` and `close()`.
+
+The inner sink is called outside the lock that guards the pending events, one caller at a
+time, in the order the batches were made: while it is slow, producers keep merging into
+their slots instead of waiting. A producer hands its own batch over itself when nobody else
+is (so a lone or critical event still shows at once); otherwise it leaves it queued for the
+caller of the moment or the flusher, and returns. An exception from the inner sink is
+counted (`sink_errors` in the metrics), the batch is retried event by event so only the
+event the sink refuses is not shown, and nothing stops: not the flusher, not the producers.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -94,6 +103,12 @@ class ThrottleSink:
         self._window_events = 0
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
+        # Batches made but not yet handed to the inner sink, oldest first (under _lock), and
+        # the lock held by whoever is calling the inner sink.
+        self._out: deque[list[Any]] = deque()
+        self._out_lock = threading.Lock()
+        self.sink_errors = 0
+        self.last_sink_error: str | None = None
         self._last_flush = float("-inf")
         self._closed = False
         self.events_in = self.events_out = self.coalesced = self.flushes = self.critical_held = 0
@@ -109,10 +124,22 @@ class ThrottleSink:
     def emit(self, event: Any) -> None:
         """Take one event: merge it, keep it, or flush and pass it through."""
         kind = self.classify.of(event)
+        late = False
+        try:
+            late = self._take_in(event, kind)
+        finally:
+            if late:  # no flusher any more: this producer hands it over, waiting its turn
+                self._out_lock.acquire()
+                self._hand_over()
+            elif self._out and self._out_lock.acquire(blocking=False):
+                self._hand_over(once=True)
+
+    def _take_in(self, event: Any, kind: str) -> bool:
+        """Merge, keep or queue `event`; True when the sink is closed (it is queued as is)."""
         with self._lock:
             if self._closed:  # a late event is not lost: it goes straight through
-                self._deliver([event])
-                return
+                self._out.append([event])
+                return True
             self.events_in += 1
             now = self.clock()
             self._measure_rate(now)
@@ -123,7 +150,7 @@ class ThrottleSink:
                     self._held = [*self._take_all(now), event]
                     self.critical_held += 1
                     self._wake.notify()
-                return
+                return False
             key = (event.agent_id, event.event_type)
             slot = self._slots.get(key)
             if slot is None:
@@ -144,13 +171,16 @@ class ThrottleSink:
                 self._wake.notify()
             else:  # state: the newer one supersedes
                 slot.event, slot.merged = event, slot.merged + 1
+        return False
 
     def flush(self) -> None:
         """Deliver everything pending now, then flush the inner sink."""
         with self._lock:
             now = self.clock()
             self._send(self._take_all(now), now)
-        self.inner.flush()
+        self._out_lock.acquire()
+        self._hand_over()
+        self._call(self.inner.flush)
 
     def close(self) -> None:
         """Flush what is pending, stop the flusher, close the inner sink."""
@@ -162,7 +192,9 @@ class ThrottleSink:
             self._closed = True
             self._wake.notify()
         self._thread.join(timeout=5)
-        self.inner.close()
+        self._out_lock.acquire()
+        self._hand_over()
+        self._call(self.inner.close)
 
     def metrics(self) -> dict[str, Any]:
         """Counters for the headless stats."""
@@ -171,6 +203,7 @@ class ThrottleSink:
             "events_in": self.events_in, "events_out": self.events_out,
             "coalesced": self.coalesced, "flushes": self.flushes,
             "critical_held": self.critical_held, "flooded_windows": self.flooded_windows,
+            "sink_errors": self.sink_errors,
             "max_pending_latency_ms": round(self.max_pending_latency * 1000, 3)}}
 
     # -- internals (called with the lock held) -----------------------------------------------
@@ -230,20 +263,58 @@ class ThrottleSink:
         return self._take(list(self._slots), now)
 
     def _send(self, events: list[Any], now: float) -> None:
+        """Queue one flush's batch (the lock held); it is handed over outside the lock."""
         if not events:
             return
         self._last_flush = now
         self.flushes += 1
         self.events_out += len(events)
-        self._deliver(events)
+        self._out.append(events)
+        self._wake.notify()
+
+    # -- handing batches to the inner sink (never with _lock held) -----------------------------
+
+    def _hand_over(self, once: bool = False) -> None:
+        """Deliver the queued batches in order; the caller holds _out_lock, released here.
+
+        `once`: a producer delivers only what is queued now, so a slow sink costs it at most
+        that; what comes later is the flusher's.
+        """
+        try:
+            while True:
+                with self._lock:
+                    batches = list(self._out)
+                    self._out.clear()
+                if not batches:
+                    return
+                for batch in batches:
+                    self._deliver(batch)
+                if once:
+                    return
+        finally:
+            self._out_lock.release()
+            with self._lock:
+                if self._out:
+                    self._wake.notify()  # queued while this caller was busy: the flusher's
 
     def _deliver(self, events: list[Any]) -> None:
         # One hand-off per flush: the app applies it as one batch, one refresh per widget.
         if self._batch_inner:
-            self.inner.emit_many(events)
-        else:
-            for event in events:
-                self.inner.emit(event)
+            try:
+                self.inner.emit_many(events)
+                return
+            except Exception:  # retried one by one below, where a refusal is counted
+                pass
+        for event in events:  # one by one: only an event the sink refuses is not shown
+            self._call(self.inner.emit, event)
+
+    def _call(self, method: Callable[..., Any], *args: Any) -> None:
+        """Call the inner sink; an exception is counted (sink_errors), never raised."""
+        try:
+            method(*args)
+        except Exception as exc:  # the sink's own bug must not stop the events of others
+            self.sink_errors += 1
+            self.last_sink_error = f"{type(exc).__name__}: {exc}"
 
     def _deadline(self, key: tuple[str | None, str], slot: _Slot) -> float:
         kind = self.classify(key[1])  # the interval is the type's
@@ -251,8 +322,16 @@ class ThrottleSink:
         return max(due, self._last_flush + self._gap)
 
     def _run(self) -> None:
+        while self._due():
+            self._out_lock.acquire()
+            self._hand_over()
+
+    def _due(self) -> bool:
+        """Wait until a batch is queued (making the timed ones); False once closed."""
         with self._lock:
             while not self._closed:
+                if self._out:
+                    return True
                 if not self._slots and not self._held:
                     self._wake.wait()
                     continue
@@ -269,3 +348,4 @@ class ThrottleSink:
                 horizon = now + self._gap
                 self._send(self._take([k for k, d in deadlines.items() if d <= horizon], now),
                            now)
+            return False
