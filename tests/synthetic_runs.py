@@ -219,6 +219,17 @@ def _edit_json(path: Path, change: Callable[[dict], None]) -> None:
     write_json(path, data)
 
 
+def _presented(ev: Events, rnd: int, counts: dict[str, int], labels: dict[str, str],
+               text: str) -> None:
+    """agent_a's whole final presentation in round `rnd`, as MassGen writes it, ending locked."""
+    ev.add("final_presentation_start", "agent_a", rnd, vote_counts=counts,
+           answer_labels=labels, is_tie=False)
+    ev.add("final_presentation_chunk", "agent_a", rnd, content=text)
+    ev.add("final_answer", "agent_a", rnd, content=text)
+    ev.add("final_presentation_end", "agent_a", rnd)
+    ev.add("answer_locked", "agent_a", rnd)
+
+
 def _coordination(ev: Events, agents: tuple[str, ...], words: int = 6) -> None:
     """The start of a coordination: every agent starts and streams a few words."""
     ev.add("system_status", message="Initializing coordination...")
@@ -390,12 +401,7 @@ def run_restarted(base: Path, name: str = "log_20260107_120000_000000") -> Path:
         ev.add("answer_submitted", a, content=f"Answer from {a}: 4.", answer_label=f"agent{i}.1")
     for a in ("agent_a", "agent_b"):
         ev.add("vote", a, 1, target_id="agent_a", reason="complete")
-    ev.add("final_presentation_start", "agent_a", 2, vote_counts={"agent_a": 2},
-           answer_labels={"agent_a": "A1.1"}, is_tie=False)
-    ev.add("final_presentation_chunk", "agent_a", 2, content="It is 4.")
-    ev.add("final_answer", "agent_a", 2, content="It is 4.")
-    ev.add("final_presentation_end", "agent_a", 2)
-    ev.add("answer_locked", "agent_a", 2)
+    _presented(ev, 2, {"agent_a": 2}, {"agent_a": "A1.1"}, "It is 4.")
     ev.add("post_evaluation", "agent_a", 2, phase="start", content=None, winner=None)
     ev.add("post_evaluation", "agent_a", 2, phase="content", content="The answer lacks a proof.",
            winner=None)
@@ -426,12 +432,7 @@ def run_restarted(base: Path, name: str = "log_20260107_120000_000000") -> Path:
     ev.add("answer_submitted", "agent_b", 3, content="4.", answer_label="agent2.2")
     ev.add("agent_restart", "agent_a", 4, restart_round=4, restart_reason="new answer")
     ev.add("vote", "agent_a", 4, target_id="agent_a", reason="has the proof")
-    ev.add("final_presentation_start", "agent_a", 4, vote_counts={"agent_a": 1},
-           answer_labels={"agent_a": "A1.2"}, is_tie=False)
-    ev.add("final_presentation_chunk", "agent_a", 4, content="The answer is 4.")
-    ev.add("final_answer", "agent_a", 4, content="The answer is 4.")
-    ev.add("final_presentation_end", "agent_a", 4)
-    ev.add("answer_locked", "agent_a", 4)
+    _presented(ev, 4, {"agent_a": 1}, {"agent_a": "A1.2"}, "The answer is 4.")
     ev.write(two / "events.jsonl")
     return session
 
@@ -526,12 +527,8 @@ def run_revoted(base: Path, name: str = "log_20260110_120000_000000") -> Path:
         ev.add("agent_restart", a, 3, restart_round=3, restart_reason="new answer")
     for voter, target in (("agent_a", "agent_a"), ("agent_b", "agent_a"), ("agent_c", "agent_b")):
         ev.add("vote", voter, 3, target_id=target, reason=f"{voter} prefers {target}")
-    ev.add("final_presentation_start", "agent_a", 3, vote_counts={"agent_a": 2, "agent_b": 1},
-           answer_labels={"agent_a": "A1.1", "agent_b": "A2.2"}, is_tie=False)
-    ev.add("final_presentation_chunk", "agent_a", 3, content="The answer is 4.")
-    ev.add("final_answer", "agent_a", 3, content="The answer is 4.")
-    ev.add("final_presentation_end", "agent_a", 3)
-    ev.add("answer_locked", "agent_a", 3)
+    _presented(ev, 3, {"agent_a": 2, "agent_b": 1}, {"agent_a": "A1.1", "agent_b": "A2.2"},
+               "The answer is 4.")
     ev.write(attempt / "events.jsonl")
     return session
 
