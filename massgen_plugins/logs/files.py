@@ -257,12 +257,9 @@ class RunFiles:
         self.root = Path(_realpath(os.fspath(root)))
         self.warn = warn
 
-    def _realpath(self, path: Path) -> str:
-        return _realpath(os.fspath(path))
-
     def inside(self, path: Path) -> bool:
         """True when `path` resolves inside the run; otherwise False, with a warning."""
-        real = self._realpath(path)
+        real = _realpath(os.fspath(path))
         root = str(self.root)
         if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
             return True
