@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from massgen_plugins.cli import HostGroup
-from massgen_plugins.cli.output import compact, emit_json, emit_json_list, json_text, table
+from massgen_plugins.cli.output import compact, emit_json, emit_json_list, table
 from massgen_plugins.safe_text import shown
 
 
@@ -60,22 +60,6 @@ def load_session_target(log_dir: str | None, logs_dir: str | None) -> tuple[Any,
     return target.session, group, attempts
 
 
-def _read_row(sid: str | None, dirs: list[Any], warn: Any,
-              cache: Any) -> tuple[dict[str, Any], str]:
-    """A session's row read from its files, masked, as dict and JSON text; kept when settled."""
-    from massgen_plugins.logs.files import Warnings
-    from massgen_plugins.logs.sessions import list_row, read_massgen_session
-    from massgen_plugins.secrets import redact_data
-
-    local = Warnings()
-    row = redact_data(list_row(read_massgen_session(sid, dirs, local, brief=True)))
-    text = json_text(row)
-    if not local.lines:  # a run that drew a warning is read (and warns) every time
-        cache.put(dirs, row, text)
-    warn.extend(local)
-    return row, text
-
-
 def print_warnings(lines: Any) -> None:
     """Each warning as one line on stderr, secrets masked and controls made visible."""
     for line in lines:
@@ -107,22 +91,25 @@ def group() -> click.Group:
         """
         from massgen_plugins.logs.files import Warnings
         from massgen_plugins.logs.locate import logs_base, session_names
+        from massgen_plugins.logs.read_ahead import Rows, workers
         from massgen_plugins.logs.row_cache import RowCache
         from massgen_plugins.logs.sessions import grouped
 
         base = logs_base(logs_dir)
         names = session_names(base)
         cache = RowCache(base)
+        count, problem = workers()
+        if problem:
+            print_warnings([problem])
+        source = Rows(cache, names, want=limit, workers=count)
         warn = Warnings()
 
         def rows() -> Iterator[tuple[dict[str, Any], str]]:
             shown_rows = 0
-            for sid, dirs in grouped(base, warn, ids=cache.session_id, names=names):
+            for sid, dirs in grouped(base, warn, ids=source.session_id, names=names):
                 if shown_rows >= limit:
                     break
-                remembered = cache.row(dirs)
-                if remembered is None:
-                    remembered = _read_row(sid, dirs, warn, cache)
+                remembered = source.row(sid, dirs, warn)
                 if analyzed is None or remembered[0]["analyzed"] == analyzed:
                     shown_rows += 1
                     yield remembered
@@ -134,6 +121,7 @@ def group() -> click.Group:
                 return
             runs = [row for row, _ in rows()]
         finally:
+            source.close()
             cache.save(set(names))
             print_warnings(warn)
         if not runs:

@@ -79,6 +79,7 @@ class RowCache:
         # (relative, through a link) gets a cache of its own.
         name = hashlib.sha256(os.fsencode(os.fspath(base)) + b"\0"
                               + os.fsencode(os.path.realpath(base))).hexdigest()[:24]
+        self.base = base
         self.path = cache_dir() / "logs-list" / f"{name}.json"
         self.stamp = [VERSION, __version__, _secrets_stamp()]
         self.dirs: dict[str, Any] = {}
@@ -101,8 +102,29 @@ class RowCache:
             self._keys[name] = dir_key(path)
         return self._keys[name]
 
-    def session_id(self, path: Path, warn: Any) -> tuple[str | None, bool]:
-        """`sessions.session_id(path, warn)`, from the cache while the dir is unchanged."""
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is remembered (a first listing, or the secrets known changed)."""
+        return not self.dirs and not self.rows
+
+    def set_key(self, path: Path, key: list[Any] | None) -> None:
+        """Take `dir_key(path)` as worked out already (by a worker), at this listing's start."""
+        self._keys.setdefault(path.name, key)
+
+    def knows(self, path: Path) -> bool:
+        """Whether both the session id and the row of `path` read alone are remembered."""
+        key = self.key(path)
+        entry = self.dirs.get(path.name)
+        return (key is not None and isinstance(entry, list) and len(entry) == 3
+                and entry[0] == key and self.row([path]) is not None)
+
+    def session_id(self, path: Path, warn: Any,
+                   found: tuple[str | None, bool, list[str]] | None = None
+                   ) -> tuple[str | None, bool]:
+        """`sessions.session_id(path, warn)`, from the cache while the dir is unchanged.
+
+        `found`: the id, continuation and warnings read already (by a worker) to use instead.
+        """
         from massgen_plugins.logs.files import Warnings
         from massgen_plugins.logs.sessions import session_id
 
@@ -111,7 +133,10 @@ class RowCache:
         if key is not None and isinstance(entry, list) and len(entry) == 3 and entry[0] == key:
             return entry[1], bool(entry[2])
         local = Warnings()
-        sid, continued = session_id(path, local)
+        if found is None:
+            sid, continued = session_id(path, local)
+        else:
+            sid, continued, local.lines[:] = found
         warn.extend(local)
         if key is not None and not local.lines:
             self.dirs[path.name] = [key, sid, continued]
