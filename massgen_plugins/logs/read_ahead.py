@@ -35,10 +35,10 @@ _forked: RowCache | None = None
 def read_row(sid: str | None, dirs: list[Path], warn: Warnings) -> Row:
     """A session's `logs list` row read from its files, masked, as dict and JSON text."""
     from massgen_plugins.cli.output import json_text
-    from massgen_plugins.logs.sessions import list_row, read_massgen_session
+    from massgen_plugins.logs.sessions import session_row
     from massgen_plugins.secrets import redact_data
 
-    row = redact_data(list_row(read_massgen_session(sid, dirs, warn, brief=True)))
+    row = redact_data(session_row(sid, dirs, warn))
     return row, json_text(row)
 
 

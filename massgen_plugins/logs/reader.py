@@ -81,8 +81,6 @@ def read_session(path: Path, warn: Warnings | None = None, brief: bool = False) 
     `brief` reads only what `logs list` shows (see `read_attempt`).
     """
     warn = warn or Warnings()
-    if brief and (quick := _quick_session(path)) is not None:
-        return quick
     run = RunFiles(path, warn)
     layout = [(number, turn_dir, numbered(turn_dir, "attempt", run))
               for number, turn_dir in numbered(path, "turn", run)]
@@ -111,15 +109,19 @@ def _plain_entries(path: str) -> dict[str, str]:
                 "file" if e.is_file(follow_symlinks=False) else "other" for e in entries}
 
 
-def _quick_session(path: Path) -> Session | None:
-    """`read_session(path, brief=True)` for the commonest finished run, or None for any other.
+def quick_attempt(path: Path) -> dict[str, Any] | None:
+    """The `logs list` fields of a log dir's one attempt, for the commonest finished run; None
+    for any other.
 
     A listing reads thousands of runs; nearly all are one turn of one attempt that MassGen
     marked completed, with a winner. For those, the general reader's care (every file
-    resolved and checked, every fallback tried) was three quarters of a listing's time. Here
-    the folders are listed once, and anything out of the ordinary (a link, a second turn or
-    attempt, a failure or missing field, a value that would draw a warning) returns None so
-    the general reader reads the run, and reports it.
+    resolved and checked, every fallback tried, the whole model built) was most of a
+    listing's time. Here the folders are listed once and only the fields a row shows are
+    worked out; anything out of the ordinary (a link, a second turn or attempt, a failure or
+    missing field, a value that would draw a warning) returns None so the general reader
+    reads the run, and reports it. Keys: question, winner, agents, duration_s, cost,
+    cost_note, input_tokens, output_tokens, finish_reason, outcome, outcome_evidence,
+    analyzed (as `sessions.list_row` spells them).
     """
     root = os.fspath(path)
     try:
@@ -144,13 +146,11 @@ def _quick_session(path: Path) -> Session | None:
             or in_turn.get("final", "dir") != "dir"
             or "final" in in_turn and not os.access(os.path.join(turn_dir, "final"), os.X_OK)):
         return None
-    attempt_path = path / "turn_1" / "attempt_1"
-    local = Warnings()
+    raw = f.read_plain(os.path.join(attempt_dir, "status.json"), f.MAX_JSON_BYTES)
+    meta = f.read_plain(os.path.join(attempt_dir, "execution_metadata.yaml"), f.MAX_YAML_BYTES)
     try:
-        raw = _read_small(os.path.join(attempt_dir, "status.json"), f.MAX_JSON_BYTES)
-        meta = _read_small(os.path.join(attempt_dir, "execution_metadata.yaml"), f.MAX_YAML_BYTES)
         status, bad = f.parse_json(raw) if raw and raw.strip() else (None, 1)
-    except (OSError, f.DataError):
+    except f.DataError:
         return None
     question = f.text_field(status, "meta", "question")
     winner = f.text_field(status, "results", "winner")
@@ -158,7 +158,9 @@ def _quick_session(path: Path) -> Session | None:
             or not question or status.get("finish_reason") != "completed"
             or not winner or not plain_name(winner)):
         return None
+    attempt_path = path / "turn_1" / "attempt_1"
     events = attempt_path / "events.jsonl"
+    local = Warnings()
     ending = _presentation_ending(events, local)
     if ending is None:
         return None
@@ -176,26 +178,26 @@ def _quick_session(path: Path) -> Session | None:
         presentation_started=ending.presenter is not None, answer_locked=ending.locked,
         turn_final=in_turn.get("final") == "dir", winner=winner, failed_agents=failed,
         agents=len(s_agents)))
-    agents = _agents(attempt_path, status, {}, (), (), None, (), winner, outcome,
-                     brief=True)
     costs = status.get("costs") or {}
     tokens = Tokens(input=int(f.number(costs, "total_input_tokens", where=s_path, warn=local) or 0),
                     output=int(f.number(costs, "total_output_tokens", where=s_path, warn=local)
-                               or 0),
-                    cached=sum(g.tokens.cached for g in agents))
+                               or 0))
     recorded = f.number(costs, "total_estimated_cost", where=s_path, warn=local)
     if duration is None or local.lines:
         return None
-    cost, note = cost_of(recorded, tokens, agents, (), None)
-    attempt = Attempt(
-        path=attempt_path, turn=1, number=1, question=question, finish_reason="completed",
-        finish_details=f.text_field(status, "finish_reason_details"), winner=winner,
-        duration_s=duration, cost=cost, massgen_cost=float(recorded or 0.0), cost_note=note,
-        tokens=tokens, rounds_by_outcome=by_outcome, agents=agents, events_path=events,
-        events_bytes=os.stat(events).st_size, analyzed=own.get(REPORT) == "file",
-        outcome=outcome, outcome_evidence=evidence)
-    return Session(path=path, turns=(Turn(number=1, path=path / "turn_1", attempts=(attempt,)),),
-                   analyzed=REPORT in top or REPORT in in_turn or REPORT in own)
+    usage = {str(a): s.get("token_usage") if isinstance(s, dict)
+             and isinstance(s.get("token_usage"), dict) else {} for a, s in s_agents.items()}
+    cost, note = cost_of(recorded, tokens, tuple(a for a, u in usage.items()
+                                                 if usage_cost(u) is None), (), None)
+    return {"question": question, "winner": winner, "agents": sorted(usage),
+            "duration_s": duration or None,
+            # The sums list_row takes over a session's turns, of one turn here.
+            "cost": None if cost is None else sum([cost or 0.0]),
+            "cost_note": (note or None) if cost is None else None,
+            "input_tokens": tokens.input, "output_tokens": tokens.output,
+            "finish_reason": "completed", "outcome": outcome,
+            "outcome_evidence": list(evidence),
+            "analyzed": REPORT in top or REPORT in in_turn or REPORT in own}
 
 
 def _by_outcome(rounds: Any) -> tuple[Any, dict[str, int]]:
@@ -210,16 +212,6 @@ def _failed_agents(status: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, .
     s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
     return s_agents, tuple(str(a) for a, s in s_agents.items() if isinstance(s, dict) and (
         s.get("status") == "error" or isinstance(s.get("error"), dict)))
-
-
-def _read_small(path: str, limit: int) -> bytes | None:
-    """A regular file's bytes, or None when it is not one or holds more than `limit`."""
-    fh = f.open_regular(Path(path), Warnings())  # never blocks on a FIFO swapped in
-    if fh is None:
-        return None
-    with fh:
-        data = f.read_bounded(fh, limit)
-    return None if len(data) > limit else data
 
 
 _STUB_FILES = ("events.jsonl", "massgen.log", "execution_metadata.yaml")
@@ -370,7 +362,8 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     recorded = num(totals, m_path, "estimated_cost")
     if recorded is None:
         recorded = num(costs, s_path, "total_estimated_cost")
-    cost, note = cost_of(recorded, tokens, agents, log.unpriced, later)
+    cost, note = cost_of(recorded, tokens, tuple(g.agent_id for g in agents if g.cost is None),
+                         log.unpriced, later)
     timing = metrics.get("api_timing") or {}
     tally, tie, source = tally_of(votes, ending, order)
     compressions = () if brief else read_compressions(path, run, stub=stub, log=log.compressions,
@@ -547,18 +540,18 @@ def _tied(counts: dict[str, int]) -> bool:
     return top > 0 and sum(1 for c in counts.values() if c == top) > 1
 
 
-def cost_of(recorded: float | None, tokens: Tokens, agents: tuple[AgentSummary, ...],
+def cost_of(recorded: float | None, tokens: Tokens, free: tuple[str, ...],
             unpriced: tuple[str, ...], later: int | None) -> tuple[float | None, str | None]:
     """The attempt's cost, or None with the reason it is unknown.
 
     MassGen writes $0 for a model it has no price for ("No pricing found" in massgen.log):
-    tokens spent at $0 are an unknown cost, not a free one.
+    tokens spent at $0 are an unknown cost, not a free one. `free`: the agents whose cost
+    is unknown (see usage_cost).
     """
     if later is not None:
         return None, f"counted in attempt_{later}'s totals, which are cumulative"
     if recorded is None:
         return None, "no cost was recorded (no status.json or metrics_summary.json totals)"
-    free = [g.agent_id for g in agents if g.cost is None]
     spent = tokens.input + tokens.output
     if not free and not (recorded == 0 and spent > 0):
         return recorded, None
@@ -706,12 +699,9 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
                         output=int(f.number(usage, "output_tokens") or 0),
                         reasoning=int(f.number(usage, "reasoning_tokens") or 0),
                         cached=int(f.number(usage, "cached_input_tokens") or 0))
-        cost = f.number(usage, "estimated_cost")
-        if cost is not None and cost == 0 and tokens.input + tokens.output > 0:
-            cost = None  # tokens at $0: MassGen had no price for the model
         out.append(AgentSummary(
             agent_id=agent_id, status=f.text_field(s, "status"), answers=count,
-            voted_for=vote, tokens=tokens, cost=None if cost is None and usage else (cost or 0.0),
+            voted_for=vote, tokens=tokens, cost=usage_cost(usage),
             tool_calls=int(f.number(m, "tool_metrics", "total_calls") or 0),
             restarts=int(f.number(s, "times_restarted") or 0),
             error=str(error) if error else None,
@@ -719,6 +709,16 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
             end_state=end_state(agent_id, bool(error) or s.get("status") == "error", count,
                                 vote is not None, winner, outcome)))
     return tuple(out)
+
+
+def usage_cost(usage: Any) -> float | None:
+    """An agent's cost from its token_usage; None when its tokens were priced at $0 (MassGen
+    had no price for the model)."""
+    cost = f.number(usage, "estimated_cost")
+    if cost is not None and cost == 0 and (int(f.number(usage, "input_tokens") or 0)
+                                           + int(f.number(usage, "output_tokens") or 0)) > 0:
+        cost = None
+    return None if cost is None and usage else (cost or 0.0)
 
 
 def _tools(data: Any, where: Path, warn: Warnings) -> tuple[ToolStat, ...]:

@@ -72,11 +72,9 @@ def _logged_id(log_dir: Path) -> tuple[str | None] | None:
             return None
     except OSError:
         return None
-    fh = f.open_regular(Path(log), Warnings())
-    if fh is None:
+    head = f.read_plain(log, 4096, head=True)
+    if head is None:
         return None
-    with fh:
-        head = fh.read(4096)
     m = _LOGGED_ID.search(head)
     return (m.group(1).decode(),) if m else None
 
@@ -181,6 +179,18 @@ def read_massgen_session(sid: str | None, dirs: list[Path], warn: Warnings,
             a if a.session_id else attrs.evolve(a, session_id=sid) for a in t.attempts))
             for t in d.turns)) for d in read]
     return MassgenSession(session_id=sid, dirs=tuple(read))
+
+
+def session_row(sid: str | None, dirs: list[Path], warn: Warnings) -> dict[str, Any]:
+    """`logs list`'s row of a session: `list_row` of the session read brief, or the same fields
+    read the short way for a finished session of one dir (see `reader.quick_attempt`)."""
+    from massgen_plugins.logs.reader import quick_attempt
+
+    if len(dirs) == 1 and (fields := quick_attempt(dirs[0])) is not None:
+        path = dirs[0]
+        return {"name": path.name, "path": str(path), "started": started(path.name),
+                **fields, "turns": 1, "session_id": sid, "log_dirs": [path.name]}
+    return list_row(read_massgen_session(sid, dirs, warn, brief=True))
 
 
 def _turn_totals(session: MassgenSession) -> list[Any]:
