@@ -10,6 +10,7 @@ value is read as null). Every problem becomes one warning naming the file, never
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -18,6 +19,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
+
+import orjson
 
 # MassGen's JSON files are kilobytes (status.json of a long run, a few MB). Anything far larger
 # is not one of them, and parsing it would cost the user gigabytes of memory for nothing.
@@ -208,6 +211,9 @@ def _odd_number(text: bytes) -> bool:
     return b"0" * 19 in shape or b"e000" in shape or b"e+000" in shape
 
 
+_MISSING = object()
+
+
 def parse_json(raw: bytes | str) -> tuple[Any, int]:
     """Parsed JSON, and how many values were read as null (NaN, infinite, huge); DataError if unusable."""
     bad = 0
@@ -229,11 +235,15 @@ def parse_json(raw: bytes | str) -> tuple[Any, int]:
     plain = not _odd_number(text)
     openers = text.count(b"[") + text.count(b"{")
     try:
-        # Without NaN or Infinity in the text, json.loads needs no hook (building a decoder
-        # for one on each call was a third of a small file's parse).
-        data = (json.loads(raw) if plain and b"NaN" not in text and b"Infinity" not in text
-                else json.loads(raw, parse_constant=skipped) if plain else
-                json.loads(raw, parse_constant=skipped, parse_int=integer))
+        data = _MISSING
+        if plain:
+            with contextlib.suppress(orjson.JSONDecodeError):
+                # orjson parses 2 to 3 times faster; it refuses what it does not take as
+                # json does (NaN, lone surrogates, a byte-order mark), and that is parsed below.
+                data = orjson.loads(raw)
+        if data is _MISSING:
+            data = (json.loads(raw, parse_constant=skipped) if plain else
+                    json.loads(raw, parse_constant=skipped, parse_int=integer))
     except UnicodeDecodeError:
         raise DataError("is not UTF-8 text (binary?)") from None
     except json.JSONDecodeError as exc:
