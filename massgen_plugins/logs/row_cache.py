@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 VERSION = 1
 _FILES = ("status.json", "metrics_summary.json", "execution_metadata.yaml", "events.jsonl",
@@ -87,8 +88,8 @@ class RowCache:
         self._keys: dict[str, list[Any] | None] = {}
         self.changed = False
         try:
-            data = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
+            data = orjson.loads(self.path.read_bytes())
+        except (OSError, ValueError):  # orjson's JSONDecodeError is a ValueError
             return
         if isinstance(data, dict) and data.get("stamp") == self.stamp:
             dirs, rows = data.get("dirs"), data.get("rows")
@@ -168,8 +169,10 @@ class RowCache:
             return
         dirs = {k: v for k, v in self.dirs.items() if k in present}
         rows = {k: v for k, v in self.rows.items() if all(n in present for n in k.split("/"))}
-        data = json.dumps({"stamp": self.stamp, "dirs": dirs, "rows": rows},
-                          separators=(",", ":")).encode()
+        try:
+            data = orjson.dumps({"stamp": self.stamp, "dirs": dirs, "rows": rows})
+        except TypeError:  # a value orjson cannot write (past 64 bits): only a cache, skip it
+            return
         # Written beside and renamed over: a listing running at the same time reads the old
         # cache or the new one, never half of one. Rows hold questions: the user's alone.
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
