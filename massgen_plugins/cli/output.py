@@ -101,8 +101,10 @@ def emit_json_list(head: dict[str, Any], key: str, items: Iterable[str]) -> None
     cut = opening.rindex("[]")
     started = False
     for text in items:
-        body = "\n".join("    " + line for line in text.split("\n"))
-        click.echo((",\n" if started else opening[:cut] + "[\n") + body, nl=False)
+        body = "    " + text.replace("\n", "\n    ")
+        # color=True only spares click's search for ANSI codes to strip from each row: JSON
+        # text holds none (json escapes every control character).
+        click.echo((",\n" if started else opening[:cut] + "[\n") + body, nl=False, color=True)
         started = True
     click.echo("\n  ]\n}" if started else opening)
 
