@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from massgen_plugins.events.lines import TAIL_BYTES, lines_of_type
 from massgen_plugins.events.model import Event
 from massgen_plugins.logs.files import Warnings, check_data, open_regular
 
@@ -150,9 +151,6 @@ def _line_number(path: Path, offset: int | None) -> int:
     return count + 1
 
 
-TAIL_BYTES = 8 * 1024 * 1024
-
-
 def tail_window(path: Path, warn: Warnings, max_bytes: int = TAIL_BYTES) -> tuple[bytes, bool]:
     """The whole lines in the last `max_bytes` of `path`, and whether that is the whole file."""
     fh = open_regular(path, warn)
@@ -175,19 +173,14 @@ def tail_window(path: Path, warn: Warnings, max_bytes: int = TAIL_BYTES) -> tupl
 def last_of_type(data: bytes, event_type: str, start: int = 0) -> tuple[int, Event] | None:
     """The last event of `event_type` in the lines `data` holds at or after byte `start`.
 
-    Searched backwards for the key as MassGen's json.dumps spells it: a run's ending is in
-    its last lines, and one absent type costs a single pass at memory speed.
+    Searched backwards (see `lines.lines_of_type`): a run's ending is in its last lines, and
+    one absent type costs a single pass at memory speed.
     """
-    needle = b'"event_type": ' + json.dumps(event_type).encode()
-    end = len(data)
-    while (at := data.rfind(needle, start, end)) >= 0:
-        begin = data.rfind(b"\n", 0, at) + 1
-        stop = data.find(b"\n", at)
-        event = parse_event(data[begin: stop if stop >= 0 else len(data)])
+    for begin, line in lines_of_type(data, event_type, start):
+        event = parse_event(line)
         if event is not None and event.event_type == event_type and begin >= start:
             return begin, event
-        end = at  # the spelling inside another value: look further back
-    return None
+    return None  # (a spelling inside another value is passed over: the search goes on back)
 
 
 def tail_events(path: Path, warn: Warnings, types: Collection[str],

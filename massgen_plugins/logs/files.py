@@ -29,6 +29,9 @@ MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_YAML_BYTES = 4 * 1024 * 1024
 # Text shown or analysed is read up to this size; the rest is reported as cut.
 MAX_TEXT_BYTES = 4 * 1024 * 1024
+# The analysis report a run's session, turn or attempt dir may hold.
+REPORT = "ANALYSIS_REPORT.md"
+NUMBERED = re.compile(r"^(turn|attempt)_(\d+)$")
 MAX_DEPTH = 100
 MAX_NODES = 200_000
 # Numbers past 64 bits are no count, cost or time a run writes; they only break arithmetic.
@@ -128,6 +131,19 @@ def read_plain(path: str, limit: int, head: bool = False) -> bytes | None:
         return None
     finally:
         os.close(fd)
+
+
+def plain_name(name: str) -> bool:
+    """True for a name that is one path component (an agent id), not a path: safe to join."""
+    return (name not in ("", ".", "..") and "/" not in name and "\\" not in name
+            and "\0" not in name and ":" not in name)
+
+
+def plain_entries(path: str) -> dict[str, str]:
+    """Each entry of a folder: "dir", "file", or "other" (a link, a FIFO: not plain)."""
+    with os.scandir(path) as entries:
+        return {e.name: "dir" if e.is_dir(follow_symlinks=False) else
+                "file" if e.is_file(follow_symlinks=False) else "other" for e in entries}
 
 
 def read_bounded(fh: BinaryIO, limit: int) -> bytes:

@@ -23,11 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
-
-import attrs
-
-from massgen_plugins.values import freeze
+from typing import Any, NamedTuple
 
 COMPLETED, INTERRUPTED, TIMED_OUT, FAILED, INCOMPLETE, RESTARTED = (
     "completed", "interrupted", "timed_out", "failed", "incomplete", "restarted")
@@ -40,10 +36,10 @@ ENDING_TYPES = ("final_presentation_start", "final_presentation_end", "final_ans
 _STAGE_OUTCOME = {"keyboard_interrupt": INTERRUPTED, "timeout_error": TIMED_OUT}
 
 
-@attrs.frozen
-class EndFacts:
+class EndFacts(NamedTuple):
     """What an attempt's files say about how it ended; each field names its source."""
 
+    # A NamedTuple, not attrs: a listing's short path decides outcomes without loading attrs.
     status_read: bool = False                 # status.json could be read
     finish_reason: str | None = None          # status.json finish_reason
     finish_details: str | None = None         # status.json finish_reason_details
@@ -56,8 +52,8 @@ class EndFacts:
     events_whole: bool = True                 # the tail read covered the whole file
     presentation_started: bool = False        # a final_presentation_start event
     answer_locked: bool = False               # an answer_locked event
-    timeout: Mapping[str, Any] | None = attrs.field(default=None, converter=freeze)
-    restart: Mapping[str, Any] | None = attrs.field(default=None, converter=freeze)
+    timeout: Mapping[str, Any] | None = None  # the orchestrator_timeout event's data
+    restart: Mapping[str, Any] | None = None  # the restart_banner event's data
     last_event_time: float | None = None      # POSIX seconds of the last whole event
     turn_final: bool = False                  # turn_N/final/ exists
     later_attempt: int | None = None          # the number of the next attempt of this turn

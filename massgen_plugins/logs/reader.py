@@ -32,7 +32,7 @@ from massgen_plugins.events.jsonl import (
 )
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.compressions import read_compressions
-from massgen_plugins.logs.files import RunFiles, Warnings
+from massgen_plugins.logs.files import NUMBERED, REPORT, RunFiles, Warnings, plain_name
 from massgen_plugins.logs.model import (
     AgentSummary,
     Answer,
@@ -45,9 +45,8 @@ from massgen_plugins.logs.model import (
     Vote,
 )
 from massgen_plugins.logs.outcome import ENDING_TYPES, INTERRUPTED, TIMED_OUT, EndFacts, decide
+from massgen_plugins.logs.status import by_outcome, cost_of, failed_agents, usage_cost
 
-REPORT = "ANALYSIS_REPORT.md"
-_NUMBERED = re.compile(r"^(turn|attempt)_(\d+)$")
 _ERROR_LINE = re.compile(r"\|\s*(ERROR|CRITICAL)\s*\|\s*(.*)")
 MAX_LOG_ERRORS = 20
 # Only the start of a massgen.log line is read: one line with no newline in 2 GB is damage.
@@ -59,17 +58,11 @@ def natural_key(path: Path) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
 
 
-def plain_name(name: str) -> bool:
-    """True for a name that is one path component (an agent id), not a path: safe to join."""
-    return (name not in ("", ".", "..") and "/" not in name and "\\" not in name
-            and "\0" not in name and ":" not in name)
-
-
 def numbered(parent: Path, kind: str, run: RunFiles) -> list[tuple[int, Path]]:
     """The `turn_N` or `attempt_N` directories under `parent`, in natural order."""
     found = []
     for child in run.list_dir(parent):
-        m = _NUMBERED.match(child.name)
+        m = NUMBERED.match(child.name)
         if m and m.group(1) == kind and run.is_dir(child):
             found.append((int(m.group(2)), child))
     return sorted(found)
@@ -100,118 +93,6 @@ def read_session(path: Path, warn: Warnings | None = None, brief: bool = False) 
     analyzed = (path / REPORT).is_file() or any(
         (t.path / REPORT).is_file() or any(a.analyzed for a in t.attempts) for t in turns)
     return Session(path=path, turns=tuple(turns), analyzed=analyzed, warnings=tuple(warn))
-
-
-def _plain_entries(path: str) -> dict[str, str]:
-    """Each entry of a folder: "dir", "file", or "other" (a link, a FIFO: not plain)."""
-    with os.scandir(path) as entries:
-        return {e.name: "dir" if e.is_dir(follow_symlinks=False) else
-                "file" if e.is_file(follow_symlinks=False) else "other" for e in entries}
-
-
-def quick_attempt(path: Path) -> dict[str, Any] | None:
-    """The `logs list` fields of a log dir's one attempt, for the commonest finished run; None
-    for any other.
-
-    A listing reads thousands of runs; nearly all are one turn of one attempt that MassGen
-    marked completed, with a winner. For those, the general reader's care (every file
-    resolved and checked, every fallback tried, the whole model built) was most of a
-    listing's time. Here the folders are listed once and only the fields a row shows are
-    worked out; anything out of the ordinary (a link, a second turn or attempt, a failure or
-    missing field, a value that would draw a warning) returns None so the general reader
-    reads the run, and reports it. Keys: question, winner, agents, duration_s, cost,
-    cost_note, input_tokens, output_tokens, finish_reason, outcome, outcome_evidence,
-    analyzed (as `sessions.list_row` spells them).
-    """
-    root = os.fspath(path)
-    try:
-        top = _plain_entries(root)
-        if sorted(n for n in top if _NUMBERED.match(n)) != ["turn_1"] or top["turn_1"] != "dir":
-            return None
-        turn_dir = os.path.join(root, "turn_1")
-        in_turn = _plain_entries(turn_dir)
-        if (sorted(n for n in in_turn if _NUMBERED.match(n)) != ["attempt_1"]
-                or in_turn["attempt_1"] != "dir"):
-            return None
-        attempt_dir = os.path.join(turn_dir, "attempt_1")
-        own = _plain_entries(attempt_dir)
-    except OSError:
-        return None
-    if any(REPORT in entries and entries[REPORT] != "file" for entries in (top, in_turn, own)):
-        return None
-    if any(own.get(name) != "file" for name in ("status.json", "execution_metadata.yaml",
-                                               "events.jsonl")):
-        return None
-    if (own.get("metrics_summary.json", "file") != "file"
-            or in_turn.get("final", "dir") != "dir"
-            or "final" in in_turn and not os.access(os.path.join(turn_dir, "final"), os.X_OK)):
-        return None
-    raw = f.read_plain(os.path.join(attempt_dir, "status.json"), f.MAX_JSON_BYTES)
-    meta = f.read_plain(os.path.join(attempt_dir, "execution_metadata.yaml"), f.MAX_YAML_BYTES)
-    try:
-        status, bad = f.parse_json(raw) if raw and raw.strip() else (None, 1)
-    except f.DataError:
-        return None
-    question = f.text_field(status, "meta", "question")
-    winner = f.text_field(status, "results", "winner")
-    if (bad or not isinstance(status, dict) or meta is None or b"failure_" in meta
-            or not question or status.get("finish_reason") != "completed"
-            or not winner or not plain_name(winner)):
-        return None
-    attempt_path = path / "turn_1" / "attempt_1"
-    events = attempt_path / "events.jsonl"
-    local = Warnings()
-    ending = _presentation_ending(events, local)
-    if ending is None:
-        return None
-    s_path = attempt_path / "status.json"
-    duration = f.number(status, "meta", "elapsed_seconds", where=s_path, warn=local)
-    outcomes, by_outcome = _by_outcome(status.get("rounds") or {})
-    s_agents, failed = _failed_agents(status)
-    outcome, evidence = decide(EndFacts(
-        status_read=True, finish_reason="completed",
-        finish_details=f.text_field(status, "finish_reason_details"),
-        phase=f.text_field(status, "coordination", "phase"),
-        presentation_rounds=by_outcome.get("presentation") if outcomes is not None else None,
-        metrics_written=own.get("metrics_summary.json") == "file",
-        events_bytes=os.stat(events).st_size, events_whole=ending.whole,
-        presentation_started=ending.presenter is not None, answer_locked=ending.locked,
-        turn_final=in_turn.get("final") == "dir", winner=winner, failed_agents=failed,
-        agents=len(s_agents)))
-    costs = status.get("costs") or {}
-    tokens = Tokens(input=int(f.number(costs, "total_input_tokens", where=s_path, warn=local) or 0),
-                    output=int(f.number(costs, "total_output_tokens", where=s_path, warn=local)
-                               or 0))
-    recorded = f.number(costs, "total_estimated_cost", where=s_path, warn=local)
-    if duration is None or local.lines:
-        return None
-    usage = {str(a): s.get("token_usage") if isinstance(s, dict)
-             and isinstance(s.get("token_usage"), dict) else {} for a, s in s_agents.items()}
-    cost, note = cost_of(recorded, tokens, tuple(a for a, u in usage.items()
-                                                 if usage_cost(u) is None), (), None)
-    return {"question": question, "winner": winner, "agents": sorted(usage),
-            "duration_s": duration or None,
-            # The sums list_row takes over a session's turns, of one turn here.
-            "cost": None if cost is None else sum([cost or 0.0]),
-            "cost_note": (note or None) if cost is None else None,
-            "input_tokens": tokens.input, "output_tokens": tokens.output,
-            "finish_reason": "completed", "outcome": outcome,
-            "outcome_evidence": list(evidence),
-            "analyzed": REPORT in top or REPORT in in_turn or REPORT in own}
-
-
-def _by_outcome(rounds: Any) -> tuple[Any, dict[str, int]]:
-    """rounds.by_outcome as found (None when absent), and its whole-number counts."""
-    outcomes = f.get(rounds, "by_outcome")
-    return outcomes, {k: int(v) for k, v in (outcomes if isinstance(outcomes, dict) else {}).items()
-                      if isinstance(v, int) and not isinstance(v, bool)}
-
-
-def _failed_agents(status: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """status.json's agents, and those it records with an error."""
-    s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
-    return s_agents, tuple(str(a) for a, s in s_agents.items() if isinstance(s, dict) and (
-        s.get("status") == "error" or isinstance(s.get("error"), dict)))
 
 
 _STUB_FILES = ("events.jsonl", "massgen.log", "execution_metadata.yaml")
@@ -329,13 +210,13 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
                                                                 "start_time"))
     finish = f.text_field(status, "finish_reason")
     rounds = metrics.get("rounds") or status.get("rounds") or {}
-    outcomes, by_outcome = _by_outcome(rounds)
-    s_agents, failed = _failed_agents(status)
+    outcomes, counts = by_outcome(rounds)
+    s_agents, failed = failed_agents(status)
     facts = EndFacts(
         status_read=status_read, finish_reason=finish,
         finish_details=f.text_field(status, "finish_reason_details"),
         phase=f.text_field(status, "coordination", "phase"),
-        presentation_rounds=by_outcome.get("presentation") if outcomes is not None else None,
+        presentation_rounds=counts.get("presentation") if outcomes is not None else None,
         metrics_written=run.is_file(m_path),
         failure_stage=_text(f.get(meta, "cli_args", "failure_stage")),
         failure_error=_text(f.get(meta, "cli_args", "failure_error")),
@@ -362,8 +243,8 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     recorded = num(totals, m_path, "estimated_cost")
     if recorded is None:
         recorded = num(costs, s_path, "total_estimated_cost")
-    cost, note = cost_of(recorded, tokens, tuple(g.agent_id for g in agents if g.cost is None),
-                         log.unpriced, later)
+    cost, note = cost_of(recorded, tokens.input + tokens.output,
+                         tuple(g.agent_id for g in agents if g.cost is None), log.unpriced, later)
     timing = metrics.get("api_timing") or {}
     tally, tie, source = tally_of(votes, ending, order)
     compressions = () if brief else read_compressions(path, run, stub=stub, log=log.compressions,
@@ -376,7 +257,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         winner=winner, duration_s=duration, start_time=start,
         cost=cost, massgen_cost=float(recorded or 0.0), cost_note=note,
         tokens=tokens, total_rounds=int(num(rounds, m_path, "total_rounds") or 0),
-        rounds_by_outcome=by_outcome, tools=tools,
+        rounds_by_outcome=counts, tools=tools,
         tool_calls=sum(t.calls for t in tools), tool_failures=sum(t.failures for t in tools),
         api_timing=ApiTiming(
             calls=int(num(timing, m_path, "total_calls") or 0),
@@ -387,7 +268,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
                                                                  dict) else {}),
         subagents=metrics.get("subagents") if isinstance(metrics.get("subagents"), dict) else {},
         agents=agents, answers=answers, votes=votes, final_answer=final_answer,
-        errors=errors, timed_out=outcome == TIMED_OUT or bool(by_outcome.get("timeout")),
+        errors=errors, timed_out=outcome == TIMED_OUT or bool(counts.get("timeout")),
         massgen_version=str(meta["massgen_version"]) if meta.get("massgen_version") else None,
         events_path=events if has_events else None, events_bytes=facts.events_bytes,
         analyzed=(path / REPORT).is_file(), compressions=compressions, warnings=tuple(local),
@@ -540,28 +421,6 @@ def _tied(counts: dict[str, int]) -> bool:
     return top > 0 and sum(1 for c in counts.values() if c == top) > 1
 
 
-def cost_of(recorded: float | None, tokens: Tokens, free: tuple[str, ...],
-            unpriced: tuple[str, ...], later: int | None) -> tuple[float | None, str | None]:
-    """The attempt's cost, or None with the reason it is unknown.
-
-    MassGen writes $0 for a model it has no price for ("No pricing found" in massgen.log):
-    tokens spent at $0 are an unknown cost, not a free one. `free`: the agents whose cost
-    is unknown (see usage_cost).
-    """
-    if later is not None:
-        return None, f"counted in attempt_{later}'s totals, which are cumulative"
-    if recorded is None:
-        return None, "no cost was recorded (no status.json or metrics_summary.json totals)"
-    spent = tokens.input + tokens.output
-    if not free and not (recorded == 0 and spent > 0):
-        return recorded, None
-    why = (f"MassGen logged 'No pricing found' for {', '.join(unpriced)}"
-           if unpriced else "MassGen estimated $0 for the tokens spent (no price for the model?)")
-    if recorded and free:
-        why += f"; its ${recorded:.4f} leaves out {', '.join(free)}"
-    return None, why
-
-
 def _day(first_event: Any, status: dict[str, Any]) -> str | None:
     """The run's date (YYYY-MM-DD), to place massgen.log's times of day."""
     if first_event is not None:
@@ -709,16 +568,6 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
             end_state=end_state(agent_id, bool(error) or s.get("status") == "error", count,
                                 vote is not None, winner, outcome)))
     return tuple(out)
-
-
-def usage_cost(usage: Any) -> float | None:
-    """An agent's cost from its token_usage; None when its tokens were priced at $0 (MassGen
-    had no price for the model)."""
-    cost = f.number(usage, "estimated_cost")
-    if cost is not None and cost == 0 and (int(f.number(usage, "input_tokens") or 0)
-                                           + int(f.number(usage, "output_tokens") or 0)) > 0:
-        cost = None
-    return None if cost is None and usage else (cost or 0.0)
 
 
 def _tools(data: Any, where: Path, warn: Warnings) -> tuple[ToolStat, ...]:

@@ -183,8 +183,8 @@ def read_massgen_session(sid: str | None, dirs: list[Path], warn: Warnings,
 
 def session_row(sid: str | None, dirs: list[Path], warn: Warnings) -> dict[str, Any]:
     """`logs list`'s row of a session: `list_row` of the session read brief, or the same fields
-    read the short way for a finished session of one dir (see `reader.quick_attempt`)."""
-    from massgen_plugins.logs.reader import quick_attempt
+    read the short way for a finished session of one dir (see `quick.quick_attempt`)."""
+    from massgen_plugins.logs.quick import quick_attempt
 
     if len(dirs) == 1 and (fields := quick_attempt(dirs[0])) is not None:
         path = dirs[0]

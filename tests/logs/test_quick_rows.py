@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from massgen_plugins.logs import reader
+from massgen_plugins.logs import quick
 from massgen_plugins.logs.files import Warnings
 from massgen_plugins.logs.locate import sessions
 from massgen_plugins.logs.sessions import grouped, session_row
@@ -20,11 +20,11 @@ from tests.synthetic_runs import write_every_kind, write_json, write_run
 ATTEMPT = Path("turn_1") / "attempt_1"
 
 
-def rows(base: Path, quick: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[dict], list[str]]:
+def rows(base: Path, short: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[dict], list[str]]:
     """Every session's list row under `base`, with the short path on or off, and the warnings."""
     with monkeypatch.context() as m:
-        if not quick:
-            m.setattr(reader, "quick_attempt", lambda _path: None)
+        if not short:
+            m.setattr(quick, "quick_attempt", lambda _path: None)
         warn = Warnings()
         out = [session_row(sid, dirs, warn) for sid, dirs in grouped(base, warn)]
     return out, list(warn)
@@ -32,7 +32,7 @@ def rows(base: Path, quick: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list
 
 def quick_count(base: Path) -> int:
     """How many of `base`'s log dirs the short path takes."""
-    return sum(reader.quick_attempt(p) is not None for p in sessions(base))
+    return sum(quick.quick_attempt(p) is not None for p in sessions(base))
 
 
 def test_every_kind_of_run_lists_the_same_rows_as_the_general_reader(tmp_path, monkeypatch):
@@ -43,7 +43,7 @@ def test_every_kind_of_run_lists_the_same_rows_as_the_general_reader(tmp_path, m
     # What status.json calls completed takes it (a presentation cut short too: its missing
     # answer_locked makes it interrupted either way); killed, timed-out, failed, restarted,
     # and coordination-interrupted runs do not, nor a --continue turn's dir.
-    taken = {p.name for p in sessions(tmp_path) if reader.quick_attempt(p) is not None}
+    taken = {p.name for p in sessions(tmp_path) if quick.quick_attempt(p) is not None}
     assert "log_20260101_120000_000000" in taken and len(taken) >= 4
     assert "log_20260103_120000_000000" in taken
     for kind in ("log_20260102", "log_20260104", "log_20260105", "log_20260106", "log_20260107"):

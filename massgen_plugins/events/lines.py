@@ -1,0 +1,29 @@
+"""Event lines found by their type in raw `events.jsonl` bytes, as MassGen spells them, unparsed.
+
+How a run ended is in the last events of its file; finding those lines costs a search from the
+end at memory speed. Parsing them is the caller's (`events.jsonl.last_of_type` makes Events;
+a listing's short path reads only two fields and loads no event model).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+# How much of events.jsonl's end the readers look at for how a run ended.
+TAIL_BYTES = 8 * 1024 * 1024
+
+
+def lines_of_type(data: bytes, event_type: str, start: int = 0) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) of each line after byte `start` that holds the type's spelling, last first.
+
+    A line is any that holds `"event_type": "<type>"` as MassGen's json.dumps spells it: the
+    spelling inside another value yields a line the caller must reject by parsing it.
+    """
+    needle = b'"event_type": ' + json.dumps(event_type).encode()
+    end = len(data)
+    while (at := data.rfind(needle, start, end)) >= 0:
+        begin = data.rfind(b"\n", 0, at) + 1
+        stop = data.find(b"\n", at)
+        yield begin, data[begin: stop if stop >= 0 else len(data)]
+        end = at

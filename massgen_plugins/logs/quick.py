@@ -1,0 +1,169 @@
+"""A listing's short path: the row fields of the commonest finished run, without the run model.
+
+A listing reads thousands of runs; nearly all are one turn of one attempt that MassGen marked
+completed, with a winner. For those, the general reader's care (every file resolved and
+checked, every fallback tried, the whole attrs model of the run built) was most of a
+listing's time, and loading that model most of a short listing's. Here the folders are
+listed once and only the fields a row shows are worked out, from status.json, whether
+execution_metadata.yaml records a failure, and the end of events.jsonl. Anything out of the
+ordinary (a link, a second turn or attempt, a failure or missing field, a value that would
+draw a warning, an event line that is not plainly an event) returns None, so the general
+reader reads the run and reports it. tests/logs/test_quick_rows.py holds both to the same rows.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from massgen_plugins.events.lines import TAIL_BYTES, lines_of_type
+from massgen_plugins.logs import files as f
+from massgen_plugins.logs.files import NUMBERED, REPORT, Warnings, plain_entries, plain_name
+from massgen_plugins.logs.outcome import EndFacts, decide
+from massgen_plugins.logs.status import by_outcome, cost_of, failed_agents, usage_cost
+
+
+def quick_attempt(path: Path) -> dict[str, Any] | None:
+    """The `logs list` fields of a log dir's one attempt, for the commonest finished run; None
+    for any other.
+
+    Keys: question, winner, agents, duration_s, cost, cost_note, input_tokens,
+    output_tokens, finish_reason, outcome, outcome_evidence, analyzed (as
+    `sessions.list_row` spells them).
+    """
+    root = os.fspath(path)
+    try:
+        top = plain_entries(root)
+        if sorted(n for n in top if NUMBERED.match(n)) != ["turn_1"] or top["turn_1"] != "dir":
+            return None
+        turn_dir = os.path.join(root, "turn_1")
+        in_turn = plain_entries(turn_dir)
+        if (sorted(n for n in in_turn if NUMBERED.match(n)) != ["attempt_1"]
+                or in_turn["attempt_1"] != "dir"):
+            return None
+        attempt_dir = os.path.join(turn_dir, "attempt_1")
+        own = plain_entries(attempt_dir)
+    except OSError:
+        return None
+    if any(REPORT in entries and entries[REPORT] != "file" for entries in (top, in_turn, own)):
+        return None
+    if any(own.get(name) != "file" for name in ("status.json", "execution_metadata.yaml",
+                                               "events.jsonl")):
+        return None
+    if (own.get("metrics_summary.json", "file") != "file"
+            or in_turn.get("final", "dir") != "dir"
+            or "final" in in_turn and not os.access(os.path.join(turn_dir, "final"), os.X_OK)):
+        return None
+    raw = f.read_plain(os.path.join(attempt_dir, "status.json"), f.MAX_JSON_BYTES)
+    meta = f.read_plain(os.path.join(attempt_dir, "execution_metadata.yaml"), f.MAX_YAML_BYTES)
+    try:
+        status, bad = f.parse_json(raw) if raw and raw.strip() else (None, 1)
+    except f.DataError:
+        return None
+    question = f.text_field(status, "meta", "question")
+    winner = f.text_field(status, "results", "winner")
+    if (bad or not isinstance(status, dict) or meta is None or b"failure_" in meta
+            or not question or status.get("finish_reason") != "completed"
+            or not winner or not plain_name(winner)):
+        return None
+    ending = _presentation(os.path.join(attempt_dir, "events.jsonl"))
+    if ending is None:
+        return None
+    events_bytes, whole, locked = ending
+    s_path = path / "turn_1" / "attempt_1" / "status.json"
+    local = Warnings()
+    duration = f.number(status, "meta", "elapsed_seconds", where=s_path, warn=local)
+    outcomes, counts = by_outcome(status.get("rounds") or {})
+    s_agents, failed = failed_agents(status)
+    outcome, evidence = decide(EndFacts(
+        status_read=True, finish_reason="completed",
+        finish_details=f.text_field(status, "finish_reason_details"),
+        phase=f.text_field(status, "coordination", "phase"),
+        presentation_rounds=counts.get("presentation") if outcomes is not None else None,
+        metrics_written=own.get("metrics_summary.json") == "file",
+        events_bytes=events_bytes, events_whole=whole,
+        presentation_started=True, answer_locked=locked,
+        turn_final=in_turn.get("final") == "dir", winner=winner, failed_agents=failed,
+        agents=len(s_agents)))
+    costs = status.get("costs") or {}
+    tokens_in = int(f.number(costs, "total_input_tokens", where=s_path, warn=local) or 0)
+    tokens_out = int(f.number(costs, "total_output_tokens", where=s_path, warn=local) or 0)
+    recorded = f.number(costs, "total_estimated_cost", where=s_path, warn=local)
+    if duration is None or local.lines:
+        return None
+    usage = {str(a): s.get("token_usage") if isinstance(s, dict)
+             and isinstance(s.get("token_usage"), dict) else {} for a, s in s_agents.items()}
+    cost, note = cost_of(recorded, tokens_in + tokens_out,
+                         tuple(a for a, u in usage.items() if usage_cost(u) is None), (), None)
+    return {"question": question, "winner": winner, "agents": sorted(usage),
+            "duration_s": duration or None,
+            # The sums list_row takes over a session's turns, of one turn here.
+            "cost": None if cost is None else sum([cost or 0.0]),
+            "cost_note": (note or None) if cost is None else None,
+            "input_tokens": tokens_in, "output_tokens": tokens_out,
+            "finish_reason": "completed", "outcome": outcome,
+            "outcome_evidence": list(evidence),
+            "analyzed": REPORT in top or REPORT in in_turn or REPORT in own}
+
+
+def _presentation(events: str) -> tuple[int, bool, bool] | None:
+    """(size, whether the window is the whole file, whether the answer was locked) of a settled
+    attempt whose events' window ends in a final presentation by a named agent; None otherwise.
+
+    As `reader.read_ending(settled=True)` finds it: the last final_presentation_start in the
+    whole lines of the last TAIL_BYTES, then an answer_locked after it. The file is mapped,
+    not read: the look-ups from its end touch only the pages after the presentation began.
+    """
+    try:
+        fd = os.open(events, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode) or not size:
+            return None
+        view = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+    with view:
+        begin = 0 if size <= TAIL_BYTES else view.find(b"\n", size - TAIL_BYTES) + 1
+        if size > TAIL_BYTES and begin == 0:
+            return None
+        start = next(lines_of_type(view, "final_presentation_start", begin), None)
+        if start is None:
+            return None
+        presented = _event(start[1])
+        if (presented.get("event_type") != "final_presentation_start"
+                or not isinstance(presented.get("agent_id"), str)):
+            return None
+        lock = next(lines_of_type(view, "answer_locked", start[0]), None)
+        if lock is not None and _event(lock[1]).get("event_type") != "answer_locked":
+            return None
+        return size, begin == 0, lock is not None
+
+
+def _event(line: bytes) -> dict[str, Any]:
+    """The event on a line when it is plainly one (as `jsonl.parse_event` would take it), else {}.
+
+    Stricter than parse_event, never looser: what orjson parses, json parses the same; a line
+    deep enough to need parse_event's check, or without a timestamp, is left to it.
+    """
+    if line.count(b"[") + line.count(b"{") > 64:
+        return {}
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return {}
+    if not isinstance(obj, dict) or not isinstance(obj.get("event_type"), str) or not isinstance(
+            obj.get("timestamp"), str):
+        return {}
+    return obj
