@@ -13,6 +13,7 @@ requests.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -33,7 +34,7 @@ _SHAPES = [
     r"xox[abposr]-[A-Za-z0-9\-]{10,}",  # Slack tokens
     r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",  # JWT
 ]
-_KEY_SHAPES = re.compile("|".join(f"{_START}{shape}" for shape in _SHAPES))
+_KEY_SHAPES = "|".join(f"{_START}{shape}" for shape in _SHAPES)
 _NAMES = (r"api[_\-]?key|apikey|secret[_\-]?access[_\-]?key|secret[_\-]?key|access[_\-]?key|"
           r"private[_\-]?key|client[_\-]?secret|access[_\-]?token|auth[_\-]?token|"
           r"refresh[_\-]?token|token|secret|password|passwd")
@@ -41,18 +42,27 @@ _NAMES = (r"api[_\-]?key|apikey|secret[_\-]?access[_\-]?key|secret[_\-]?key|acce
 _IN_CONTEXT = [
     # `api_key: value`, `"token": "value"`, `password=value` in YAML, JSON, logs and prose,
     # and in JSON inside a JSON string, where the quotes are escaped.
-    (re.compile(rf"""(?i)(?:{_NAMES})\\?["']?\s*[:=]\s*\\?["']?([^\s"'\\,}}{{\]\[]{{6,}})"""), 1),
-    (re.compile(r"""(?i)\bauthorization\\?["']?\s*[:=]\s*\\?["']?(?:bearer|basic|token)?\s*"""
-                r"""([^\s"'\\,}{\]\[]{6,})"""), 1),
-    (re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/\-]{16,}=*)"), 1),
-    (re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s@/\"'<>]+)@"), 1),
-    (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"), 0),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
-                re.DOTALL), 0),
+    (rf"""(?i)(?:{_NAMES})\\?["']?\s*[:=]\s*\\?["']?([^\s"'\\,}}{{\]\[]{{6,}})""", 0, 1),
+    (r"""(?i)\bauthorization\\?["']?\s*[:=]\s*\\?["']?(?:bearer|basic|token)?\s*"""
+     r"""([^\s"'\\,}{\]\[]{6,})""", 0, 1),
+    (r"(?i)\bbearer\s+([A-Za-z0-9._~+/\-]{16,}=*)", 0, 1),
+    (r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s@/\"'<>]+)@", 0, 1),
+    (r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+", 0, 0),
+    (r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
+     re.DOTALL, 0),
 ]
 # Where a secret's value may follow: text after this must be held back while it streams in.
-_LEAD_IN = re.compile(rf"""(?i)(?:(?:{_NAMES}|authorization)\\?["']?\s*(?:[:=]\s*\\?["']?)?"""
-                      r"""(?:bearer\s+|basic\s+|token\s+)?|bearer\s+)\Z""")
+_LEAD_IN = (rf"""(?i)(?:(?:{_NAMES}|authorization)\\?["']?\s*(?:[:=]\s*\\?["']?)?"""
+            r"""(?:bearer\s+|basic\s+|token\s+)?|bearer\s+)\Z""")
+
+
+@functools.cache
+def _compiled() -> tuple[re.Pattern[str], list[tuple[re.Pattern[str], int]], re.Pattern[str]]:
+    """The shape, context and lead-in patterns, compiled when first needed (most strings shown
+    never need them, and compiling them was most of this module's import time)."""
+    return (re.compile(_KEY_SHAPES),
+            [(re.compile(text, flags), group) for text, flags, group in _IN_CONTEXT],
+            re.compile(_LEAD_IN))
 _SECRET_ENV = re.compile(r"(API_?KEY|_KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)$",
                          re.IGNORECASE)
 _SECRET_KEY = re.compile(rf"(?i)(?:{_NAMES}|credentials?)$")
@@ -163,8 +173,9 @@ def _find(text: str, values: list[str]) -> list[tuple[int, int]]:
             spans.append((at, at + len(value)))
             at = text.find(value, at + len(value))
     if _may_hold(text):
-        spans += [m.span() for m in _KEY_SHAPES.finditer(text)]
-        for pattern, group in _IN_CONTEXT:
+        shapes, in_context, _ = _compiled()
+        spans += [m.span() for m in shapes.finditer(text)]
+        for pattern, group in in_context:
             spans += [m.span(group) for m in pattern.finditer(text)]
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -270,7 +281,7 @@ class StreamRedactor:
         """Take the next piece; return the text before the tail that is still held."""
         text = self._held + piece
         cut = max(text.rfind(" "), text.rfind("\n"), text.rfind("\t")) + 1
-        lead = _LEAD_IN.search(text, max(0, cut - 80), cut)
+        lead = _compiled()[2].search(text, max(0, cut - 80), cut)
         if lead is not None:
             cut = lead.start()
         begin = text.rfind("-----BEGIN ")
