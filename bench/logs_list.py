@@ -9,7 +9,8 @@ is written for each run. Then times, interleaved, median of --repeat:
   metrics_summary.json, the two files a row's fields need most;
 - `massgen-plugins logs list --json` over every run, cold (no row cache) and warm (a second
   listing of the unchanged directory);
-- `--limit 20` against the floor script stopped after the newest 20 runs.
+- `--limit 20` against the floor script stopped after the newest 20 runs, and
+  `python -c "import click"` against that floor (where any click CLI starts).
 Targets (issue 19): cold <= 1.5x, warm <= 0.5x, --limit 20 <= 2x.
 """
 
@@ -108,8 +109,9 @@ def main() -> None:
             every = [*listing, "--limit", str(count)]
             newest = [*listing, "--limit", "20"]
             timed(floor_all, env)  # warm the OS cache for everyone
-            samples: dict[str, list[float]] = {k: [] for k in
-                                               ("floor", "floor20", "cold", "warm", "limit20")}
+            click_only = [sys.executable, "-c", "import click"]
+            samples: dict[str, list[float]] = {k: [] for k in (
+                "floor", "floor20", "cold", "warm", "limit20", "click")}
             for _ in range(args.repeat):
                 samples["floor"].append(timed(floor_all, env))
                 shutil.rmtree(cache, ignore_errors=True)
@@ -118,6 +120,7 @@ def main() -> None:
                 shutil.rmtree(cache, ignore_errors=True)
                 samples["floor20"].append(timed(floor_20, env))
                 samples["limit20"].append(timed(newest, env))
+                samples["click"].append(timed(click_only, env))
             med = {k: statistics.median(v) for k, v in samples.items()}
             rows = [("--json, every run, cold", med["cold"], med["floor"], 1.5),
                     ("--json, every run, warm", med["warm"], med["floor"], 0.5),
@@ -127,6 +130,11 @@ def main() -> None:
                 verdict = "ok" if ratio <= target else "MISSED"
                 print(f"{count:>6} {label:<28} {value:>9.3f} {floor:>8.3f} {ratio:>5.2f}x "
                       f"{'<=' + str(target) + 'x':>7} {verdict}")
+            # The floor of any click CLI, for the --limit 20 target: importing click alone.
+            label = "python -c 'import click'"
+            print(f"{count:>6} {label:<28} {med['click']:>9.3f} "
+                  f"{med['floor20']:>8.3f} {med['click'] / med['floor20']:>5.2f}x "
+                  f"(--limit 20 is {med['limit20'] / med['click']:.2f}x it)")
         print(f"({args.repeat} runs each, interleaved; medians; each run a copy of "
               f"{SOURCE.name}; python: {sys.executable})")
     finally:
