@@ -14,6 +14,15 @@ from collections.abc import Iterator
 TAIL_BYTES = 8 * 1024 * 1024
 
 
+def window_start(data: bytes, size: int) -> int | None:
+    """Where the whole lines of the last TAIL_BYTES of `data` (`size` bytes) begin; None when
+    no line begins there (one line longer than the window)."""
+    if size <= TAIL_BYTES:
+        return 0
+    begin = data.find(b"\n", size - TAIL_BYTES) + 1
+    return begin or None
+
+
 def lines_of_type(data: bytes, event_type: str, start: int = 0) -> Iterator[tuple[int, bytes]]:
     """(offset, line) of each line after byte `start` that holds the type's spelling, last first.
 

@@ -108,12 +108,12 @@ _PLAIN_OPEN = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOL
                | getattr(os, "O_BINARY", 0))
 
 
-def read_plain(path: str, limit: int, head: bool = False) -> bytes | None:
-    """A regular file's bytes, not through a link; None when it is anything else, holds more
-    than `limit` bytes, or cannot be read. `head`: its first `limit` bytes, however long it is.
+def open_plain(path: str) -> tuple[int, int] | None:
+    """(descriptor, size) of a regular file opened for reading, not through a link; None when
+    it is anything else or cannot be opened. The caller closes the descriptor.
 
-    For the short paths that read thousands of files which are nearly always plain: one
-    open, one fstat, one read, and no warning (the general reader reports what is odd).
+    For the short paths that read thousands of files which are nearly always plain: one open
+    and one fstat, never blocking, and no warning (the general reader reports what is odd).
     """
     try:
         fd = os.open(path, _PLAIN_OPEN)
@@ -121,9 +121,27 @@ def read_plain(path: str, limit: int, head: bool = False) -> bytes | None:
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit and not head:
+    except OSError:
+        os.close(fd)
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return None
+    return fd, info.st_size
+
+
+def read_plain(path: str, limit: int, head: bool = False) -> bytes | None:
+    """A regular file's bytes, not through a link (see open_plain); None when it is anything
+    else, holds more than `limit` bytes, or cannot be read. `head`: its first `limit` bytes,
+    however long it is."""
+    opened = open_plain(path)
+    if opened is None:
+        return None
+    fd, size = opened
+    try:
+        if size > limit and not head:
             return None
-        want = min(info.st_size, limit)
+        want = min(size, limit)
         data = os.read(fd, want + (not head))
         # A file that grew or shrank since its fstat is left to the general reader.
         return data if len(data) == want else None

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import mmap
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from massgen_plugins.events.lines import TAIL_BYTES, lines_of_type
+from massgen_plugins.events.lines import lines_of_type, window_start
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.files import NUMBERED, REPORT, Warnings, plain_entries, plain_name
 from massgen_plugins.logs.outcome import EndFacts, decide
@@ -119,24 +118,21 @@ def _presentation(events: str) -> tuple[int, bool, bool] | None:
     whole lines of the last TAIL_BYTES, then an answer_locked after it. The file is mapped,
     not read: the look-ups from its end touch only the pages after the presentation began.
     """
-    try:
-        fd = os.open(events, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
-                     | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    opened = f.open_plain(events)
+    if opened is None:
         return None
+    fd, size = opened
     try:
-        info = os.fstat(fd)
-        size = info.st_size
-        if not stat.S_ISREG(info.st_mode) or not size:
-            return None
-        view = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        view = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if size else None
     except (OSError, ValueError):
-        return None
+        view = None
     finally:
         os.close(fd)
+    if view is None:
+        return None
     with view:
-        begin = 0 if size <= TAIL_BYTES else view.find(b"\n", size - TAIL_BYTES) + 1
-        if size > TAIL_BYTES and begin == 0:
+        begin = window_start(view, size)
+        if begin is None:
             return None
         start = next(lines_of_type(view, "final_presentation_start", begin), None)
         if start is None:

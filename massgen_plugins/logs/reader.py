@@ -24,12 +24,12 @@ from typing import Any
 import attrs
 
 from massgen_plugins.events.jsonl import (
-    TAIL_BYTES,
     first_and_last,
     last_of_type,
     read_events,
     tail_events,
 )
+from massgen_plugins.events.lines import window_start
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.compressions import read_compressions
 from massgen_plugins.logs.files import NUMBERED, REPORT, RunFiles, Warnings, plain_name
@@ -367,9 +367,8 @@ def _presentation_ending(events: Path, warn: Warnings) -> Ending | None:
         if view is None:
             return None
         with view:
-            # The window tail_events reads: the whole lines of the last TAIL_BYTES.
-            begin = 0 if size <= TAIL_BYTES else view.find(b"\n", size - TAIL_BYTES) + 1
-            if size > TAIL_BYTES and begin == 0:
+            begin = window_start(view, size)  # the window tail_events reads
+            if begin is None:
                 return None
             start = last_of_type(view, "final_presentation_start", begin)
             if start is None:
