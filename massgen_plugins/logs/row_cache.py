@@ -114,10 +114,15 @@ class RowCache:
 
     def knows(self, path: Path) -> bool:
         """Whether both the session id and the row of `path` read alone are remembered."""
+        return self._remembered_id(path) is not None and self.row([path]) is not None
+
+    def _remembered_id(self, path: Path) -> tuple[str | None, bool] | None:
+        """The session id and continuation remembered for `path` as it is now, if any."""
         key = self.key(path)
         entry = self.dirs.get(path.name)
-        return (key is not None and isinstance(entry, list) and len(entry) == 3
-                and entry[0] == key and self.row([path]) is not None)
+        if key is not None and isinstance(entry, list) and len(entry) == 3 and entry[0] == key:
+            return entry[1], bool(entry[2])
+        return None
 
     def session_id(self, path: Path, warn: Any,
                    found: tuple[str | None, bool, list[str]] | None = None
@@ -129,10 +134,10 @@ class RowCache:
         from massgen_plugins.logs.files import Warnings
         from massgen_plugins.logs.sessions import session_id
 
+        remembered = self._remembered_id(path)
+        if remembered is not None:
+            return remembered
         key = self.key(path)
-        entry = self.dirs.get(path.name)
-        if key is not None and isinstance(entry, list) and len(entry) == 3 and entry[0] == key:
-            return entry[1], bool(entry[2])
         local = Warnings()
         if found is None:
             sid, continued = session_id(path, local)
