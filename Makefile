@@ -20,7 +20,7 @@ EXAMPLE := examples/massgen_logs
 SOURCES := pyproject.toml $(wildcard plugins/*/pyproject.toml) $(shell git ls-files massgen_plugins plugins 2>/dev/null)
 # MassGen's environment gets our distributions as built wheels, not editable: that is what a
 # user installs. pytest-asyncio runs MassGen's own bundled tests (its dev extra has it).
-OURS := ".[test,tui]" ./plugins/compact_openai ./plugins/log_analyzer ./plugins/tui_throttle
+OURS := ".[test]" ./plugins/compact_openai ./plugins/log_analyzer ./plugins/tui_throttle
 MASSGEN_TEST_TOOLS := "pytest-asyncio>=0.21"
 # Real massgen runs must reach nothing but the loopback emulator: where the kernel allows it,
 # that suite runs in a network namespace of its own, with only the loopback interface up.

@@ -1,8 +1,8 @@
 """What every host checks before a `compress_context` answer replaces a working context.
 
-Shared by our own conversations (`conversation.py`) and MassGen's reactive compression (the
-bridge): an answer that would break the conversation, or that does not get the context under
-the request's target, is refused, and the host summarizes instead.
+Used by the bridge in MassGen's context recovery: an answer that would break the conversation,
+or that does not get the context under the request's target, is refused, and MassGen
+summarizes instead.
 """
 
 from __future__ import annotations

@@ -70,8 +70,8 @@ def compress_context(
 ) -> CompressionResult | None:
     """Compress a conversation's working context, or return None for "not mine".
 
-    Asked by our own chat and, through the bridge, by MassGen's reactive context recovery (in a
-    worker thread there: block as you need). ``request.api`` says what format the items are in;
+    Asked through the bridge by MassGen's context recovery, in a worker thread with a deadline
+    (block as you need, within it). ``request.api`` says what format the items are in;
     answer only for the ones you know. The first plugin that returns a result wins. When every
     plugin returns None, raises, or returns something that is not a ``CompressionResult``, the
     host summarizes instead (MassGen with its own summarization). So does it when the result
@@ -104,22 +104,17 @@ def resolve_analysis_model(spec: str | None, context: PluginContext) -> ModelCho
 @hookspec
 def wrap_event_sink(sink: EventSink, classify: Classifier,
                     context: PluginContext) -> EventSink | None:
-    """Wrap the event sink that feeds a TUI, or return None to leave it as it is.
+    """Wrap the event sink that feeds MassGen's TUI, or return None to leave it as it is.
 
-    Two TUIs are fed this way: ours (`massgen-plugins tui replay`, `chat --tui`) and, through
-    the bridge, MassGen's own Textual TUI (live runs and `massgen viewer`). Events are
-    ``massgen_plugins.events.model.Event`` values in MassGen's vocabulary. ``classify.of(event)``
-    says what each is to the TUI being fed (streaming, state or critical, see
-    ``events/classes.py``): use it, since MassGen's TUI shows status lines that ours supersedes.
-    ``classify.join(event, parts)`` gives the contents a run of merged deltas becomes (MassGen's
-    TUI cleans each delta on its own, so a plain concatenation would show other text there),
-    and ``classify.tui`` names the TUI ("massgen-plugins" or "massgen").
+    Through the bridge, MassGen's own Textual TUI (live runs and `massgen viewer`) gets its
+    events through this chain. Events are ``massgen_plugins.events.model.Event`` values in
+    MassGen's vocabulary. ``classify.of(event)`` says what each is to that TUI (streaming,
+    state or critical, see ``events/classes.py``). ``classify.join(event, parts)`` gives the
+    contents a run of merged deltas becomes (MassGen's TUI cleans each delta on its own, so a
+    plain concatenation would show other text there), and ``classify.tui`` names the TUI.
     Called once when the sink chain is built, never per event. The host asks the plugins in
     pluggy's call order (``tryfirst`` ones first, then the others by plugin name in reverse
     alphabetical order; ``trylast`` ones last) and each answer wraps the chain built so far, so
     the first plugin asked sits innermost, next to the TUI. The returned object must provide
     ``emit(event)``, ``flush()`` and ``close()``, and must flush what it holds on ``close()``.
-    The TUI's own sink also offers ``emit_many(events)``: one hand-off applied as one batch
-    (one refresh per widget); use it to deliver a flush. An optional ``metrics()`` returning a
-    dict keyed by plugin name is added to the headless replay stats.
     """

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# The emulator fixture is opt-in for plugin authors, as it is here.
+pytest_plugins = ["massgen_plugins.testing.fixtures"]
+
 REAL_PLUGINS = ("compact_openai", "log_analyzer", "tui_throttle")
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

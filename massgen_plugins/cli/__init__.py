@@ -14,6 +14,12 @@ CONFIG_KEY = "massgen.config_path"
 
 
 STUBS_KEY = "massgen.command_stubs"
+# Commands of the stand-in host that MassGen itself now provides: where each went.
+RETIRED = {
+    "chat": "MassGen is the chat: `massgen --model MODEL \"question\"`, or `massgen` for its "
+            "interactive mode",
+    "tui": "replays are MassGen's own: `massgen viewer LOG_DIR` (tui_throttle paces it)",
+}
 
 
 class HostGroup(click.Group):
@@ -38,7 +44,12 @@ class HostGroup(click.Group):
         if command is None or (getattr(command, "stub", False) and not ctx.resilient_parsing
                                and not _rendering_help(ctx)):
             get_host(ctx)
-        return super().get_command(ctx, name)
+        found = super().get_command(ctx, name)
+        if found is None and name in RETIRED and not ctx.resilient_parsing:
+            from massgen_plugins.errors import UsageError
+
+            raise UsageError(f"`massgen-plugins {name}` was retired: {RETIRED[name]}")
+        return found
 
 
 def _rendering_help(ctx: click.Context) -> bool:
@@ -95,7 +106,7 @@ def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | N
 
 def make_cli() -> click.Group:
     """A fresh `massgen` command tree; plugins add to it when it first needs them."""
-    from massgen_plugins.cli import chat, config, doctor, logs, plugins, tui
+    from massgen_plugins.cli import config, doctor, logs, plugins
 
     @click.group(cls=HostGroup, context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, "--version", prog_name="massgen-plugins")
@@ -111,8 +122,6 @@ def make_cli() -> click.Group:
     massgen.add_command(plugins.group())
     massgen.add_command(config.group())
     massgen.add_command(logs.group())
-    massgen.add_command(tui.group())
-    massgen.add_command(chat.command())
     massgen.add_command(doctor.command())
     massgen.add_command(doctor.run_command())
     return massgen

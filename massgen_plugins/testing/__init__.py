@@ -6,8 +6,8 @@
         emu.reply("Paris.")
         client = openai.OpenAI(base_url=emu.base_url("openai"), api_key="test")
 
-With pytest, the `massgen_emulator` fixture (registered through the `pytest11` entry point) gives a
-started Emulator and stops it after the test.
+With pytest, `pytest_plugins = ["massgen_plugins.testing.fixtures"]` in a conftest.py adds the
+`massgen_emulator` fixture: a started Emulator, stopped after the test.
 """
 
 from typing import Any

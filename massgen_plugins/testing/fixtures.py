@@ -1,7 +1,9 @@
-"""pytest fixtures for MassGen plugins, loaded through the `pytest11` entry point.
+"""pytest fixtures for MassGen plugins. Opt in from a conftest.py:
 
-Every fixture name starts with `massgen_`: installing massgen-plugins adds these to every pytest
-session in the environment, so a generic name could shadow another project's fixture.
+    pytest_plugins = ["massgen_plugins.testing.fixtures"]
+
+Not registered through `pytest11`: MassGen's own test suite runs in the environment where
+massgen-plugins is installed, and must not load our emulator.
 """
 
 from __future__ import annotations

@@ -1,135 +1,135 @@
-"""The compact_openai plugin, with the real openai SDK against the emulator."""
+"""The compact_openai plugin's `compress_context`, with the real openai SDK against the emulator.
+
+The hook is called as every host calls it (through the Host, one plugin at a time); the
+compacted items are then sent with the real SDK in the next `responses.create`, which the
+emulator accepts only with compaction items it issued. Inside MassGen, tests/massgen/ runs the
+same hook through the bridge.
+"""
 
 from __future__ import annotations
 
+import os
+
+import openai
 import pytest
 from massgen_compact_openai.compact import CompactionRefused, check_output, claims
 
-from massgen_plugins import CompressionRequest
-from massgen_plugins.conversation import Conversation, Transcript
+from massgen_plugins import CompressionRequest, CompressionResult
 from massgen_plugins.host import Host
-from massgen_plugins.providers.registry import make_provider
-from massgen_plugins.providers.retry import RetryPolicy
 
-FAST = RetryPolicy(attempts=2, base_delay=0.01, jitter=0)
+SYSTEM = "Be brief."
 
 
 @pytest.fixture
 def setup(massgen_emulator, home, user_config, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0000000000000000")
     monkeypatch.setenv("OPENAI_BASE_URL", massgen_emulator.base_url("openai"))
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-00000000000")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", massgen_emulator.base_url("anthropic"))
     user_config.parent.mkdir(parents=True)
     # The emulator is an OpenAI-compatible base URL: claim it, and fall back fast.
     user_config.write_text("plugins:\n  compact_openai:\n    allow_compatible: true\n"
                            "    retry_budget_s: 0.2\n")
 
-    def make(provider="openai", plugins="compact_openai", window=100_000, tmp=home, **kw):
-        host = Host.create(environ={**__import__("os").environ,
-                                    "MASSGEN_LOAD_PLUGINS": plugins})
-        model = {"openai": "gpt-5", "anthropic": "claude-sonnet-4-6"}[provider]
-        return Conversation(make_provider(provider, retry=FAST), model, window,
-                            Transcript(tmp / f"{provider}-{plugins}.jsonl"), host=host,
-                            system="Be brief.", settings=kw)
+    def make(plugins="compact_openai"):
+        return Host.create(environ={**os.environ, "MASSGEN_LOAD_PLUGINS": plugins})
 
     return make
 
 
-def chat(conv, n, size=300, start=0):
-    for turn in range(start, start + n):
-        assert "".join(conv.send(f"q{turn} " + "x" * size))
+def history(turns, size=300):
+    """A Responses conversation: user questions and assistant answers."""
+    items = []
+    for turn in range(turns):
+        items.append({"role": "user", "content": f"q{turn} " + "x" * size})
+        items.append({"type": "message", "role": "assistant", "id": f"msg_{turn}",
+                      "content": [{"type": "output_text", "text": f"answer {turn}"}]})
+    return items
 
 
-def compact_calls(massgen_emulator):
-    return [r for r in massgen_emulator.of("openai") if r.path.endswith("/compact")]
+def request(emulator, items, provider="openai", **kw):
+    return CompressionRequest(items=items, provider=provider, model="gpt-5", reason="reactive",
+                              target_tokens=100_000, instructions=SYSTEM,
+                              base_url=emulator.base_url("openai"), api="responses", **kw)
 
 
-def users(conv):
-    return [r["item"]["content"] for r in conv.transcript.records()
-            if r["kind"] == "item" and r["item"].get("role") == "user"]
+def text(content):
+    if isinstance(content, str):
+        return content
+    return "".join(part["text"] for part in content)
 
 
-def test_long_history_compacts_then_continues(setup, massgen_emulator):
-    conv = setup()
-    chat(conv, 6)
-    record = conv.compress("manual")
-    assert record.method == "openai-compact" and record.input_tokens > 0
-    assert [i.get("type") for i in conv.items] == ["message"] * 6 + ["compaction"]
+def compact_calls(emulator):
+    return [r for r in emulator.of("openai") if r.path.endswith("/compact")]
+
+
+def ask(host, req):
+    return host.call_first("compress_context", expect=CompressionResult, request=req)
+
+
+def test_a_long_history_compacts_and_the_next_request_is_accepted(setup, massgen_emulator):
+    result = ask(setup(), request(massgen_emulator, history(6)))
+    assert result.method == "openai-compact" and result.input_tokens > 0
+    items = [dict(i) for i in result.items]
+    assert [i.get("type") for i in items] == ["message"] * 6 + ["compaction"]
+    assert [i["role"] for i in items[:6]] == ["user"] * 6, "every user message comes back"
     body = compact_calls(massgen_emulator)[0].body
-    assert body["instructions"] == "Be brief." and "previous_response_id" not in body
-    chat(conv, 3, start=6)  # the emulator only accepts compaction items it issued
-    sent = massgen_emulator.of("openai")[-1].body["input"]
-    assert sent[6]["type"] == "compaction" and sent[-1]["content"].startswith("q8 ")
-    assert massgen_emulator.of("openai")[-1].body["instructions"] == "Be brief."
-    assert users(conv) == [f"q{t} " + "x" * 300 for t in range(9)]
-
-
-def test_repeated_proactive_compaction_keeps_the_transcript(setup, massgen_emulator):
-    # Compaction keeps every user message, so short questions and long answers show it best.
-    conv = setup(window=800, trigger_ratio=0.8, target_ratio=0.7)
-    for turn in range(14):
-        massgen_emulator.reply(f"answer {turn} " + "y" * 400)
-        assert "".join(conv.send(f"q{turn}")).startswith(f"answer {turn}")
-    methods = [r.method for r in conv.records]
-    assert len(methods) >= 2 and set(methods) == {"openai-compact"}
-    assert users(conv) == [f"q{t}" for t in range(14)]
-
-
-def test_reactive_context_error_then_compaction_then_retry(setup, massgen_emulator):
-    from massgen_plugins.testing.emulator import estimate_tokens
-
-    conv = setup()
-    for turn in range(4):
-        massgen_emulator.reply("long answer " + "z" * 1500)
-        "".join(conv.send(f"q{turn}"))
-    full = estimate_tokens(["Be brief.", [*conv.items, {"role": "user", "content": "next"}]])
-    massgen_emulator.windows["gpt-5"] = full - 20
+    assert body["instructions"] == SYSTEM and "previous_response_id" not in body
+    # The compacted items go verbatim into the next request, with the new input after them.
     massgen_emulator.reply("after compaction")
-    assert "".join(conv.send("next")) == "after compaction"
-    assert [(r.reason, r.method) for r in conv.records] == [("reactive", "openai-compact")]
+    client = openai.OpenAI(base_url=massgen_emulator.base_url("openai"), api_key="sk-test-00")
+    from massgen_plugins.values import thaw
+
+    sent = [thaw(i) for i in result.items] + [{"role": "user", "content": "next"}]
+    done = client.responses.create(model="gpt-5", instructions=SYSTEM, input=sent)
+    assert done.output_text == "after compaction"
+
+
+def test_a_server_side_history_is_compacted_with_the_new_items(setup, massgen_emulator):
+    client = openai.OpenAI(base_url=massgen_emulator.base_url("openai"), api_key="sk-test-00")
+    massgen_emulator.reply("first answer " + "y" * 800)
+    first = client.responses.create(model="gpt-5", instructions=SYSTEM, input="q0 " + "x" * 800)
+    new = [{"role": "user", "content": "q1"}]
+    result = ask(setup(), request(massgen_emulator, new, previous_response_id=first.id))
+    assert result.method == "openai-compact"
+    body = compact_calls(massgen_emulator)[0].body
+    assert body["previous_response_id"] == first.id
+    users = [text(i["content"]) for i in result.items if i.get("role") == "user"]
+    assert users[-1] == "q1" and users[0].startswith("q0 "), "the stored history came back too"
 
 
 @pytest.mark.parametrize("fault", ["server_error", "rate_limit"])
-def test_compact_failures_fall_back_to_summarization(setup, massgen_emulator, fault, capsys):
-    conv = setup()
-    chat(conv, 4)
-    # One failure whose Retry-After is past the 0.2 s retry budget: compaction gives up.
+def test_compact_failures_are_one_warning_and_no_answer(setup, massgen_emulator, fault, capsys):
+    host = setup()
+    # One failure whose Retry-After is past the 0.2 s retry budget: compaction gives up, and
+    # the host's caller summarizes instead.
     massgen_emulator.fail(fault, "openai", times=1, retry_after=1.0)
-    record = conv.compress("manual")
-    assert record.method == "summarize" and record.ok
-    assert "plugin 'compact_openai': hook compress_context raised" in capsys.readouterr().err
-    chat(conv, 1, start=4)
-    assert users(conv) == [f"q{t} " + "x" * 300 for t in range(5)]
+    assert ask(host, request(massgen_emulator, history(4))) is None
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("massgen-plugins: warning: plugin 'compact_openai': hook "
+                           "compress_context raised")
 
 
 def test_a_rate_limit_within_the_budget_is_retried(setup, massgen_emulator):
-    conv = setup()
-    chat(conv, 3)
     massgen_emulator.fail("rate_limit", "openai", times=1, retry_after=0.05)
-    assert conv.compress("manual").method == "openai-compact"
+    assert ask(setup(), request(massgen_emulator, history(3))).method == "openai-compact"
     assert len(compact_calls(massgen_emulator)) == 2
 
 
-def test_a_forged_compaction_item_is_rejected_and_the_conversation_recovers(setup, massgen_emulator):
-    conv = setup()
-    chat(conv, 3)
-    conv.compress("manual")
-    forged = dict(conv.items[-1], encrypted_content="enc_from_another_account")
-    conv.items[-1] = forged  # as after a key rotation or a switch of account
-    massgen_emulator.reply("recovered")
-    assert "".join(conv.send("still there?")) == "recovered"
-    assert [r.reason for r in conv.records] == ["manual", "recovery"]
-    assert users(conv)[-1] == "still there?" and len(users(conv)) == 4
+def test_a_pending_tool_call_is_not_sent(setup, massgen_emulator, capsys):
+    items = [*history(2), {"type": "function_call", "call_id": "c1", "name": "f",
+                           "arguments": "{}"}]
+    assert ask(setup(), request(massgen_emulator, items)) is None
+    assert not compact_calls(massgen_emulator)
+    assert "a tool call is still waiting for its output" in capsys.readouterr().err
 
 
-def test_other_providers_and_a_disabled_plugin_get_summarization(setup, massgen_emulator):
-    claude = setup(provider="anthropic")
-    chat(claude, 3)
-    assert claude.compress("manual").method == "summarize"
-    off = setup(plugins="")
-    chat(off, 3)
-    assert off.compress("manual").method == "summarize"
+def test_other_providers_apis_and_a_disabled_plugin_get_no_answer(setup, massgen_emulator):
+    host = setup()
+    assert ask(host, request(massgen_emulator, history(3), provider="anthropic")) is None
+    chat = CompressionRequest(items=history(3), provider="openai", model="gpt-5",
+                              reason="reactive", target_tokens=100_000, api="chat_completions",
+                              base_url=massgen_emulator.base_url("openai"))
+    assert ask(host, chat) is None
+    assert ask(setup(plugins=""), request(massgen_emulator, history(3))) is None
     assert not compact_calls(massgen_emulator)
 
 
@@ -162,49 +162,3 @@ def test_compatible_base_urls_are_claimed_only_when_allowed():
 def test_unexpected_output_is_refused(output, why):
     with pytest.raises(CompactionRefused, match=why):
         check_output(output, [{"role": "user", "content": "hi"}])
-
-
-def test_trigger_and_target_overrides_apply_to_claimed_conversations(setup, user_config):
-    user_config.write_text("plugins:\n  compact_openai:\n    allow_compatible: true\n"
-                           "    trigger_ratio: 0.6\n    target_ratio: 0.3\n")
-    conv = setup()
-    assert (conv.trigger_ratio, conv.target_ratio) == (0.6, 0.3)
-    claude = setup(provider="anthropic")
-    assert (claude.trigger_ratio, claude.target_ratio) == (0.8, 0.5)
-
-
-def test_tokens_after_come_from_the_next_requests_usage(setup, massgen_emulator):
-    conv = setup()
-    chat(conv, 3)
-    conv.compress("manual")
-    assert conv.records[-1].measured_after is None
-    chat(conv, 1, start=3)
-    sent = massgen_emulator.of("openai")[-1]
-    assert conv.records[-1].measured_after is not None and conv.records[-1].measured_after > 0
-    kinds = [r["kind"] for r in conv.transcript.records()]
-    assert kinds[-3:] == ["item", "compression_measured", "item"]
-    assert sent.path == "/v1/responses"
-
-
-def test_compaction_above_the_target_falls_back_to_summarization_and_the_chat_goes_on(
-        setup, massgen_emulator, home, capsys):
-    # Compaction keeps every user message verbatim: with long questions it cannot get under
-    # the target, so the host treats it as a failure and summarizes, which can.
-    conv = setup(window=1200, trigger_ratio=0.9, target_ratio=0.5)
-    for turn in range(3):
-        massgen_emulator.reply(f"answer {turn}")
-        "".join(conv.send(f"q{turn} " + "w" * 700))
-    massgen_emulator.reply("a short summary")
-    record = conv.compress("manual")
-    assert len(compact_calls(massgen_emulator)) == 1, "compaction was tried first"
-    assert record.method == "summarize" and record.ok
-    assert record.tokens_after < 600 and record.tokens_after < record.tokens_before / 4
-    assert "compress_context (openai-compact) was refused: the result is still" in \
-        capsys.readouterr().err
-    massgen_emulator.reply("still here")
-    assert "".join(conv.send("go on")) == "still here"
-    # The transcript resumes into the summarized context, and the next turn works.
-    resumed = setup(window=1200, trigger_ratio=0.9, target_ratio=0.5)
-    assert resumed.items == conv.items
-    massgen_emulator.reply("resumed")
-    assert "".join(resumed.send("and now?")) == "resumed"

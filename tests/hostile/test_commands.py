@@ -49,7 +49,6 @@ COMMANDS = {
                                ["Dry run: nothing was sent ("]),
     "logs analyze --dry-run --json": (["logs", "analyze", "--dry-run", "--json", "--model",
                                        "openai/gpt-5"], []),
-    "tui replay": (["tui", "replay", "--headless", "--max-speed"], ["Replayed"]),
 }
 
 
@@ -58,10 +57,7 @@ COMMANDS = {
 def test_every_command_shows_the_hostile_run_safely(cli, hostile, env, name, look):
     base, session = hostile
     args, must_show = COMMANDS[name]
-    if name == "tui replay":
-        args = [*args[:2], str(session), *args[2:]]
-    else:
-        args = [*args, "--logs-dir", str(base)]
+    args = [*args, "--logs-dir", str(base)]
     result = cli(*args, env={**env, **LOOKS[look]})
     check(result, *(must_show if look == "plain" else []))
     if name.endswith("--json"):

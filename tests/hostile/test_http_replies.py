@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -41,38 +37,24 @@ def proxy():
     server.shutdown()
 
 
-@pytest.mark.parametrize("provider,var,path", [
-    ("openai", "OPENAI_BASE_URL", "/v1"), ("anthropic", "ANTHROPIC_BASE_URL", ""),
-    ("google", "GOOGLE_GEMINI_BASE_URL", "")])
-def test_chat_says_which_url_answered_with_a_page(home, proxy, provider, var, path):
+@pytest.mark.parametrize("provider,var,path,model", [
+    ("openai", "OPENAI_BASE_URL", "/v1", "gpt-5"),
+    ("anthropic", "ANTHROPIC_BASE_URL", "", "claude-sonnet-4-6"),
+    ("google", "GOOGLE_GEMINI_BASE_URL", "", "gemini-2.5-pro")])
+def test_analyze_says_which_url_answered_with_a_page(cli, home, proxy, provider, var, path, model):
     key = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY",
            "google": "GOOGLE_API_KEY"}[provider]
-    model = {"openai": "gpt-5", "anthropic": "claude-sonnet-4-6", "google": "gemini-2.5-pro"}[provider]
-    result = chat(home, f"{provider}/{model}", {key: "k-test-000000", var: proxy + path})
-    assert result.returncode == 1 and no_traceback(result)
-    # google-genai before 1.3x reads the page as broken JSON: said as such, with the URL too.
-    assert result.stderr in (
-        f"massgen-plugins: error: {provider}: the reply from {proxy}{path} is not {provider}'s API "
-        f"(a proxy's page, or a wrong base URL?); check {var} or providers.{provider}.base_url\n",
-        f"massgen-plugins: error: {provider}: malformed reply from {proxy} (Expecting value)\n")
-
-
-def chat(home, spec, env):
-    script = Path(sys.executable).parent / "massgen-plugins"
-    return subprocess.run([str(script), "chat", "--model", spec, "--session", str(home / "s.jsonl")],
-                          input="hello\n", capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **env})
-
-
-def test_analyze_says_which_url_answered_with_a_page(cli, home, proxy):
     run = write_run(home / "logs", stream_events=3)
-    result = cli("logs", "analyze", str(run), "--model", "openai/gpt-5", "--yes",
-                 env={"OPENAI_API_KEY": "k-test-000000", "OPENAI_BASE_URL": proxy + "/v1"})
+    result = cli("logs", "analyze", str(run), "--model", f"{provider}/{model}", "--yes",
+                 env={key: "k-test-000000", var: proxy + path})
     # The real run's first step, the exact count, meets the page: it stops there, before any
     # paid call, in one line naming the URL.
     assert result.returncode == 2 and no_traceback(result)
-    assert result.stderr.splitlines()[-1] == (
-        f"massgen-plugins: error: the token count at {proxy}/v1, made before anything is paid "
-        f"for, failed: openai: the reply from {proxy}/v1 is not openai's API (a proxy's page, or a "
-        "wrong base URL?); check OPENAI_BASE_URL or providers.openai.base_url")
+    first = (f"massgen-plugins: error: the token count at {proxy}{path}, made before anything is "
+             f"paid for, failed: {provider}: ")
+    # google-genai before 1.3x reads the page as broken JSON: said as such, with the URL too.
+    assert result.stderr.splitlines()[-1] in (
+        first + f"the reply from {proxy}{path} is not {provider}'s API (a proxy's page, or a "
+        f"wrong base URL?); check {var} or providers.{provider}.base_url",
+        first + f"malformed reply from {proxy} (Expecting value)")
     assert not (run / "turn_1" / "ANALYSIS_REPORT.md").exists()

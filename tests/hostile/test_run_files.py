@@ -91,13 +91,13 @@ def test_a_fifo_in_place_of_a_run_file_is_skipped_without_blocking(cli, run, nam
     assert f"{path}: is a FIFO, not a regular file; skipped" in warnings
 
 
-def test_a_fifo_given_to_replay_is_refused(cli, home):
-    fifo = home / "events.jsonl"
+def test_a_fifo_given_as_the_log_dir_is_refused_without_blocking(cli, home):
+    fifo = home / "log_fifo"
     os.mkfifo(fifo)
-    result = cli("tui", "replay", str(fifo), "--headless", "--max-speed")
+    result = cli("logs", "summary", str(fifo))
     assert result.returncode == 2 and result.stderr == (
-        f"massgen-plugins: error: {fifo}: is not a regular file (a FIFO, socket or device); "
-        "give an events.jsonl or a log directory\n")
+        f"massgen-plugins: error: {fifo}: no such log directory; give a log_* session dir, a "
+        "turn_N or an attempt_N dir\n")
 
 
 def test_an_endless_massgen_log_line_costs_no_memory(run):

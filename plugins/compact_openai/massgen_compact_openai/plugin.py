@@ -17,8 +17,10 @@ def plugin_settings() -> Mapping[str, Setting]:
         "model": Setting(str, help="model for /compact (default: the conversation's)"),
         "allow_compatible": Setting(bool, default=False,
                                     help="also compact through OpenAI-compatible base URLs"),
+        # Kept so that configs written for the retired chat still load: inside MassGen, its
+        # own summarization is always the fallback.
         "fallback": Setting(str, default="summarize", choices=("summarize", "fail"),
-                            help="what to do when compaction fails"),
+                            help="ignored: MassGen's summarization is always the fallback"),
         "timeout_s": Setting(float, default=60.0, help="timeout of one /compact call"),
         "retry_budget_s": Setting(float, default=20.0,
                                   help="time to keep retrying 429/5xx before falling back"),
@@ -48,7 +50,6 @@ def compress_context(request: CompressionRequest,
                      context: PluginContext) -> CompressionResult | None:
     """Compact an OpenAI Responses conversation; None for every other conversation."""
     from massgen_compact_openai.compact import claims, compact
-    from massgen_plugins.conversation import CompressionError
     from massgen_plugins.providers.keys import find_key
     from massgen_plugins.values import thaw
 
@@ -61,11 +62,6 @@ def compress_context(request: CompressionRequest,
         key = Credentials("openai", request.api_key, "the conversation", request.base_url)
     if key is None:
         return None
-    try:
-        return compact(request, key, context.get("model"), float(context.get("timeout_s")),
-                       float(context.get("retry_budget_s")))
-    except Exception as exc:
-        if context.get("fallback") == "fail":
-            raise CompressionError(f"OpenAI compaction failed ({type(exc).__name__}: {exc}); "
-                                   "plugins.compact_openai.fallback is 'fail'") from None
-        raise  # the host reports it in one line and the core summarizes instead
+    # A failure raises: the host reports it in one line and MassGen summarizes instead.
+    return compact(request, key, context.get("model"), float(context.get("timeout_s")),
+                   float(context.get("retry_budget_s")))
