@@ -10,7 +10,6 @@ import sys
 import pytest
 
 import massgen_plugins
-
 from tests.conftest import REAL_PLUGINS
 
 COMBOS = list(itertools.product([True, False], repeat=3))
