@@ -25,11 +25,12 @@ def setup(massgen_emulator, home, user_config, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0000000000000000")
     monkeypatch.setenv("OPENAI_BASE_URL", massgen_emulator.base_url("openai"))
     user_config.parent.mkdir(parents=True)
-    # The emulator is an OpenAI-compatible base URL: claim it, and fall back fast.
-    user_config.write_text("plugins:\n  compact_openai:\n    allow_compatible: true\n"
-                           "    retry_budget_s: 0.2\n")
 
-    def make(plugins="compact_openai"):
+    def make(plugins="compact_openai", budget=5.0):
+        # The emulator is an OpenAI-compatible base URL: claim it. Budgets sit far from the
+        # waits they are tested against, so no test depends on how fast a call is.
+        user_config.write_text("plugins:\n  compact_openai:\n    allow_compatible: true\n"
+                               f"    retry_budget_s: {budget}\n")
         return Host.create(environ={**os.environ, "MASSGEN_LOAD_PLUGINS": plugins})
 
     return make
@@ -98,9 +99,9 @@ def test_a_server_side_history_is_compacted_with_the_new_items(setup, massgen_em
 
 @pytest.mark.parametrize("fault", ["server_error", "rate_limit"])
 def test_compact_failures_are_one_warning_and_no_answer(setup, massgen_emulator, fault, capsys):
-    host = setup()
-    # One failure whose Retry-After is past the 0.2 s retry budget: compaction gives up, and
-    # the host's caller summarizes instead.
+    host = setup(budget=0.2)
+    # One failure whose wait (its Retry-After, or the 0.5 s backoff) is past the 0.2 s retry
+    # budget: compaction gives up at once, and the host's caller summarizes instead.
     massgen_emulator.fail(fault, "openai", times=1, retry_after=1.0)
     assert ask(host, request(massgen_emulator, history(4))) is None
     (line,) = capsys.readouterr().err.splitlines()

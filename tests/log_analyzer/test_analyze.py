@@ -367,7 +367,8 @@ def test_the_plan_reads_the_run_once_however_often_it_shrinks(logs, monkeypatch,
     monkeypatch.setattr(context_module, "read_events",
                         lambda *a, **k: scans.append(a[0]) or real(*a, **k))
     attempt = read_session(next(logs.glob("log_*"))).latest
-    choice = ModelChoice("openai", "gpt-5", context_window=3000, max_output_tokens=500)
+    # Small enough that the shared run_a and the synthetic run (without ../shared) both shrink.
+    choice = ModelChoice("openai", "gpt-5", context_window=1200, max_output_tokens=500)
     plan = make_plan(attempt, choice, None, 500, PluginContext(name="log_analyzer"))
     assert plan.fits is False and plan.cuts, "the run had to shrink to fit"
     assert len(scans) == 1
