@@ -72,7 +72,7 @@ _FALSE = {"0", "false", "no", "off"}
 
 MASSGEN_USER, USER, MASSGEN_PROJECT, PROJECT, EXPLICIT = (
     "massgen-user", "user", "massgen-project", "project", "--config")
-# Where each of ours takes its values from when `config migrate` empties a file of MassGen's.
+# Each file of MassGen's, and ours of the same level (where `config migrate` moves it).
 OURS_FOR = {MASSGEN_USER: USER, MASSGEN_PROJECT: PROJECT}
 
 

@@ -7,6 +7,7 @@ is tested in tests/massgen/).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -16,10 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from massgen_plugins.bridge.autoload import _massgen_plugins_bridge as startup
 from tests.conftest import ROOT
 
 AUTOLOAD = ROOT / "massgen_plugins" / "bridge" / "autoload"
+# The source, whichever copy this environment installed (a wheel moves it out of the package).
+_spec = importlib.util.spec_from_file_location("_startup_under_test",
+                                               AUTOLOAD / "_massgen_plugins_bridge.py")
+assert _spec is not None and _spec.loader is not None
+startup = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(startup)
 PROBE = "import sys, massgen; print('STARTED', 'massgen_plugins.bridge.runtime' in sys.modules)"
 ON = ["1", "on", "ON", " yes ", "True", "enabled", "ENABLED", ""]
 OFF = ["0", "off", "Off", "false", "NO", "disabled", " Disabled\t"]
@@ -109,11 +115,13 @@ def test_a_pth_left_without_its_module_costs_nothing(tmp_path):
     assert (paired.returncode, paired.stdout, paired.stderr) == (0, "True\n", "")
 
 
-def test_importing_the_hook_module_starts_nothing(tmp_path):
-    # doctor imports it for its values; only the .pth line (and `run`) call install().
+def test_doctor_reading_the_values_starts_nothing():
+    # doctor imports the hook module for its values; only the .pth line (and `run`) install().
     code = ("import sys; sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "
-            "'MassgenWatcher']; from massgen_plugins.bridge.autoload import _massgen_plugins_bridge;"
-            " print(any(type(f).__name__ == 'MassgenWatcher' for f in sys.meta_path))")
+            "'MassgenWatcher']; from massgen_plugins.cli.doctor import bridge_switch; "
+            "print(bridge_switch('off'), any(type(f).__name__ == 'MassgenWatcher' "
+            "for f in sys.meta_path))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASSGEN")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
-    assert (done.stdout, done.stderr) == ("False\n", "")
+                          timeout=60, env=env)
+    assert (done.stdout, done.stderr) == ("(False, None) False\n", "")
