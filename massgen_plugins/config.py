@@ -1,9 +1,12 @@
 """Config: the YAML files, their precedence, where each value came from, and validation.
 
-The files are MassGen's own (`~/.config/massgen/config.yaml`, `.massgen/config.yaml`): MassGen
-reads them as its default run config. So a file is shared, never claimed: the top-level keys
-in `CORE_SCHEMA` are ours and strictly validated; every other key is MassGen's and left alone,
-except that a near miss of one of ours (`plugin:`) gets a one-line warning.
+Our own files (`$XDG_CONFIG_HOME/massgen-plugins/config.yaml`, `.massgen-plugins/config.yaml`)
+are read together with MassGen's (`~/.config/massgen/config.yaml`, `.massgen/config.yaml`),
+which MassGen reads as its default run config. So MassGen's files are shared, never claimed:
+the top-level keys in `CORE_SCHEMA` are ours and strictly validated; every other key is
+MassGen's and left alone, except that a near miss of one of ours (`plugin:`) gets a one-line
+warning. A file of MassGen's that holds nothing but our keys breaks `massgen "question"` (an
+older `plugins disable` wrote one): that is one warning, and `config migrate` moves it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,12 @@ from typing import Any
 import attrs
 
 from massgen_plugins.errors import ConfigError
-from massgen_plugins.paths import project_config_path, user_config_path
+from massgen_plugins.paths import (
+    massgen_project_config_path,
+    massgen_user_config_path,
+    project_config_path,
+    user_config_path,
+)
 from massgen_plugins.values import Setting
 
 # The core's own schema: sections are dicts, leaves are Settings. Later features add their
@@ -62,6 +70,12 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+MASSGEN_USER, USER, MASSGEN_PROJECT, PROJECT, EXPLICIT = (
+    "massgen-user", "user", "massgen-project", "project", "--config")
+# Each file of MassGen's, and ours of the same level (where `config migrate` moves it).
+OURS_FOR = {MASSGEN_USER: USER, MASSGEN_PROJECT: PROJECT}
+
+
 @attrs.frozen
 class ConfigFile:
     """One config file in the precedence chain, lowest first."""
@@ -70,17 +84,36 @@ class ConfigFile:
     path: Path
     exists: bool
 
+    @property
+    def massgens(self) -> bool:
+        """Whether MassGen reads this file as its default run config."""
+        return self.role in OURS_FOR
+
 
 def config_files(explicit: str | os.PathLike[str] | None = None) -> list[ConfigFile]:
-    """The config files in precedence order, lowest first, whether or not they exist."""
-    files = [ConfigFile("user", p, p.is_file()) for p in [user_config_path()]]
-    files += [ConfigFile("project", p, p.is_file()) for p in [project_config_path()]]
+    """The config files in precedence order, lowest first, whether or not they exist.
+
+    At each level ours outranks MassGen's, so a switch written into ours holds; a project
+    outranks the user, and `--config` (or the run config of `massgen --config`) both.
+    """
+    chain = [(MASSGEN_USER, massgen_user_config_path()), (USER, user_config_path()),
+             (MASSGEN_PROJECT, massgen_project_config_path()), (PROJECT, project_config_path())]
+    files = [ConfigFile(role, p, p.is_file()) for role, p in chain]
     if explicit is not None:
         p = Path(explicit)
         if not p.is_file():
             raise ConfigError(f"{p}: config file not found; check the path given to --config")
-        files.append(ConfigFile("--config", p, True))
+        # MassGen loads the file it found by itself as a run config too: it keeps its place.
+        if not any(f.exists and _same_file(f.path, p) for f in files):
+            files.append(ConfigFile(EXPLICIT, p, True))
     return files
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # gone since it was seen
+        return False
 
 
 def round_trip_yaml() -> Any:
@@ -100,17 +133,25 @@ def _line(node: Any, key: str) -> str:
 
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file, turning any problem into a one-line ConfigError."""
+    return parse_yaml(read_text(path), path)
+
+
+def read_text(path: Path) -> str:
+    """A config file's text, read without blocking and within MAX_CONFIG_BYTES, or ConfigError."""
+    from massgen_plugins.regular_files import NotRegular, TooLarge, read_regular
+
     try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: config is {size / 2**20:.1f} MB, larger than the "
-                              f"{MAX_CONFIG_BYTES // 2**20} MB a config may be; is it the right file?")
-        text = path.read_text(encoding="utf-8")
+        return read_regular(path, MAX_CONFIG_BYTES).decode("utf-8")
+    except TooLarge as exc:
+        raise ConfigError(f"{path}: config is {exc.size / 2**20:.1f} MB, larger than the "
+                          f"{MAX_CONFIG_BYTES // 2**20} MB a config may be; is it the right "
+                          "file?") from None
+    except NotRegular as exc:
+        raise ConfigError(f"{path}: config {exc}; replace it with a YAML file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check its permissions")
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: config is not UTF-8 text; save it as UTF-8")
-    return parse_yaml(text, path)
+        raise ConfigError(f"{path}: config is not UTF-8 text; save it as UTF-8") from None
 
 
 def parse_yaml(text: str, where: Path | str) -> Any:
@@ -240,6 +281,33 @@ def legacy_catalog(data: Mapping[str, Any], where: Path | str) -> tuple[Any, str
                    f"{MODEL_CATALOG} for now)")
 
 
+def only_ours(data: Mapping[str, Any]) -> bool:
+    """Whether a file's settings are all massgen-plugins' (none of MassGen's), and there are some."""
+    ours = set(CORE_SCHEMA)
+    if legacy_catalog(data, "")[0] is not None:
+        ours.add(LEGACY_MODELS)
+    return bool(data) and all(str(key) in ours for key in data)
+
+
+def breaks_massgen(file: ConfigFile, files: list[ConfigFile]) -> str:
+    """The warning for a file of MassGen's that holds only our settings: what it breaks, what to do."""
+    target = next(f.path for f in files if f.role == OURS_FOR[file.role])
+    where = " here" if file.role == MASSGEN_PROJECT else ""
+    return (f"{file.path}: holds only massgen-plugins settings, but MassGen runs this file as its "
+            f"config, so `massgen \"question\"` fails{where}; run `massgen-plugins config "
+            f"migrate` to move them to {target}")
+
+
+def file_breaks_massgen(file: ConfigFile) -> bool:
+    """Whether `file` is one MassGen runs as its config that holds only our settings."""
+    if not file.massgens or not file.exists:
+        return False
+    try:
+        return only_ours(read_yaml(file.path))
+    except ConfigError:  # a broken file is reported where it is read
+        return False
+
+
 def validate(data: Mapping[str, Any], schema: Mapping[str, Any], where: Path | str,
              prefix: str = "") -> None:
     """Check one file's data against a schema section; raise ConfigError on the first problem.
@@ -322,11 +390,11 @@ def dotted(path: Path_ | str) -> str:
     return path if isinstance(path, str) else ".".join(path)
 
 
-def _leaves(data: Mapping[str, Any], prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+def leaves(data: Mapping[str, Any], prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
     """Every leaf under `data`, as key paths (a key may hold a dot: `openai/llama3.1`)."""
     for key, value in data.items():
         if isinstance(value, Mapping) and value:
-            yield from _leaves(value, (*prefix, str(key)))
+            yield from leaves(value, (*prefix, str(key)))
         else:
             yield (*prefix, str(key)), value
 
@@ -363,6 +431,8 @@ class Config:
             from massgen_plugins.secrets import remember  # only where a file holds settings
 
             remember(data)
+            if file.massgens and only_ours(data):
+                config.warnings.append(breaks_massgen(file, config.files))
             config.warnings += shared_keys(data, file.path)
             validate(data, CORE_SCHEMA, file.path)
             ours = {k: data[k] for k in data if k in CORE_SCHEMA}
@@ -372,7 +442,7 @@ class Config:
                 validate({MODEL_CATALOG: legacy}, CORE_SCHEMA, file.path)
                 ours[MODEL_CATALOG] = legacy
             config.raw.append((file, data))
-            for path, value in _leaves(ours):
+            for path, value in leaves(ours):
                 config.set(path, plain(value), str(file.path))
         config.apply_env(CORE_SCHEMA, os.environ if environ is None else environ)
         return config
@@ -441,7 +511,7 @@ class Config:
 
     def flat(self) -> dict[Path_, Any]:
         """Every leaf value by key path."""
-        return dict(_leaves(self.values))
+        return dict(leaves(self.values))
 
 
 def write_atomic(path: Path, write: Any) -> None:

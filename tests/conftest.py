@@ -37,8 +37,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def user_config(home: Path) -> Path:
-    """Where the user config file lives in the isolated home."""
-    return home / "xdg" / "massgen" / "config.yaml"
+    """Our user config file in the isolated home (the one `plugins disable` writes)."""
+    return home / "xdg" / "massgen-plugins" / "config.yaml"
+
+
+@pytest.fixture
+def massgen_user_config(home: Path) -> Path:
+    """MassGen's default run config in the isolated home, which we read and never write."""
+    return home / "home" / ".config" / "massgen" / "config.yaml"
 
 
 @pytest.fixture
