@@ -41,8 +41,13 @@ setup: $(VENV)/.synced
 	$(PYTHON) -m venv .tools
 	.tools/bin/python -m pip install --quiet "uv>=0.5,<1"
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock plugins/*/pyproject.toml
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --compile-bytecode --python $(PYTHON)
+# The start-up hook is copied into site-packages (not linked, even in an editable install):
+# a change to it needs a reinstall.
+AUTOLOAD := $(wildcard massgen_plugins/bridge/autoload/*.py massgen_plugins/bridge/autoload/*.pth)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock plugins/*/pyproject.toml $(AUTOLOAD)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --compile-bytecode --python $(PYTHON) \
+	  --reinstall-package massgen-plugins
 	touch $@
 
 $(LOWEST)/.installed: $(UV) pyproject.toml plugins/*/pyproject.toml
