@@ -7,6 +7,7 @@ entry per `wrap_event_sink` call (one per MassGen app), in order:
 - `base@N`: raises KeyboardInterrupt there (a BaseException);
 - `block@N`: never returns from its N-th `emit`;
 - `hold@N`: from its N-th event on, keeps every event and passes none on (no call hangs);
+- `twice@N`: from its N-th event on, passes each event on twice;
 - `build-raise`, `build-block`: `wrap_event_sink` itself raises, or never returns;
 - `pass` (or no entry left): passes every event on.
 """
@@ -37,6 +38,8 @@ class FaultySink:
             if self.fault == "block":
                 threading.Event().wait()
         self.inner.emit(event)
+        if self.fault == "twice" and self.seen >= self.at:
+            self.inner.emit(event)
 
     def flush(self):
         self.inner.flush()

@@ -106,7 +106,7 @@ class Feed:
             entry = _Entry(self.next_seq, event, now)
             self.next_seq += 1
             self.log.append(entry)
-        self._queue.put(entry)
+            self._queue.put(entry)  # in the order of the numbers, whichever thread gets here
         return True
 
     @property
@@ -170,20 +170,22 @@ class Feed:
             self.drop(self._holder(), f"its TUI sink passed on something that is not an event "
                                       f"({type(exc).__name__}: {exc})")
             return
+        seq = event.seq
         with self.lock:
-            if self.fenced:
+            index = -1 if seq is None else seq - self.base
+            key = self.log[index].key if 0 <= index < len(self.log) else None
+            # After a drop everything is late; an event (or one standing for it) delivered
+            # already is a repeat (below `base`: delivered and forgotten): MassGen gets neither.
+            if self.fenced or (seq is not None and (
+                    index < 0 or seq <= self.delivered.get(key, -1))):
                 self.refused += 1
                 return
             try:
                 self.deliver(theirs)
             except Exception:  # noqa: BLE001 - as MassGen's own emitter treats a listener's failure
                 pass
-            seq = event.seq
-            index = -1 if seq is None else seq - self.base
-            if 0 <= index < len(self.log):
-                key = self.log[index].key
-                if seq > self.delivered.get(key, -1):
-                    self.delivered[key] = seq
+            if key is not None:
+                self.delivered[key] = seq
                 self._trim()
 
     def drop(self, owner: str | None, problem: str | None) -> None:

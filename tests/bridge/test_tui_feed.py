@@ -141,6 +141,16 @@ def test_a_failing_sink_plugin_costs_massgen_no_event_and_repeats_none(bridge, c
     assert [id(e) for e in app.received[-len(later):]] == [id(e) for e in later]
 
 
+def test_a_sink_plugin_that_passes_events_on_twice_shows_each_once(bridge, capsys):
+    app = bridge({"faulty_sink": faulty_sink()}, "plugins: {faulty_sink: {plan: ['twice@5']}}\n")
+    events = stream()
+    produce(app, events)
+    feed = settle(app)
+    assert [e.fields() for e in app.received] == [e.fields() for e in events]
+    assert feed.refused == len(events) - 4 and feed.chained, "refused, and it goes on"
+    feed.close()
+
+
 def texts(events: list[Any], agent: str, kind: str) -> str:
     return "".join(e.data.get("content", "") for e in events
                    if e.agent_id == agent and e.event_type == kind)
