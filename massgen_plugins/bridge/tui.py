@@ -68,19 +68,9 @@ def _start(app: Any, deliver: Any) -> Any:
             else:
                 from massgen_plugins.bridge.tui_feed import Feed
 
-                feed = Feed(deliver, MassgenEvents(), to_event, _build)
-                frozen = [False]
-
-                def chained() -> None:
-                    _freeze_gc()
-                    frozen[0] = True
-
-                def dropped() -> None:
-                    if frozen[0]:
-                        frozen[0] = False
-                        _thaw_gc()
-
-                feed.on_chain, feed.on_drop = chained, dropped
+                # The collector's freeze lasts while the app's chain runs (see _freeze_gc).
+                feed = Feed(deliver, MassgenEvents(), to_event, _build, on_chain=_freeze_gc,
+                            on_drop=_thaw_gc)
             _FEEDS[app] = feed
     return feed
 

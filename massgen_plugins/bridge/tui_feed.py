@@ -60,12 +60,14 @@ class Feed:
     """One app's hand-off from MassGen's threads to its plugin chain and back to MassGen."""
 
     def __init__(self, deliver: Callable[[Any], Any], convert: Callable[[Any], Any],
-                 read: Callable[[Any], Any],
-                 setup: Callable[[Feed], tuple[Any, Any]]) -> None:
+                 read: Callable[[Any], Any], setup: Callable[[Feed], tuple[Any, Any]],
+                 on_chain: Callable[[], Any] = lambda: None,
+                 on_drop: Callable[[], Any] = lambda: None) -> None:
         """`deliver`: MassGen's own method; `convert`/`read`: our Event to MassGen's and back.
 
         `setup(feed)` builds the chain around `feed.terminal` with `feed.guard` and returns it
-        with its classifier, or (None, None) when no plugin wraps it.
+        with its classifier, or (None, None) when no plugin wraps it. `on_chain` is called once
+        the chain runs, `on_drop` once it is dropped after that.
         """
         self.deliver, self.convert, self.read, self.setup = deliver, convert, read, setup
         self.terminal = Terminal(self)
@@ -74,7 +76,7 @@ class Feed:
         self.base = 0  # the seq of log[0]
         self.next_seq = 0
         self.delivered: dict[tuple[Any, Any], int] = {}  # (agent, type) -> highest seq
-        self.refused = 0  # what the chain handed MassGen after it was dropped
+        self.refused = 0  # what the chain handed on late (after a drop) or again
         # The chain is dropped: the terminal refuses everything, and every event it held was
         # delivered (under the lock that sets it), so later ones go straight to MassGen.
         self.fenced = False
@@ -84,8 +86,7 @@ class Feed:
         self.plugins: list[str] = []  # the chain's, innermost first
         self._guards: list[Guard] = []
         self.event_deadline = DEFAULT_DEADLINES["event_sink"]
-        self.on_chain: Callable[[], Any] = lambda: None  # called once the chain runs
-        self.on_drop: Callable[[], Any] = lambda: None  # called once it is dropped
+        self.on_chain, self.on_drop = on_chain, on_drop
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._local = threading.local()
         self._stacks: dict[int, list[tuple[str | None, str, float, float]]] = {}
@@ -197,6 +198,7 @@ class Feed:
             if self.fenced:
                 return
             self.fenced = True
+            chained = self.chain is not None
             for entry in [e for e in self.log if not self._covered(e)]:
                 try:
                     self.deliver(entry.event)  # the very object MassGen handed us
@@ -209,7 +211,8 @@ class Feed:
         self._stop.set()
         self._queue.put(_STOP)
         try:
-            self.on_drop()
+            if chained:
+                self.on_drop()
         finally:
             if problem is not None:
                 who = "bridge" if owner is None else f"plugin '{owner}'"
@@ -252,8 +255,11 @@ class Feed:
         if chain is None:  # no plugin wraps it (or one failed, and the host said so)
             self.drop(None, None)
             return
-        self.chain, self.classify = chain, classify
-        self.on_chain()
+        with self.lock:  # a drop is before this (and stops here) or after (and undoes it)
+            if self.fenced:
+                return
+            self.chain, self.classify = chain, classify
+            self.on_chain()
         while True:
             item = self._queue.get()
             if self.fenced:

@@ -100,7 +100,7 @@ def replays(real_massgen: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
             config.parent.mkdir(parents=True)
             steps = ", ".join(plan[run][0] for run in attempts)
             config.write_text(f"plugins: {{faulty_sink: {{plan: [{steps}]}}}}\n", encoding="utf-8")
-            flags = [*flags, "--log", str(root / f"{mode}-massgen.log")]
+            flags = [*flags, "--log"]
         out = root / f"{mode}.json"
         procs[mode] = (out, subprocess.Popen(
             [sys.executable, str(HARNESS), str(out), *flags, *map(str, attempts.values())],
@@ -113,7 +113,7 @@ def replays(real_massgen: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
         report = json.loads(out.read_text(encoding="utf-8"))
         report["output"] = log
         if mode in FAULTS:
-            report["massgen_log"] = (root / f"{mode}-massgen.log").read_text(encoding="utf-8")
+            report["massgen_log"] = Path(report["massgen_log"]).read_text(encoding="utf-8")
         names = {str(path): name for name, path in attempts.items()}
         report["runs"] = {names[k]: v for k, v in report["runs"].items()}
         if "without_bridge" in report:

@@ -2,8 +2,8 @@
 
 Run by tests/massgen/test_tui.py, one process per mode, since `import massgen` takes 15 s:
 
-    python tests/massgen/tui_harness.py OUT.json [--scroll] [--without-bridge-too]
-        [--log MASSGEN_LOG] ATTEMPT_DIR...
+    python tests/massgen/tui_harness.py OUT.json [--scroll] [--without-bridge-too] [--log]
+        ATTEMPT_DIR...
 
 The mode is the environment's: the bridge on or off (MASSGEN_PLUGINS_BRIDGE), plugins on or off
 (MASSGEN_DISABLE_PLUGINS). Each run is replayed by MassGen's own viewer feeder, at once (a
@@ -23,7 +23,8 @@ per run:
 `--without-bridge-too` replays every run a second time after putting back every MassGen
 function the bridge wrapped (the bridge's own `uninstrument`). `--scroll` adds a live stream
 (an EventEmitter listener, as in `massgen` runs) during which a reader scrolls up. `--log`
-sets up MassGen's own logging first, as its CLI does (warnings on stderr and in that file).
+sets up MassGen's own logging first, as its CLI does (warnings on stderr and in the run's
+massgen.log, whose path is reported).
 """
 
 from __future__ import annotations
@@ -263,18 +264,20 @@ def main() -> None:
     out_path = Path(args.pop(0))
     with_scroll = "--scroll" in args
     both = "--without-bridge-too" in args
-    log = Path(args.pop(args.index("--log") + 1)) if "--log" in args else None
+    log = "--log" in args
     runs = [Path(a) for a in args if not a.startswith("--")]
     work = out_path.parent / f"{out_path.stem}-work"
     work.mkdir(parents=True, exist_ok=True)
-    if log is not None:
+    results: dict[str, Any] = {}
+    if log:
         from massgen import logger_config
 
-        logger_config.setup_logging(log_file=str(log))
+        logger_config.setup_logging()
+        results["massgen_log"] = str(logger_config.get_log_session_dir() / "massgen.log")
     instrument()
     from massgen_plugins.bridge import runtime
 
-    results: dict[str, Any] = {"runs": {str(r): replay(r, work) for r in runs}}
+    results["runs"] = {str(r): replay(r, work) for r in runs}
     if with_scroll:
         results["scroll"] = scroll(work)
     results["bridge"] = runtime.report()  # the host is made on the first event
@@ -284,7 +287,7 @@ def main() -> None:
         uninstrument()
         results["without_bridge"] = {str(r): replay(r, work) for r in runs}
     out_path.write_text(json.dumps(results, default=str), encoding="utf-8")
-    if log is not None:
+    if log:
         from massgen.logger_config import logger
 
         logger.complete()  # the file sink writes from a queue of its own
