@@ -112,7 +112,7 @@ def wrap_event_sink(sink: EventSink, classify: Classifier,
     state or critical, see ``events/classes.py``). ``classify.join(event, parts)`` gives the
     contents a run of merged deltas becomes, each with how many of the parts it stands for
     (MassGen's TUI cleans each delta on its own, so a plain concatenation would show other
-    text there), and ``classify.tui`` names the TUI.
+    text there).
     Called once when the sink chain is built, never per event. The host asks the plugins in
     pluggy's call order (``tryfirst`` ones first, then the others by plugin name in reverse
     alphabetical order; ``trylast`` ones last) and each answer wraps the chain built so far, so

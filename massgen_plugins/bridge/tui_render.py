@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from massgen_plugins.events.classes import MASSGEN, MASSGEN_TUI_CLASSES, Classifier
+from massgen_plugins.events.classes import MASSGEN_TUI_CLASSES, Classifier
 
 # The deltas MassGen's TUI cleans one by one before appending them to a card.
 CLEANED = ("text", "thinking", "post_evaluation")
@@ -33,8 +33,6 @@ _NEWLINES = re.compile(r"\n{3,}")  # TimelineSection.add_text keeps at most two 
 
 class MassgenTuiClassifier(Classifier):
     """The classes of MassGen's events for its Textual TUI, and joins it shows unchanged."""
-
-    tui = MASSGEN
 
     def __init__(self, overrides: dict[str, str] | None = None) -> None:
         """MASSGEN_TUI_CLASSES with `overrides`; MassGen's cleaning is looked up on first use."""

@@ -20,7 +20,7 @@ know is never dropped or merged.
 MassGen cleans each delta on its own before showing it (it strips a text delta's spaces, drops
 whitespace-only thinking deltas), so a plain concatenation may show other text: a classifier's
 `join` says what the parts of a merge become and which parts each result stands for
-(bridge/tui_render.py has MassGen's), and `tui` names the TUI it describes.
+(bridge/tui_render.py has MassGen's).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 STREAMING, STATE, CRITICAL = "streaming", "state", "critical"
-MASSGEN = "massgen"  # the TUI a sink chain feeds
 
 # MassGen 0.1.97's Textual TUI: status and system_status are timeline lines, never superseded.
 MASSGEN_TUI_CLASSES: dict[str, str] = {
@@ -39,8 +38,6 @@ MASSGEN_TUI_CLASSES: dict[str, str] = {
 
 class Classifier:
     """Maps an event to its class: a table by type, config overrides, and MassGen's flags."""
-
-    tui = MASSGEN
 
     def __init__(self, overrides: Mapping[str, str] | None = None,
                  defaults: Mapping[str, str] = MASSGEN_TUI_CLASSES) -> None:

@@ -78,7 +78,6 @@ def vocabulary(monkeypatch):
 
 
 def test_massgens_vocabulary_classes_and_joins(vocabulary):
-    assert vocabulary.tui == "massgen"
     assert vocabulary.of(event("status", message="x")) == "critical", "each line shows"
     assert vocabulary.of(event("thinking", content="", done=True)) == "critical"
     assert vocabulary.join(event("text"), ["ab ", "cd"]) == [("abcd", 2)]
