@@ -21,7 +21,7 @@ from massgen_plugins.host import Host
 from tests.faulty_sink import faulty_sink
 
 HANG = 30  # seconds: only a hang reaches it
-DEADLINE = 0.4  # deadlines.event_sink in these tests
+DEADLINE = 1.0  # deadlines in these tests: more than tui_throttle holds an event (0.3 s)
 
 
 class MassgenEvent:
@@ -139,6 +139,25 @@ def test_a_failing_sink_plugin_costs_massgen_no_event_and_repeats_none(bridge, c
     later = stream(6)
     produce(app, later)  # from now on, MassGen's own path: its very objects, at once
     assert [id(e) for e in app.received[-len(later):]] == [id(e) for e in later]
+
+
+def test_tui_throttle_alone_paces_every_event_through_and_closes_with_the_app(bridge, capsys):
+    app = bridge({}, installed=("tui_throttle",))
+    events = [MassgenEvent("2026-12-06T12:00:00", "text", f"agent_{'ab'[i // 20 % 2]}", 1,
+                           {"content": f"t{i} "}) for i in range(300)] + stream(30)
+    produce(app, events)
+    feed = settle(app)
+    # Through the chain (MassGen's cleaning is not here, so deltas are paced, not merged).
+    assert feed.chained and not {id(e) for e in app.received} & {id(e) for e in events}
+    for agent in ("agent_a", "agent_b"):
+        for kind in ("text", "thinking"):
+            assert texts(app.received, agent, kind) == texts(events, agent, kind)
+    assert critical(app.received) == critical(events)
+    tui._close_after(lambda: None, app, (), {})
+    later = stream(6)
+    produce(app, later)  # after the app closed its chain: MassGen's own path
+    assert [id(e) for e in app.received[-len(later):]] == [id(e) for e in later]
+    assert feed.direct and warnings(capsys) == []
 
 
 def test_a_sink_plugin_that_passes_events_on_twice_shows_each_once(bridge, capsys):

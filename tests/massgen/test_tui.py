@@ -140,6 +140,7 @@ def test_the_bridge_feeds_massgens_tui_through_tui_throttle(replays):
         assert seams["tui"] == "wrapped"
     assert "tui_throttle" in replays["on"]["bridge"]["plugins"]
     assert "tui_throttle" not in replays["off"]["bridge"]["plugins"]
+    assert fault_lines(replays["on"]["output"]) == [], "no deadline taken for a fault"
     for run, report in replays["on"]["runs"].items():
         # Deltas were merged (fewer, larger events): the comparisons below are not trivial.
         assert len(report["received"]) < 0.8 * report["fed"], run
