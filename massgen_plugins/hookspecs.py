@@ -110,11 +110,21 @@ def wrap_event_sink(sink: EventSink, classify: Classifier,
     events through this chain. Events are ``massgen_plugins.events.model.Event`` values in
     MassGen's vocabulary. ``classify.of(event)`` says what each is to that TUI (streaming,
     state or critical, see ``events/classes.py``). ``classify.join(event, parts)`` gives the
-    contents a run of merged deltas becomes (MassGen's TUI cleans each delta on its own, so a
-    plain concatenation would show other text there), and ``classify.tui`` names the TUI.
+    contents a run of merged deltas becomes, each with how many of the parts it stands for
+    (MassGen's TUI cleans each delta on its own, so a plain concatenation would show other
+    text there).
     Called once when the sink chain is built, never per event. The host asks the plugins in
     pluggy's call order (``tryfirst`` ones first, then the others by plugin name in reverse
     alphabetical order; ``trylast`` ones last) and each answer wraps the chain built so far, so
     the first plugin asked sits innermost, next to the TUI. The returned object must provide
     ``emit(event)``, ``flush()`` and ``close()``, and must flush what it holds on ``close()``.
+
+    Each event carries ``seq``, its place in the stream. Pass every event on, alone or merged
+    into a later one of the same agent and type, and those of one agent and type in the order
+    they came; an event that stands for several (merged deltas, a superseding state) carries
+    the ``seq`` of the last of them (``attrs.evolve`` on that one keeps it). Each call has a
+    deadline (``deadlines.wrap_event_sink`` for this hook, ``deadlines.event_sink`` for each
+    call into the sink and for how long it may hold an event): past it, or when the hook or
+    the sink raises anything, the TUI gets its events directly from then on, every event the
+    chain held delivered once, in order, and one warning names the plugin.
     """

@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 
 STRICT_ENV = "MASSGEN_STRICT_PLUGINS"
 SINK_METHODS = ("emit", "flush", "close")
+DEADLINES = "deadlines"
+# Seconds, per hook (config: `deadlines.<hook>`). Building the TUI's chain takes each plugin a
+# few milliseconds (importing its sink module, starting a thread); meanwhile the TUI's events
+# wait for it, so a hung plugin costs the first events this long, once. `event_sink`: one
+# call into the chain it built (emit, flush, close), and how long an event it took may wait
+# before it reaches the TUI: tui_throttle holds an event at most 0.3 s, and a full garbage
+# collection in a MassGen process stops every thread for up to 0.75 s.
+DEFAULT_DEADLINES = {"wrap_event_sink": 3.0, "event_sink": 2.0}
 
 
 class Host:
@@ -168,21 +176,48 @@ class Host:
             return value
         return None
 
-    def build_event_sink(self, sink: EventSink, classify: Classifier) -> EventSink:
+    def deadline(self, name: str) -> float:
+        """Seconds one call may take under `deadlines.<name>` in config (DEADLINES: defaults)."""
+        value = self.config.get(f"{DEADLINES}.{name}")
+        return float(value) if isinstance(value, (int, float)) and value > 0 else \
+            DEFAULT_DEADLINES[name]
+
+    def build_event_sink(self, sink: EventSink, classify: Classifier,
+                         guard: Callable[[str, EventSink], EventSink] | None = None) -> EventSink:
         """The TUI's sink wrapped by every enabled plugin's `wrap_event_sink`, built once.
 
-        `classify` gives each event's class as the TUI being fed reads it.
+        `classify` gives each event's class as the TUI being fed reads it. Each plugin's call
+        has the `deadlines.wrap_event_sink` deadline. A plugin that raises or overruns it
+        leaves the TUI's own sink unwrapped (one warning names it): nothing has gone through
+        the chain yet. `guard(plugin, sink)` wraps each plugin's sink where the next plugin, or
+        the caller, calls it.
         """
+        from massgen_plugins.deadline import call_with_deadline
+
+        timeout = self.deadline("wrap_event_sink")
+        chain, owner = sink, None
         for impl in self._impls("wrap_event_sink"):
-            ok, wrapped = self._call(impl, "wrap_event_sink", {"sink": sink, "classify": classify})
-            if not ok or wrapped is None:
+            inner = chain if guard is None or owner is None else guard(owner, chain)
+            args = {"sink": inner, "classify": classify, "context": self.context(impl.plugin_name)}
+            outcome = call_with_deadline(
+                lambda impl=impl, args=args: impl.function(*(args[a] for a in impl.argnames)),
+                timeout, f"massgen-plugins {impl.plugin_name}: wrap_event_sink",
+                on_late=_close_late)
+            if not outcome.ok:
+                self.warn(impl.plugin_name, f"hook wrap_event_sink {outcome.problem(timeout)}; "
+                          "the TUI gets its events unwrapped")
+                if chain is not sink:
+                    _close_late(chain)
+                return sink
+            wrapped = outcome.value
+            if wrapped is None:
                 continue
             if not all(callable(getattr(wrapped, m, None)) for m in SINK_METHODS):
                 self.warn(impl.plugin_name, f"hook wrap_event_sink returned "
                           f"{type(wrapped).__name__}, which lacks emit/flush/close; ignored")
                 continue
-            sink = wrapped
-        return sink
+            chain, owner = wrapped, impl.plugin_name
+        return chain if guard is None or owner is None else guard(owner, chain)
 
     def register_commands(self, cli: click.Group) -> list[dict[str, Any]]:
         """Let each enabled plugin add commands; undo any that would replace an existing one.
@@ -204,6 +239,20 @@ class Host:
     def problems(self) -> bool:
         """Whether anything was reported while loading: a plugin's error, a config warning."""
         return self._reported > 0
+
+
+def _close_late(sink: Any) -> None:
+    """Close a sink nobody will use (its plugin overran or another failed), in the background."""
+    import threading
+
+    def close() -> None:
+        try:
+            sink.close()
+        except BaseException:  # noqa: BLE001 - nobody uses it; its thread just ends
+            pass
+
+    threading.Thread(target=close, name="massgen-plugins: closing an unused sink",
+                     daemon=True).start()
 
 
 def _command_tree(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...],
