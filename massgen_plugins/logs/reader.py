@@ -14,7 +14,6 @@ content (the winner, agent ids) are used in a path only when they are plain name
 
 from __future__ import annotations
 
-import mmap
 import os
 import re
 from collections.abc import Mapping
@@ -29,7 +28,7 @@ from massgen_plugins.events.jsonl import (
     read_events,
     tail_events,
 )
-from massgen_plugins.events.lines import window_start
+from massgen_plugins.events.lines import tail_holding
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.compressions import read_compressions
 from massgen_plugins.logs.files import NUMBERED, REPORT, RunFiles, Warnings, plain_name
@@ -77,7 +76,7 @@ def read_session(path: Path, warn: Warnings | None = None, brief: bool = False) 
     run = RunFiles(path, warn)
     layout = [(number, turn_dir, numbered(turn_dir, "attempt", run))
               for number, turn_dir in numbered(path, "turn", run)]
-    borrowed = _continued_turn(layout, warn)
+    borrowed = _continued_turn(layout, run)
     turns = []
     for number, turn_dir, attempt_dirs in layout:
         if any(stub.parent == turn_dir for stub in borrowed.values()):
@@ -90,8 +89,8 @@ def read_session(path: Path, warn: Warnings | None = None, brief: bool = False) 
         turns.append(Turn(number=number, path=turn_dir, attempts=attempts))
     if not turns:
         warn.add(path, "holds no turn_N directories; nothing to show")
-    analyzed = (path / REPORT).is_file() or any(
-        (t.path / REPORT).is_file() or any(a.analyzed for a in t.attempts) for t in turns)
+    analyzed = run.kind(path / REPORT) == "file" or any(
+        run.kind(t.path / REPORT) == "file" or any(a.analyzed for a in t.attempts) for t in turns)
     return Session(path=path, turns=tuple(turns), analyzed=analyzed, warnings=tuple(warn))
 
 
@@ -99,7 +98,7 @@ _STUB_FILES = ("events.jsonl", "massgen.log", "execution_metadata.yaml")
 
 
 def _continued_turn(layout: list[tuple[int, Path, list[tuple[int, Path]]]],
-                    warn: Warnings) -> dict[Path, Path]:
+                    run: RunFiles) -> dict[Path, Path]:
     """Attempt dirs whose events, log and metadata MassGen wrote into an earlier turn's dir.
 
     `massgen --continue` makes a new session whose turn_1/attempt_1 holds only events.jsonl,
@@ -110,30 +109,23 @@ def _continued_turn(layout: list[tuple[int, Path, list[tuple[int, Path]]]],
     if len(layout) < 2 or len(layout[0][2]) != 1:
         return found
     stub = layout[0][2][0][1]
-    if is_continue_stub(stub) is not True:
+    if is_continue_stub(stub, run) is not True:
         return found
     for _number, _turn_dir, attempts in layout[1:]:
         # A turn killed before it wrote status.json still takes its files from the stub.
-        if attempts and not (attempts[0][1] / "events.jsonl").exists():
+        if attempts and run.kind(attempts[0][1] / "events.jsonl") is None:
             found[attempts[0][1]] = stub
             break
     return found
 
 
-def is_continue_stub(attempt: Path) -> bool:
+def is_continue_stub(attempt: Path, run: RunFiles) -> bool:
     """True for a turn_1/attempt_1 that holds only a --continue turn's events, log and metadata."""
-    return (not (attempt / "status.json").exists()
-            and not (attempt / "metrics_summary.json").exists()
-            and (attempt / "events.jsonl").is_file()
+    return (run.kind(attempt / "status.json") is None
+            and run.kind(attempt / "metrics_summary.json") is None
+            and run.kind(attempt / "events.jsonl") == "file"
             and any(p.name.startswith("turn_") and p.name != "turn_1"
-                    for p in _children(attempt.parent.parent)))
-
-
-def _children(path: Path) -> list[Path]:
-    try:
-        return list(path.iterdir())
-    except OSError:
-        return []
+                    for p in run.list_dir(attempt.parent.parent)))
 
 
 def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
@@ -151,7 +143,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     run = RunFiles(root or path.parent.parent, local)
     own = {name: path / name for name in _STUB_FILES}
     if stub is not None:
-        own = {name: (p if p.exists() else stub / name) for name, p in own.items()}
+        own = {name: (p if run.kind(p) is not None else stub / name) for name, p in own.items()}
     status = run.read_json(path / "status.json")
     metrics = (run.read_json(path / "metrics_summary.json")
                if not brief or not isinstance(status, dict) else None)
@@ -179,16 +171,16 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     has_events = run.is_file(events)
     settled = (brief and later is None and isinstance(status, dict)
                and status.get("finish_reason") == "completed")
-    ending = read_ending(events, local, settled) if has_events else Ending()
+    ending = read_ending(events, local, settled, run) if has_events else Ending()
     order = config_order(meta)
     answers: tuple[Answer, ...] = ()
     votes: tuple[Vote, ...] = ()
     log = LogFacts()
     if not brief:
-        answers = _answers(path, run) or (_event_answers(events, local) if has_events else ())
+        answers = _answers(path, run) or (_event_answers(events, run) if has_events else ())
         votes = _votes(path, run)
         if not votes and has_events:
-            votes = _event_votes(events, local)
+            votes = _event_votes(events, run)
         votes = mark_final(votes)
         log = scan_log(own["massgen.log"], run)
     winner = (f.text_field(status, "results", "winner") or f.text_field(metrics, "meta", "winner")
@@ -202,7 +194,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     final_answer = final_answer or ending.final_answer
     duration = num(status, s_path, "meta", "elapsed_seconds")
     # brief: the first event only stands in for a missing elapsed_seconds.
-    first_event = (first_and_last(events, local)[0]
+    first_event = (first_and_last(events, local, run)[0]
                    if has_events and (not brief or duration is None) else None)
     if duration is None and first_event and ending.last:
         duration = max(0.0, ending.last.time - first_event.time)
@@ -220,7 +212,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         metrics_written=run.is_file(m_path),
         failure_stage=_text(f.get(meta, "cli_args", "failure_stage")),
         failure_error=_text(f.get(meta, "cli_args", "failure_error")),
-        events_bytes=events.stat().st_size if has_events else 0, events_whole=ending.whole,
+        events_bytes=ending.size, events_whole=ending.whole,
         presentation_started=ending.presenter is not None, answer_locked=ending.locked,
         timeout=ending.timeout, restart=ending.restart,
         last_event_time=ending.last.time if ending.last else None,
@@ -271,7 +263,8 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         errors=errors, timed_out=outcome == TIMED_OUT or bool(counts.get("timeout")),
         massgen_version=str(meta["massgen_version"]) if meta.get("massgen_version") else None,
         events_path=events if has_events else None, events_bytes=facts.events_bytes,
-        analyzed=(path / REPORT).is_file(), compressions=compressions, warnings=tuple(local),
+        analyzed=run.kind(path / REPORT) == "file", compressions=compressions,
+        warnings=tuple(local),
         outcome=outcome, outcome_evidence=evidence, tally=tally, tie=tie, tally_source=source,
         agent_order=order, session_id=_text(f.get(meta, "cli_args", "session_id")),
         cumulative=number > 1, last_event_time=facts.last_event_time,
@@ -314,9 +307,11 @@ class Ending:
     restart: dict[str, Any] | None = None
     last: Any = None  # the last whole event
     whole: bool = True  # the tail read covered the whole file
+    size: int = 0  # the file's size when it was read
 
 
-def read_ending(events: Path, warn: Warnings, settled: bool = False) -> Ending:
+def read_ending(events: Path, warn: Warnings, settled: bool = False,
+                run: RunFiles | None = None) -> Ending:
     """The ending facts of an events.jsonl, from its last TAIL_BYTES only.
 
     `settled`: status.json says the attempt completed and no attempt follows it. Then only
@@ -326,9 +321,12 @@ def read_ending(events: Path, warn: Warnings, settled: bool = False) -> Ending:
     final answer's text, timeouts and restarts are left out). A window with no final
     presentation is read in full.
     """
-    if settled and (ending := _presentation_ending(events, warn)) is not None:
+    run = run or RunFiles(events.parent, warn)
+    if settled and (ending := _presentation_ending(events, run)) is not None:
         return ending
-    found, last, whole = tail_events(events, warn, ENDING_TYPES)
+    info = run.stat(events)
+    size = info.st_size if info else 0
+    found, last, whole = tail_events(events, warn, ENDING_TYPES, run=run)
     presenter = counts = tie = final = timeout = selected = restart = None
     locked = False
     for e in found:
@@ -348,37 +346,33 @@ def read_ending(events: Path, warn: Warnings, settled: bool = False) -> Ending:
             restart = dict(d)
     return Ending(presenter=presenter, vote_counts=counts, is_tie=tie, locked=locked,
                   final_answer=final, timeout=timeout,
-                  selected=selected, restart=restart, last=last, whole=whole)
+                  selected=selected, restart=restart, last=last, whole=whole, size=size)
 
 
-def _presentation_ending(events: Path, warn: Warnings) -> Ending | None:
+def _presentation_ending(events: Path, run: RunFiles) -> Ending | None:
     """A settled attempt's Ending (see read_ending), or None when its window holds no final
-    presentation. The file is mapped, not read: the two look-ups from its end touch only the
-    pages after the presentation began."""
-    fh = f.open_regular(events, warn)
+    presentation. Only the end of the file is read, back to where the presentation began."""
+    fh = run.open(events)
     if fh is None:
         return None
     with fh:
         size = os.fstat(fh.fileno()).st_size
         try:
-            view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
-        except (OSError, ValueError):
+            tail = tail_holding(fh.fileno(), size, "final_presentation_start") if size else None
+        except OSError:
             return None
-        if view is None:
-            return None
-        with view:
-            begin = window_start(view, size)  # the window tail_events reads
-            if begin is None:
-                return None
-            start = last_of_type(view, "final_presentation_start", begin)
-            if start is None:
-                return None
-            at, e = start
-            tie = e.data.get("is_tie")
-            return Ending(presenter=e.agent_id, vote_counts=_vote_counts(e.data.get("vote_counts")),
-                          is_tie=tie if isinstance(tie, bool) else None,
-                          locked=last_of_type(view, "answer_locked", at) is not None,
-                          whole=begin == 0)
+    if tail is None:
+        return None
+    data, begin, whole = tail
+    start = last_of_type(data, "final_presentation_start", begin)
+    if start is None:
+        return None
+    at, e = start
+    tie = e.data.get("is_tie")
+    return Ending(presenter=e.agent_id, vote_counts=_vote_counts(e.data.get("vote_counts")),
+                  is_tie=tie if isinstance(tie, bool) else None,
+                  locked=last_of_type(data, "answer_locked", at) is not None,
+                  whole=whole, size=size)
 
 
 def _vote_counts(raw: Any) -> dict[str, int] | None:
@@ -493,18 +487,19 @@ def _votes(path: Path, run: RunFiles) -> tuple[Vote, ...]:
     return tuple(votes)
 
 
-def _event_votes(events: Path, warn: Warnings) -> tuple[Vote, ...]:
+def _event_votes(events: Path, run: RunFiles) -> tuple[Vote, ...]:
     """The votes events.jsonl records: a run stopped before MassGen wrote any vote snapshot."""
     return tuple(Vote(voter=e.agent_id or "?", target=_text(e.data.get("target_id")),
                       reason=_text(e.data.get("reason")) or "")
-                 for e in read_events(events, warn, ("vote",)) if e.agent_id)
+                 for e in read_events(events, run.warn, ("vote",), run) if e.agent_id)
 
 
-def _event_answers(events: Path, warn: Warnings) -> tuple[Answer, ...]:
+def _event_answers(events: Path, run: RunFiles) -> tuple[Answer, ...]:
     """The answers events.jsonl records (their first 500 characters) when no snapshot holds them."""
     return tuple(Answer(agent_id=e.agent_id or "?", label=_text(e.data.get("answer_label")) or "?",
                         path=events, text=_text(e.data.get("content")))
-                 for e in read_events(events, warn, ("answer_submitted",)) if e.agent_id)
+                 for e in read_events(events, run.warn, ("answer_submitted",), run)
+                 if e.agent_id)
 
 
 def end_state(agent_id: str, failed: bool, answers: int, voted: bool, winner: str | None,
@@ -628,6 +623,9 @@ class LogFacts:
 
 
 _PRICING = re.compile(r"No pricing found for (\S+)")
+# What makes a massgen.log line worth a look: the file is searched for these, not walked line
+# by line (300 MB of empty lines took hours that way).
+_LOG_MARKS = re.compile(rb"No pricing found|ompress|\| ERROR|\| CRITICAL")
 _COMPRESSION_LINE = re.compile(r"^(\d\d:\d\d:\d\d) \| (\w+)\s*\| (.*(?:triggering reactive "
                                r"compression|\[CompressionUtils\] Compressing \d+ messages|"
                                r"Compression recovery successful|Summarization failed).*)")
@@ -645,7 +643,7 @@ def scan_log(log: Path, run: RunFiles) -> LogFacts:
         return LogFacts()
     try:
         with fh:
-            for raw in f.head_lines(fh, MAX_LOG_LINE):
+            for raw in f.marked_lines(fh, _LOG_MARKS, MAX_LOG_LINE):
                 if b"No pricing found" in raw:
                     m = _PRICING.search(raw.decode("utf-8", errors="replace"))
                     if m and len(unpriced) < 20:

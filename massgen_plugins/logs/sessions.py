@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +44,7 @@ def session_id(log_dir: Path, warn: Warnings) -> tuple[str | None, bool]:
 
     run = RunFiles(log_dir, warn)
     first = log_dir / "turn_1" / "attempt_1"
-    if is_continue_stub(first):
+    if is_continue_stub(first, run):
         meta = run.read_yaml(first / "execution_metadata.yaml")
         value = f.get(meta, "cli_args", "session_id")
         if isinstance(value, str) and _ID.match(value):
@@ -63,16 +62,23 @@ def session_id(log_dir: Path, warn: Warnings) -> tuple[str | None, bool]:
 def _logged_id(log_dir: Path) -> tuple[str | None] | None:
     """session_id's answer for a plain first turn (its folders and massgen.log no links, a
     status.json written), from massgen.log's first 4 KB; None when it needs the careful way."""
-    first = os.path.join(os.fspath(log_dir), "turn_1", "attempt_1")
     try:
-        if not (stat.S_ISDIR(os.lstat(os.path.dirname(first)).st_mode)
-                and stat.S_ISDIR(os.lstat(first).st_mode)
-                and os.path.exists(os.path.join(first, "status.json"))
-                and stat.S_ISREG(os.lstat(log := os.path.join(first, "massgen.log")).st_mode)):
-            return None
+        root = f.open_root(log_dir)
     except OSError:
         return None
-    head = f.read_plain(log, 4096, head=True)
+    try:
+        first = f.open_within(root, ("turn_1", "attempt_1"), directory=True)[0]
+    except OSError:
+        return None
+    finally:
+        os.close(root)
+    try:
+        os.stat("status.json", dir_fd=first, follow_symlinks=False)
+        head = f.read_within(first, ("massgen.log",), 4096, head=True)
+    except OSError:
+        return None
+    finally:
+        os.close(first)
     if head is None:
         return None
     m = _LOGGED_ID.search(head)
