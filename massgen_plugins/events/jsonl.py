@@ -205,24 +205,38 @@ def last_of_type(data: bytes, event_type: str, start: int = 0) -> tuple[int, Eve
     return None  # (a spelling inside another value is passed over: the search goes on back)
 
 
-def tail_events(path: Path, warn: Warnings, types: Collection[str],
-                max_bytes: int = TAIL_BYTES,
-                run: RunFiles | None = None) -> tuple[list[Event], Event | None, bool]:
-    """The events of `types` in the last `max_bytes` of `path` in order, the last readable event
-    of any type, and whether that covered the whole file.
+def events_of(data: bytes, types: Collection[str]) -> tuple[list[Event], Event | None]:
+    """The events of `types` among the whole lines `data` holds, in order, and the last
+    readable event of any type (see last_event).
 
     How a run ended (the final presentation, answer_locked, a timeout, a restart) is written in
-    its last events: reading the end costs the same for a 1 GB file as for a small one. A line
-    cut by a crash at the end is passed over, so the last event is the last whole one.
+    its last events: with `tail_window`'s bytes, reading the end costs the same for a 1 GB file
+    as for a small one. A line cut by a crash at the end is passed over.
     """
-    data, whole = tail_window(path, warn, max_bytes, run)
-    last = last_event(data)
     found = []
     for _, line in _typed_lines(io.BytesIO(data), types):
         event = parse_event(line) if line is not None else None
         if event is not None and event.event_type in types:
             found.append(event)
-    return found, last, whole
+    return found, last_event(data)
+
+
+# An event of an agent's output, as MassGen's json.dumps spells its first keys: the agent id
+# follows the type.
+_OUTPUT = re.compile(rb'"event_type": "(?:text|thinking|tool_start|tool_complete|'
+                     rb'answer_submitted|final_presentation_chunk)", "agent_id": '
+                     rb'"((?:[^"\\\n]|\\.){1,200})"')
+
+
+def agents_streaming(data: bytes) -> set[str]:
+    """The agents of which `data` (events.jsonl lines) holds output: text, tool calls, answers."""
+    found: set[str] = set()
+    for raw in set(_OUTPUT.findall(data)):
+        try:
+            found.add(json.loads(b'"' + raw + b'"'))
+        except ValueError:
+            continue
+    return found
 
 
 def last_event(data: bytes) -> Event | None:

@@ -23,10 +23,12 @@ from typing import Any
 import attrs
 
 from massgen_plugins.events.jsonl import (
+    agents_streaming,
+    events_of,
     first_and_last,
     last_of_type,
     read_events,
-    tail_events,
+    tail_window,
 )
 from massgen_plugins.events.lines import tail_holding
 from massgen_plugins.logs import files as f
@@ -43,7 +45,15 @@ from massgen_plugins.logs.model import (
     Turn,
     Vote,
 )
-from massgen_plugins.logs.outcome import ENDING_TYPES, INTERRUPTED, TIMED_OUT, EndFacts, decide
+from massgen_plugins.logs.outcome import (
+    COMPLETED,
+    ENDING_TYPES,
+    FAILED,
+    INTERRUPTED,
+    TIMED_OUT,
+    EndFacts,
+    decide,
+)
 from massgen_plugins.logs.status import by_outcome, cost_of, failed_agents, usage_cost
 
 _ERROR_LINE = re.compile(r"\|\s*(ERROR|CRITICAL)\s*\|\s*(.*)")
@@ -177,7 +187,8 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     votes: tuple[Vote, ...] = ()
     log = LogFacts()
     if not brief:
-        answers = _answers(path, run) or (_event_answers(events, run) if has_events else ())
+        answers = _answers(path, run, order) or (_event_answers(events, run) if has_events
+                                                 else ())
         votes = _votes(path, run)
         if not votes and has_events:
             votes = _event_votes(events, run)
@@ -185,21 +196,31 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         log = scan_log(own["massgen.log"], run)
     winner = (f.text_field(status, "results", "winner") or f.text_field(metrics, "meta", "winner")
               or ending.selected or _final_dir_agent(path, run) or ending.presenter)
-    final_answer = None
+    final_answer = final_path = None
     if winner and not plain_name(winner):
         local.add(s_path, f"winner {winner!r} is not an agent id; its final answer is not read")
     elif winner and not brief:
-        final_answer = (run.read_text(path / "final" / winner / "answer.txt")
-                        or run.read_text(path.parent / "final" / winner / "answer.txt"))
-    final_answer = final_answer or ending.final_answer
-    duration = num(status, s_path, "meta", "elapsed_seconds")
+        for final_path in (path / "final" / winner / "answer.txt",
+                           path.parent / "final" / winner / "answer.txt"):
+            final_answer = run.read_text(final_path)
+            if final_answer:
+                break
+        else:
+            final_path = None
+    if not final_answer and ending.final_answer:
+        final_answer, final_path = ending.final_answer, events
+    # MassGen resets a restarted attempt's status.json to an empty start for the next attempt:
+    # its times and agents are the next attempt's beginning, not this one's.
+    reset = (later is not None and status_read and status.get("finish_reason") == "in_progress"
+             and not status.get("agents"))
+    duration = None if reset else num(status, s_path, "meta", "elapsed_seconds")
     # brief: the first event only stands in for a missing elapsed_seconds.
     first_event = (first_and_last(events, local, run)[0]
                    if has_events and (not brief or duration is None) else None)
     if duration is None and first_event and ending.last:
         duration = max(0.0, ending.last.time - first_event.time)
-    start = first_event.timestamp if first_event else _iso(num(status, s_path, "meta",
-                                                                "start_time"))
+    start = first_event.timestamp if first_event else None if reset else _iso(
+        num(status, s_path, "meta", "start_time"))
     finish = f.text_field(status, "finish_reason")
     rounds = metrics.get("rounds") or status.get("rounds") or {}
     outcomes, counts = by_outcome(rounds)
@@ -220,13 +241,15 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         failed_agents=failed, agents=len(s_agents))
     outcome, evidence = decide(facts)
     agents = _agents(path, status, metrics, answers, votes, run, order, winner, outcome,
-                     brief=brief)
+                     brief=brief, meta=meta, streamed=ending.streamed,
+                     restarts=_event_restarts(events, run) if reset and not brief else {})
     errors = _errors(status, meta, run, log, bug=any("not a failure" in e for e in evidence))
     tools = () if brief else _tools(metrics.get("tools") or status.get("tools"), m_path, local)
     totals = metrics.get("totals") or {}
     costs = status.get("costs") or {}
     tokens = Tokens(
-        input=int(num(totals, m_path, "input_tokens") or num(costs, s_path, "total_input_tokens") or 0),
+        input=int(num(totals, m_path, "input_tokens") or num(costs, s_path, "total_input_tokens")
+                  or 0),
         output=int(num(totals, m_path, "output_tokens")
                    or num(costs, s_path, "total_output_tokens") or 0),
         reasoning=int(num(totals, m_path, "reasoning_tokens") or 0),
@@ -235,9 +258,18 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     recorded = num(totals, m_path, "estimated_cost")
     if recorded is None:
         recorded = num(costs, s_path, "total_estimated_cost")
+    # Agents that streamed, of which MassGen counted no token: it counts a round's tokens when
+    # the round ends, and the run stopped first.
+    uncounted = tuple(g.agent_id for g in agents if not g.tokens_known and g.status is not None)
+    if not uncounted and not tokens.input + tokens.output and outcome != COMPLETED:
+        uncounted = tuple(sorted(ending.streamed))
     cost, note = cost_of(recorded, tokens.input + tokens.output,
-                         tuple(g.agent_id for g in agents if g.cost is None), log.unpriced, later)
-    timing = metrics.get("api_timing") or {}
+                         tuple(g.agent_id for g in agents if g.cost is None and g.tokens_known),
+                         log.unpriced, later, uncounted)
+    timing = metrics.get("api_timing")
+    # No metrics file (a killed run), or none of its timing: unknown, not 0 calls.
+    timed = isinstance(timing, dict) and facts.metrics_written
+    timing = timing if isinstance(timing, dict) else {}
     tally, tie, source = tally_of(votes, ending, order)
     compressions = () if brief else read_compressions(path, run, stub=stub, log=log.compressions,
                                                       day=_day(first_event, status))
@@ -252,10 +284,10 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         rounds_by_outcome=counts, tools=tools,
         tool_calls=sum(t.calls for t in tools), tool_failures=sum(t.failures for t in tools),
         api_timing=ApiTiming(
-            calls=int(num(timing, m_path, "total_calls") or 0),
-            total_ms=float(num(timing, m_path, "total_time_ms") or 0.0),
-            avg_ms=float(num(timing, m_path, "avg_time_ms") or 0.0),
-            avg_ttft_ms=float(num(timing, m_path, "avg_ttft_ms") or 0.0),
+            calls=int(num(timing, m_path, "total_calls") or 0) if timed else None,
+            total_ms=float(num(timing, m_path, "total_time_ms") or 0.0) if timed else None,
+            avg_ms=float(num(timing, m_path, "avg_time_ms") or 0.0) if timed else None,
+            avg_ttft_ms=float(num(timing, m_path, "avg_ttft_ms") or 0.0) if timed else None,
             by_backend=f.get(timing, "by_backend") if isinstance(f.get(timing, "by_backend"),
                                                                  dict) else {}),
         subagents=metrics.get("subagents") if isinstance(metrics.get("subagents"), dict) else {},
@@ -269,6 +301,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         agent_order=order, session_id=_text(f.get(meta, "cli_args", "session_id")),
         cumulative=number > 1, last_event_time=facts.last_event_time,
         restart_reason=_text(f.get(ending.restart, "reason")) if ending.restart else None,
+        tokens_known=not uncounted, final_answer_path=final_path,
     )
     for line in local:
         warn.lines.append(line)
@@ -308,6 +341,7 @@ class Ending:
     last: Any = None  # the last whole event
     whole: bool = True  # the tail read covered the whole file
     size: int = 0  # the file's size when it was read
+    streamed: frozenset[str] = frozenset()  # agents with output events in the tail read
 
 
 def read_ending(events: Path, warn: Warnings, settled: bool = False,
@@ -324,9 +358,8 @@ def read_ending(events: Path, warn: Warnings, settled: bool = False,
     run = run or RunFiles(events.parent, warn)
     if settled and (ending := _presentation_ending(events, run)) is not None:
         return ending
-    info = run.stat(events)
-    size = info.st_size if info else 0
-    found, last, whole = tail_events(events, warn, ENDING_TYPES, run=run)
+    data, whole = tail_window(events, warn, run=run)
+    found, last = events_of(data, ENDING_TYPES)
     presenter = counts = tie = final = timeout = selected = restart = None
     locked = False
     for e in found:
@@ -346,7 +379,9 @@ def read_ending(events: Path, warn: Warnings, settled: bool = False,
             restart = dict(d)
     return Ending(presenter=presenter, vote_counts=counts, is_tie=tie, locked=locked,
                   final_answer=final, timeout=timeout,
-                  selected=selected, restart=restart, last=last, whole=whole, size=size)
+                  selected=selected, restart=restart, last=last, whole=whole,
+                  size=info.st_size if (info := run.stat(events)) else 0,
+                  streamed=frozenset(agents_streaming(data)))
 
 
 def _presentation_ending(events: Path, run: RunFiles) -> Ending | None:
@@ -453,7 +488,7 @@ def _snapshots(path: Path, run: RunFiles) -> list[tuple[str, Path]]:
     return sorted(found, key=lambda item: (item[1].name, item[0]))
 
 
-def _answers(path: Path, run: RunFiles) -> tuple[Answer, ...]:
+def _answers(path: Path, run: RunFiles, order: tuple[str, ...] = ()) -> tuple[Answer, ...]:
     mappings = run.read_json(path / "snapshot_mappings.json")
     labels: dict[str, str] = {}
     if isinstance(mappings, dict):
@@ -461,13 +496,18 @@ def _answers(path: Path, run: RunFiles) -> tuple[Answer, ...]:
             if isinstance(entry, dict) and entry.get("type") == "answer":
                 labels[str(entry.get("path"))] = label
     answers = []
+    made: dict[str, int] = {}
     for agent, snap in _snapshots(path, run):
         file = snap / "answer.txt"
         if not run.is_file(file):
             continue
+        made[agent] = made.get(agent, 0) + 1
         rel = f"{agent}/{snap.name}/answer.txt"
-        answers.append(Answer(agent_id=agent, label=labels.get(rel, f"{agent}@{snap.name}"),
-                              path=file, text=run.read_text(file)))
+        # Without snapshot_mappings.json (a run stopped before writing it): MassGen's own
+        # label, agent<N>.<k>, N the agent's place in the config, k its answer's number.
+        label = labels.get(rel) or (f"agent{order.index(agent) + 1}.{made[agent]}"
+                                    if agent in order else f"{agent}@{snap.name}")
+        answers.append(Answer(agent_id=agent, label=label, path=file, text=run.read_text(file)))
     return tuple(answers)
 
 
@@ -521,13 +561,18 @@ def end_state(agent_id: str, failed: bool, answers: int, voted: bool, winner: st
 def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
             answers: tuple[Answer, ...], votes: tuple[Vote, ...], run: RunFiles | None,
             order: tuple[str, ...], winner: str | None, outcome: str,
-            brief: bool = False) -> tuple[AgentSummary, ...]:
+            brief: bool = False, meta: dict[str, Any] | None = None,
+            streamed: frozenset[str] = frozenset(),
+            restarts: dict[str, int] | None = None) -> tuple[AgentSummary, ...]:
     # brief: a listing shows no agent's output, so it does not look for one.
     s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
     m_agents = metrics.get("agents") if isinstance(metrics.get("agents"), dict) else {}
     seen = {*s_agents, *m_agents, *(a.agent_id for a in answers), *(v.voter for v in votes)}
+    models = config_models(meta or {})
     # The config's order first (panels and tables follow it), then any agent it does not list.
-    ids = [a for a in order if a in seen] + list(dict.fromkeys(
+    # Every agent the config names is one of the run's, whether or not it got to run (a run
+    # that failed at start-up wrote no status.json).
+    ids = list(order) + list(dict.fromkeys(
         a for a in [*s_agents, *m_agents, *(a.agent_id for a in answers),
                     *(v.voter for v in votes)] if a not in order))
     where, warn = path / "status.json", run.warn if run else None
@@ -552,16 +597,46 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
                         output=int(f.number(usage, "output_tokens") or 0),
                         reasoning=int(f.number(usage, "reasoning_tokens") or 0),
                         cached=int(f.number(usage, "cached_input_tokens") or 0))
+        # It streamed, and MassGen counted none of it: the run stopped before a round ended.
+        known = not (agent_id in streamed and not tokens.input + tokens.output)
+        state = end_state(agent_id, bool(error) or s.get("status") == "error", count,
+                          vote is not None, winner, outcome)
+        if agent_id not in seen and outcome == FAILED:
+            state = "not_started"  # named by the config, never run
         out.append(AgentSummary(
             agent_id=agent_id, status=f.text_field(s, "status"), answers=count,
-            voted_for=vote, tokens=tokens, cost=usage_cost(usage),
+            voted_for=vote, tokens=tokens, cost=usage_cost(usage) if known else None,
             tool_calls=int(f.number(m, "tool_metrics", "total_calls") or 0),
-            restarts=int(f.number(s, "times_restarted") or 0),
+            restarts=int(f.number(s, "times_restarted") or (restarts or {}).get(agent_id, 0)),
             error=str(error) if error else None,
             output_path=output if has_output else None,
-            end_state=end_state(agent_id, bool(error) or s.get("status") == "error", count,
-                                vote is not None, winner, outcome)))
+            end_state=state, model=models.get(agent_id), tokens_known=known))
     return tuple(out)
+
+
+def config_models(meta: dict[str, Any]) -> dict[str, str]:
+    """Each agent's model as the run's config names it: `model` (`type`), e.g. `gpt-5 (openai)`."""
+    listed = f.get(meta, "config", "agents")
+    if not isinstance(listed, list):
+        one = f.get(meta, "config", "agent")
+        listed = [one] if isinstance(one, dict) else []
+    models = {}
+    for agent in listed:
+        backend = f.get(agent, "backend")
+        model, kind = _text(f.get(backend, "model")), _text(f.get(backend, "type"))
+        if isinstance(agent, dict) and _text(agent.get("id")) and (model or kind):
+            models[str(agent["id"])] = (f"{model} ({kind})" if model and kind
+                                        else model or f"({kind})")[:200]
+    return models
+
+
+def _event_restarts(events: Path, run: RunFiles) -> dict[str, int]:
+    """How often each agent restarted, by its agent_restart events."""
+    counts: dict[str, int] = {}
+    for e in read_events(events, run.warn, ("agent_restart",), run):
+        if e.agent_id:
+            counts[e.agent_id] = counts.get(e.agent_id, 0) + 1
+    return counts
 
 
 def _tools(data: Any, where: Path, warn: Warnings) -> tuple[ToolStat, ...]:
@@ -628,7 +703,8 @@ _PRICING = re.compile(r"No pricing found for (\S+)")
 _LOG_MARKS = re.compile(rb"No pricing found|ompress|\| ERROR|\| CRITICAL")
 _COMPRESSION_LINE = re.compile(r"^(\d\d:\d\d:\d\d) \| (\w+)\s*\| (.*(?:triggering reactive "
                                r"compression|\[CompressionUtils\] Compressing \d+ messages|"
-                               r"Compression recovery successful|Summarization failed).*)")
+                               r"Compression recovery successful|Summarization failed|"
+                               r"Attempting algorithmic compression for ).*)")
 
 
 def scan_log(log: Path, run: RunFiles) -> LogFacts:

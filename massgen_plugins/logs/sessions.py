@@ -230,7 +230,8 @@ def list_row(session: MassgenSession) -> dict[str, Any]:
     - duration_s: status.json meta.elapsed_seconds, else the first and last events.
     - cost, cost_note, input_tokens, output_tokens: status.json costs and agents.*.token_usage
       (metrics_summary.json only when status.json cannot be read); for a turn that restarted,
-      its last attempt's (cumulative) totals.
+      its last attempt's (cumulative) totals; for a run that stopped, also which agents the
+      end of events.jsonl shows streaming (their tokens, if none were counted, are unknown).
     - finish_reason: status.json.
     - outcome, outcome_evidence: status.json, execution_metadata.yaml cli_args.failure_stage,
       whether metrics_summary.json and turn_N/final exist, the last 8 MB of events.jsonl.
@@ -240,6 +241,7 @@ def list_row(session: MassgenSession) -> dict[str, Any]:
     newest, oldest = session.dirs[-1], session.dirs[0]
     counted = _turn_totals(session)
     unknown = [a for a in counted if a.cost is None]
+    tokens_known = all(a.tokens_known for a in counted)
     agents = sorted({g.agent_id for a in session.attempts for g in a.agents})
     return {
         "name": newest.name, "path": str(newest.path), "started": started(oldest.name),
@@ -250,8 +252,9 @@ def list_row(session: MassgenSession) -> dict[str, Any]:
         "cost": None if unknown or not counted else sum(a.cost or 0.0 for a in counted),
         "cost_note": "; ".join(dict.fromkeys(a.cost_note for a in unknown if a.cost_note))
                      or (None if counted else "no turn recorded a cost"),
-        "input_tokens": sum(a.tokens.input for a in counted),
-        "output_tokens": sum(a.tokens.output for a in counted),
+        # null when a turn's tokens are not all recorded (see reader: Attempt.tokens_known)
+        "input_tokens": sum(a.tokens.input for a in counted) if tokens_known else None,
+        "output_tokens": sum(a.tokens.output for a in counted) if tokens_known else None,
         "finish_reason": latest.finish_reason if latest else None,
         "outcome": latest.outcome if latest else None,
         "outcome_evidence": list(latest.outcome_evidence) if latest else [],
