@@ -129,3 +129,21 @@ def test_list_analyzed_with_nothing_analyzed_says_so_and_counts_the_runs(cli, ho
     (base / "log_20260101_120000_000000" / "ANALYSIS_REPORT.md").write_text("# r\n")
     result = cli("logs", "list", "--unanalyzed", "--logs-dir", str(base))
     assert result.stdout == f"No unanalyzed runs in {base} (it holds 1 run).\n"
+
+
+def test_labels_without_mappings_match_massgens_own_in_real_runs(tmp_path):
+    import pytest
+
+    from tests.conftest import SHARED
+
+    if not (SHARED / "massgen-logs").is_dir():
+        pytest.skip("needs ../shared")
+    for name in ("run_a_two_agents", "run_b_three_agents_long", "run_h_tools"):
+        shutil.copytree(SHARED / "massgen-logs" / name, tmp_path / name)
+        run = next((tmp_path / name).glob("log_*"))
+        mapped = [(a.agent_id, a.label) for a in read_session(run, Warnings()).latest.answers]
+        mappings = run / ATTEMPT / "snapshot_mappings.json"
+        mappings.chmod(0o644)
+        mappings.unlink()
+        assert [(a.agent_id, a.label)
+                for a in read_session(run, Warnings()).latest.answers] == mapped, name
