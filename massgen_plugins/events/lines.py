@@ -36,14 +36,12 @@ def tail_holding(fd: int, size: int, event_type: str,
     """
     low = max(0, size - TAIL_BYTES)
     want = min(first, size)
-    data = b""
     while True:
         pos = max(low, size - want)
-        need = size - len(data) - pos
-        chunk = os.pread(fd, need, pos) if need else b""
-        if len(chunk) != need:
+        # The whole end again, not the new part joined to the old: the join cost more.
+        data = os.pread(fd, size - pos, pos)
+        if len(data) != size - pos:
             return None
-        data = chunk + data
         if pos == low:
             begin = 0 if low == 0 else data.find(b"\n") + 1
             return (data, begin, low == 0) if low == 0 or begin else None
