@@ -475,9 +475,14 @@ class Config:
             if not isinstance(child, dict):
                 child = node[part] = {}
             node = child
+        replaced = node.get(parts[-1])
         node[parts[-1]] = value
         key = dotted(parts)
-        self.sources = {k: v for k, v in self.sources.items() if not k.startswith(key + ".")}
+        if isinstance(replaced, dict) and replaced:
+            # A section a lower layer filled, replaced whole: its leaves' sources go with it.
+            # Only then: scanning every source for each leaf set made loading quadratic.
+            self.sources = {k: v for k, v in self.sources.items()
+                            if not k.startswith(key + ".")}
         self.sources[key] = source
 
     def apply_env(self, schema: Mapping[str, Any], environ: Mapping[str, str],
