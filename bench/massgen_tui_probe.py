@@ -19,12 +19,28 @@ $MASSGEN_TUI_PROBE_OUT and exits the app:
 - critical: the critical events the adapters handled, in order.
 
 MASSGEN_TUI_PROBE_PROFILE=FILE also writes a cProfile of the app thread over the replay.
+
+MASSGEN_TUI_PROBE_KEYS=1 (bench/massgen_tui_latency.py, the viewer in a real terminal) also
+measures what a user feels, and holds the app open for idle key presses once settled:
+
+- keys: for each press of the right arrow (MassGen: next agent), from the key event's making
+  on Textual's input thread to the end of the first frame drawn after MassGen switched the
+  panel (App._display: the frame handed to the driver's writer thread);
+- markers: for each marker (MARKER, put into a copy of the recording by the bench) that
+  enters MassGen for the focused agent, from its entry (before any plugin chain) to the first
+  frame whose bytes hold it: the text is on the screen. A marker of a panel switched away
+  from before it shows, or that never shows (scrolled past in one frame), is counted apart;
+- process CPU (every thread) besides the UI thread's, and the load average.
+
+It writes "started" and "settled" to $MASSGEN_TUI_PROBE_OUT.phase; after "settled" it keeps
+measuring key presses (idle) until $MASSGEN_TUI_PROBE_OUT.stop exists, then writes and exits.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from typing import Any
 
@@ -33,6 +49,10 @@ _TTD = "massgen.frontend.displays.textual_terminal_display"
 _PIPELINE = "massgen.frontend.displays.tui_event_pipeline"
 QUIET_S = float(os.environ.get("MASSGEN_TUI_PROBE_QUIET", "1.0"))
 STARTUP_S = float(os.environ.get("MASSGEN_TUI_PROBE_STARTUP", "3.0"))
+KEYS = os.environ.get("MASSGEN_TUI_PROBE_KEYS") == "1"
+MARKER = re.compile(r"QZ[A-Z]{4}")  # what the bench writes into streamed deltas
+NEXT_AGENT_KEY = "right"
+MARKER_GIVE_UP_S = 3.0  # a marker not on screen by then never shows (scrolled past)
 
 
 class Probe:
@@ -53,6 +73,22 @@ class Probe:
         self.done = False
         self.classify: Any = None
         self.profile: Any = None
+        self.proc_cpu_start = 0.0
+        self.load_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self.result: dict[str, Any] | None = None  # the stream's figures, once settled
+        # Keys: the pressed key's time until MassGen switched the panel, then until a frame.
+        self.key_at: float | None = None
+        self.switched: tuple[float, float] | None = None  # (key time, switched at)
+        self.keys: dict[str, list[float]] = {"stream": [], "idle": []}
+        self.key_queue: dict[str, list[float]] = {"stream": [], "idle": []}
+        # Markers: entry time of each, then (entry, applied) while waiting for a frame.
+        self.marker_in: dict[str, float] = {}
+        self.marker_wait: dict[str, tuple[float, float]] = {}
+        self.markers: list[float] = []
+        self.markers_applied: list[float] = []
+        self.marker_routed: dict[str, float] = {}
+        self.markers_routed: list[float] = []  # entry until its batch reached the UI thread
+        self.markers_switched = self.markers_unseen = self.markers_other = 0
 
 
 PROBE = Probe()
@@ -90,9 +126,13 @@ def _on_textual(module: Any) -> None:
 
     def display(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         renderable = args[1] if len(args) > 1 else kwargs.get("renderable")
-        if app is PROBE.app and renderable is not None and not app._batch_count:
+        drawn = app is PROBE.app and renderable is not None and not app._batch_count
+        if drawn:
             PROBE.frames += 1
-        return wrapped(*args, **kwargs)
+        result = wrapped(*args, **kwargs)
+        if drawn and KEYS and PROBE.switched is not None:
+            _key_answered(time.monotonic())
+        return result
 
     def update(wrapped: Any, screen: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         cpu = time.thread_time()
@@ -104,6 +144,80 @@ def _on_textual(module: Any) -> None:
 
     wrapt.wrap_function_wrapper(module, "App._display", display)
     wrapt.wrap_function_wrapper(textual.screen, "Screen._on_timer_update", update)
+    if KEYS:
+        _watch_keys_and_frames(module)
+
+
+def _watch_keys_and_frames(module: Any) -> None:
+    """Note each next-agent key press, and look for markers in the bytes of each frame."""
+    import textual.drivers.linux_driver
+    import wrapt
+    from textual import events
+
+    def on_event(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        event = args[0] if args else kwargs["event"]
+        if isinstance(event, events.Key) and event.key == NEXT_AGENT_KEY:
+            PROBE.key_at = event.time  # made on Textual's input thread: time.monotonic()
+        return wrapped(*args, **kwargs)
+
+    def write(wrapped: Any, driver: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if PROBE.marker_wait:
+            _look_for_markers(args[0] if args else kwargs["data"], time.monotonic())
+        return wrapped(*args, **kwargs)
+
+    wrapt.wrap_function_wrapper(module, "App.on_event", on_event)
+    wrapt.wrap_function_wrapper(textual.drivers.linux_driver, "LinuxDriver.write", write)
+
+
+def _phase() -> str:
+    return "idle" if PROBE.result is not None else "stream"
+
+
+def _key_answered(now: float) -> None:
+    pressed, switched = PROBE.switched  # type: ignore[misc]
+    PROBE.switched = None
+    if PROBE.started:
+        PROBE.keys[_phase()].append((now - pressed) * 1000)
+        PROBE.key_queue[_phase()].append((switched - pressed) * 1000)
+
+
+def _look_for_markers(data: str, now: float) -> None:
+    for marker, (entered, _applied) in list(PROBE.marker_wait.items()):
+        if marker in data:
+            del PROBE.marker_wait[marker]
+            if _measuring():
+                PROBE.markers.append((now - entered) * 1000)
+        elif now - entered > MARKER_GIVE_UP_S:
+            del PROBE.marker_wait[marker]
+            PROBE.markers_unseen += _measuring()
+
+
+def _markers_routed(events: list[Any], now: float) -> None:
+    """A batch reached the UI thread: when its markers did."""
+    for event in events:
+        content = event.data.get("content") if isinstance(event.data, dict) else None
+        if isinstance(content, str) and "QZ" in content:
+            for marker in MARKER.findall(content):
+                PROBE.marker_routed.setdefault(marker, now)
+
+
+def _marker_applied(event: Any, now: float) -> None:
+    """An event the timeline adapter applied: its markers now wait for a frame, if shown."""
+    content = event.data.get("content") if isinstance(event.data, dict) else None
+    if not isinstance(content, str) or "QZ" not in content:
+        return
+    for marker in MARKER.findall(content):
+        entered = PROBE.marker_in.pop(marker, None)
+        routed = PROBE.marker_routed.pop(marker, None)
+        if entered is None or not _measuring():
+            continue
+        if routed is not None:
+            PROBE.markers_routed.append((routed - entered) * 1000)
+        if event.agent_id != PROBE.app._active_agent_id:
+            PROBE.markers_other += 1  # its panel is not on the screen
+        else:
+            PROBE.marker_wait[marker] = (entered, now)
+            PROBE.markers_applied.append((now - entered) * 1000)
 
 
 def _on_viewer(module: Any) -> None:
@@ -113,7 +227,13 @@ def _on_viewer(module: Any) -> None:
         deliver = feeder._event_callback  # the app's _handle_event_from_emitter
 
         def stamped(event: Any) -> Any:
-            setattr(event, ATTR, time.monotonic())
+            now = time.monotonic()
+            setattr(event, ATTR, now)
+            if KEYS:
+                content = event.data.get("content") if isinstance(event.data, dict) else None
+                if isinstance(content, str) and "QZ" in content:
+                    for marker in MARKER.findall(content):
+                        PROBE.marker_in.setdefault(marker, now)
             return deliver(event)
 
         feeder._event_callback = stamped
@@ -123,6 +243,9 @@ def _on_viewer(module: Any) -> None:
 
         def begin() -> None:
             PROBE.cpu_start = time.thread_time()
+            PROBE.proc_cpu_start = time.process_time()
+            PROBE.load_start = os.getloadavg()
+            _write_phase("started")
             PROBE.started = time.monotonic()
             PROBE.frames_at_start = PROBE.frames
             if os.environ.get("MASSGEN_TUI_PROBE_PROFILE"):
@@ -156,6 +279,8 @@ def _on_pipeline(module: Any) -> None:
             kind = PROBE.classify.of(event)
             if kind == "critical":
                 PROBE.critical.append(f"{event.agent_id}:{event.event_type}")
+            if KEYS:
+                _marker_applied(event, now)
             stamp = getattr(event, ATTR, None)
             if stamp is None:
                 PROBE.unstamped += 1
@@ -178,18 +303,43 @@ def _on_ttd(module: Any) -> None:
 
     def route(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         cpu = time.thread_time()
+        if KEYS:
+            _markers_routed(args[0] if args else kwargs["events"], time.monotonic())
         try:
             return wrapped(*args, **kwargs)
         finally:
             if _measuring():
                 PROBE.events_cpu += time.thread_time() - cpu
 
+    def switch(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        before = app._active_agent_id
+        result = wrapped(*args, **kwargs)
+        if KEYS and PROBE.key_at is not None and app._active_agent_id != before:
+            PROBE.switched = (PROBE.key_at, time.monotonic())
+            PROBE.key_at = None
+            PROBE.markers_switched += len(PROBE.marker_wait) * _measuring()
+            PROBE.marker_wait.clear()  # the panel they were waiting on is gone
+        return result
+
     wrapt.wrap_function_wrapper(module, "TextualApp.on_mount", on_mount)
     wrapt.wrap_function_wrapper(module, "TextualApp._route_event_batch", route)
+    wrapt.wrap_function_wrapper(module, "TextualApp._switch_to_agent", switch)
+
+
+def _write_phase(phase: str) -> None:
+    path = os.environ.get("MASSGEN_TUI_PROBE_OUT")
+    if KEYS and path:
+        with open(path + ".phase", "w", encoding="utf-8") as fh:
+            fh.write(phase)
 
 
 def _check_settled() -> None:
     app = PROBE.app
+    if PROBE.result is not None:  # holding for idle key presses
+        path = os.environ.get("MASSGEN_TUI_PROBE_OUT", "")
+        if os.path.exists(path + ".stop"):
+            _finish(app)
+        return
     if PROBE.done or app is None or not PROBE.started:
         return
     feeder = getattr(app.coordination_display, "_viewer_event_feeder", None)
@@ -202,6 +352,7 @@ def _check_settled() -> None:
     PROBE.done = True
     out = {
         "ui_cpu_s": round(time.thread_time() - PROBE.cpu_start, 4),
+        "process_cpu_s": round(time.process_time() - PROBE.proc_cpu_start, 4),
         "events_cpu_s": round(PROBE.events_cpu, 4), "draw_cpu_s": round(PROBE.draw_cpu, 4),
         "frames": PROBE.frames - PROBE.frames_at_start,
         "wall_s": round(time.monotonic() - PROBE.started, 3),
@@ -215,6 +366,25 @@ def _check_settled() -> None:
     if PROBE.profile is not None:
         PROBE.profile.disable()
         PROBE.profile.dump_stats(os.environ["MASSGEN_TUI_PROBE_PROFILE"])
+    PROBE.result = out
+    if KEYS:
+        out["load"] = [PROBE.load_start, os.getloadavg()]
+        out["markers_ms"] = PROBE.markers
+        out["markers_applied_ms"] = PROBE.markers_applied
+        out["markers_routed_ms"] = PROBE.markers_routed
+        out["markers_apart"] = {"other_panel": PROBE.markers_other,
+                                "switched_away": PROBE.markers_switched + len(PROBE.marker_wait),
+                                "never_shown": PROBE.markers_unseen}
+        _write_phase("settled")  # the bench presses keys on the idle app, then asks to stop
+        return
+    _finish(app)
+
+
+def _finish(app: Any) -> None:
+    out = PROBE.result
+    if KEYS:
+        out["keys_ms"] = PROBE.keys
+        out["keys_queued_ms"] = PROBE.key_queue
     path = os.environ.get("MASSGEN_TUI_PROBE_OUT")
     if path:
         with open(path, "w", encoding="utf-8") as fh:

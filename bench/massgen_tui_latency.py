@@ -1,0 +1,420 @@
+"""What a user feels in MassGen's own TUI: key presses and streamed text, tui_throttle on and off.
+
+Usage: .venv-massgen/bin/python bench/massgen_tui_latency.py [--runs 3] [--sizes 80x24,200x60]
+       (`make bench` runs it in a network namespace with only the loopback interface up)
+
+The real `massgen viewer LOG_DIR --replay-speed 1` runs in a real terminal: a private tmux
+server (`new-session -d -x W -y H`, no status line), one fresh process per replay, tui_throttle
+off (MASSGEN_DISABLE_PLUGINS=tui_throttle) and on, alternately. Two recordings, both written by
+MassGen 0.1.97 (bench/massgen_tui.py says how): the flood (recorded here first, about 10,000
+events in 10 s) and ../shared's run_b (1,836 events in 39 s), each at its recorded pace. In a
+copy of each, every EVERY-th streamed delta (text, thinking) carries a marker instead of its
+text (QZ and four letters, unique).
+
+While the replay streams, and then on the idle app, this script presses the right arrow
+(MassGen: next agent) every 400 to 800 ms, each once the answer to the last one is on the
+screen, and times it from outside:
+
+- key, outside: from just before `send-keys` until a `capture-pane` of the top rows shows the
+  tab bar's underline under the next agent. Both go through one tmux control-mode client (no
+  process per poll); the screen is read every POLL_MS, so the figure is late by up to one poll
+  and one capture's round trip (their medians are printed). On the idle app (the replay over)
+  it is the floor: tmux, the terminal, Textual and MassGen's switch with nothing else to do.
+
+bench/massgen_tui_probe.py (MASSGEN_TUI_PROBE_KEYS=1) measures inside the same process:
+
+- key, inside: from the key event Textual made on its input thread to the end of the first
+  frame drawn after MassGen switched the panel; outside minus inside is the terminal's and the
+  measuring's share;
+- event to screen: from a marker's entry into MassGen (the bridge's entry point,
+  `_handle_event_from_emitter`, before any plugin) to the first frame whose bytes hold it,
+  for markers of the focused agent (others are not on the screen); "applied" stops at the end
+  of MassGen's timeline adapter's work instead;
+- UI CPU (the app thread), process CPU (every thread) and frames, from the replay's start
+  until it has settled.
+
+Figures are pooled over the runs (p50/p99 of every press); "spread" is the range of the
+per-run p50s and of UI CPU. The load average is recorded before each replay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from massgen_tui import SHARED_RUN_B, SITECUSTOMIZE, copy_run, events_in, massgen_env, record_flood
+
+BENCH = Path(__file__).resolve().parent
+EVERY = {"flood": 10, "normal": 3}  # one streamed delta in EVERY carries a marker
+SPEED = 1.0  # both runs at their recorded pace
+POLL_MS = 5.0
+GAP_S = (0.4, 0.8)  # between a key's answer and the next press
+IDLE_PRESSES = 20
+ANSWER_TIMEOUT_S = 5.0
+# Set once the session exists (tmux 3.3a's server dies spawning the first pane when a config
+# file sets window-size first): the viewer takes seconds to start, the pane is sized by then.
+OPTIONS = ("status off", "window-size manual", "remain-on-exit on")
+UNDERLINE = "▁"  # MassGen's tab bar underlines the focused agent's tab with it
+
+
+class Terminal:
+    """A private tmux server running one command at a fixed size, read through control mode."""
+
+    def __init__(self, socket: Path, size: tuple[int, int], command: list[str],
+                 env: dict[str, str]) -> None:
+        """Start the server with `command` in its only pane, and a control-mode client."""
+        self.base = ["tmux", "-u", "-S", str(socket), "-f", os.devnull]
+        self.env = env
+        options = [arg for option in OPTIONS for arg in (";", "set", "-g", *option.split())]
+        subprocess.run([*self.base, "new-session", "-d", "-s", "bench", "-x", str(size[0]),
+                        "-y", str(size[1]), *command, *options], env=env, check=True)
+        self.ctl = subprocess.Popen([*self.base, "-C", "attach-session", "-t", "bench"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        token = f"sync-{os.getpid()}"
+        self._send(f"refresh-client -f no-output ; display-message -p {token}")
+        while token not in self._reply():
+            pass  # the attach's own reply, then the refresh's, come first
+
+    def cmd(self, command: str) -> str:
+        """Run one tmux command through the control client; its output."""
+        self._send(command)
+        return self._reply()
+
+    def _send(self, command: str) -> None:
+        assert self.ctl.stdin is not None
+        self.ctl.stdin.write(command.encode() + b"\n")
+        self.ctl.stdin.flush()
+
+    def _reply(self) -> str:
+        """The next command's output block (notifications between blocks are skipped)."""
+        assert self.ctl.stdout is not None
+        out: list[str] = []
+        inside = False
+        while True:
+            line = self.ctl.stdout.readline()
+            if not line:
+                raise RuntimeError("tmux's control client ended")
+            text = line.decode("utf-8", "replace").rstrip("\n")
+            if text.startswith("%begin"):
+                inside = True
+            elif inside and text.startswith(("%end", "%error")):
+                return "\n".join(out)
+            elif inside:
+                out.append(text)
+
+    def cpu(self) -> float:
+        """CPU seconds the tmux server has used (it parses every frame the app writes)."""
+        pid = self.cmd("display-message -p '#{pid}'").strip()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def dead(self) -> bool:
+        """Whether the pane's command has ended."""
+        return self.cmd("display-message -p -t bench '#{pane_dead}'").strip() == "1"
+
+    def screen(self) -> str:
+        """The whole pane, for an error message."""
+        return self.cmd("capture-pane -p -t bench")
+
+    def close(self) -> None:
+        """End the control client and the server (and so the viewer, if still there)."""
+        try:
+            if self.ctl.stdin is not None:
+                self.ctl.stdin.close()
+            self.ctl.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - the server goes next anyway
+            self.ctl.kill()
+        subprocess.run([*self.base, "kill-server"], env=self.env, capture_output=True)
+
+
+def mark(attempt: Path, every: int) -> int:
+    """Put a unique marker into every `every`-th streamed delta of the recording; how many."""
+    path = attempt / "events.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    seen = marked = 0
+    for i, line in enumerate(lines):
+        if '"text"' not in line and '"thinking"' not in line:
+            continue
+        event = json.loads(line)
+        content = (event.get("data") or {}).get("content")
+        if event.get("event_type") not in ("text", "thinking") or not isinstance(content, str):
+            continue
+        core = content.strip()
+        if len(core) < 4:
+            continue
+        seen += 1
+        if seen % every:
+            continue
+        n, letters = marked, ""
+        for _ in range(4):
+            n, r = divmod(n, 26)
+            letters += string.ascii_uppercase[r]
+        lead = content[:len(content) - len(content.lstrip())]
+        trail = content[len(content.rstrip()):]
+        event["data"]["content"] = f"{lead}QZ{letters}{trail}"
+        lines[i] = json.dumps(event) + "\n"
+        marked += 1
+    path.write_text("".join(lines), encoding="utf-8")
+    return marked
+
+
+class Presser:
+    """Presses the right arrow and times, from outside, until the screen shows the answer.
+
+    The answer: the tab bar's underline row changes. MassGen underlines the active agent's tab
+    (and the tab with keyboard focus): nothing else changes that row.
+    """
+
+    def __init__(self, term: Terminal, poll: float) -> None:
+        """Find the underline row on the screen."""
+        self.term, self.poll = term, poll
+        rows = term.cmd("capture-pane -p -t bench -S 0 -E 3").split("\n")
+        self.row = next((i for i, r in enumerate(rows) if UNDERLINE in r), None)
+        if self.row is None:
+            raise SystemExit("MassGen's tab bar is not on the screen:\n" + "\n".join(rows))
+        self.rtts: list[float] = []
+        self.timeouts = 0
+
+    def underline(self) -> str:
+        """The underline row as the screen shows it now."""
+        return self.term.cmd(f"capture-pane -p -t bench -S {self.row} -E {self.row}")
+
+    def press(self) -> float | None:
+        """One press; ms until the answer was seen, None when it never came."""
+        before = self.underline()
+        sent = time.monotonic()
+        self.term.cmd("send-keys -t bench Right")
+        while True:
+            asked = time.monotonic()
+            now = self.underline()
+            seen = time.monotonic()
+            self.rtts.append((seen - asked) * 1000)
+            if now != before:
+                return (seen - sent) * 1000
+            if seen - sent > ANSWER_TIMEOUT_S:
+                self.timeouts += 1
+                return None
+            time.sleep(self.poll)
+
+
+def phase(out: Path) -> str:
+    """What the probe says: '' (starting), 'started', 'settled'."""
+    try:
+        return (out.parent / (out.name + ".phase")).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def replay(attempt: Path, size: tuple[int, int], plugin: bool, work: Path, site: Path,
+           poll: float) -> dict[str, Any]:
+    """One viewer in tmux, pressed during its stream and idle; the probe's figures and ours."""
+    out = work / "probe.json"
+    env = {**massgen_env(work), "PYTHONPATH": str(site), "MASSGEN_TUI_PROBE_OUT": str(out),
+           "MASSGEN_TUI_PROBE_KEYS": "1", "PYTHONPYCACHEPREFIX": str(work.parent / "pycache")}
+    for name in ("PYTHONDONTWRITEBYTECODE", "TMUX", "TMUX_PANE", "COLUMNS", "LINES",
+                 "TEXTUAL_DRIVER"):
+        env.pop(name, None)
+    if not plugin:
+        env["MASSGEN_DISABLE_PLUGINS"] = "tui_throttle"
+    load = os.getloadavg()[0]
+    command = ["env", f"--chdir={work}", str(Path(sys.executable).parent / "massgen"), "viewer",
+               str(attempt), "--replay-speed", str(SPEED)]
+    term = Terminal(work / "tmux.sock", size, command, env)
+    try:
+        deadline = time.monotonic() + 300
+        while phase(out) != "started":
+            if term.dead() or time.monotonic() > deadline:
+                raise SystemExit(f"the viewer did not start:\n{term.screen()}")
+            time.sleep(0.2)
+        presser = Presser(term, poll)
+        outside: dict[str, list[float]] = {"stream": [], "idle": []}
+        cpu, tmux_cpu = time.process_time(), term.cpu()
+        while phase(out) == "started":
+            if (ms := presser.press()) is not None:
+                outside["stream"].append(ms)
+            time.sleep(random.uniform(*GAP_S))
+        poller_cpu, tmux_cpu = time.process_time() - cpu, term.cpu() - tmux_cpu
+        for _ in range(IDLE_PRESSES):
+            if (ms := presser.press()) is not None:
+                outside["idle"].append(ms)
+            time.sleep(random.uniform(*GAP_S))
+        (out.parent / (out.name + ".stop")).touch()
+        deadline = time.monotonic() + 60
+        while not out.exists():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the viewer wrote nothing:\n{term.screen()}")
+            time.sleep(0.1)
+        time.sleep(0.1)  # the file is written in one go, then the app exits
+        result = json.loads(out.read_text(encoding="utf-8"))
+    finally:
+        term.close()
+    result.update(outside_ms=outside, rtt_ms=statistics.median(presser.rtts),
+                  timeouts=presser.timeouts, load1=load, poller_cpu_s=poller_cpu, tmux_cpu_s=tmux_cpu)
+    return result
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank), 0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One mode's replays pooled: percentiles of every press and marker, medians of the rest."""
+    def pooled(get: Any) -> list[float]:
+        return [v for r in results for v in get(r)]
+
+    def spread(get: Any) -> tuple[float, float]:
+        each = [pct(get(r), 0.5) for r in results if get(r)]
+        return (min(each), max(each)) if each else (0.0, 0.0)
+
+    s: dict[str, Any] = {}
+    for name, get in (("key_out", lambda r: r["outside_ms"]["stream"]),
+                      ("key_in", lambda r: r["keys_ms"]["stream"]),
+                      ("idle_out", lambda r: r["outside_ms"]["idle"]),
+                      ("idle_in", lambda r: r["keys_ms"]["idle"]),
+                      ("queued", lambda r: r["keys_queued_ms"]["stream"]),
+                      ("screen", lambda r: r["markers_ms"]),
+                      ("applied", lambda r: r["markers_applied_ms"]),
+                      ("routed", lambda r: r["markers_routed_ms"])):
+        values = pooled(get)
+        s[name] = {"n": len(values), "p50": pct(values, 0.5), "p99": pct(values, 0.99),
+                   "spread_p50": spread(get)}
+    for key in ("ui_cpu_s", "process_cpu_s", "frames", "wall_s", "rtt_ms", "load1",
+                "poller_cpu_s", "tmux_cpu_s"):
+        values = [float(r[key]) for r in results]
+        s[key] = {"median": statistics.median(values), "min": min(values), "max": max(values)}
+    s["timeouts"] = sum(r["timeouts"] for r in results)
+    s["apart"] = {k: sum(r["markers_apart"][k] for r in results)
+                  for k in results[0]["markers_apart"]}
+    s["runs"] = len(results)
+    return s
+
+
+def report(table: dict[tuple[str, str], dict[str, dict[str, Any]]], poll: float) -> None:
+    """The table of docs/tui-latency.md, then the detail."""
+    print(f"\nkey latency: outside by tmux (poll {poll:g} ms), inside by the probe; "
+          "event to screen: marker entry to the frame holding it; pooled p50/p99 in ms")
+    print("| run | size | throttle | key p50/p99 outside | key p50/p99 inside | idle key p50 "
+          "out/in | event to screen p50/p99 | applied p50/p99 | UI CPU s | process CPU s "
+          "| frames |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (name, size), modes in table.items():
+        for mode in ("off", "on"):
+            s = modes[mode]
+            print(f"| {name} | {size} | {mode} | {s['key_out']['p50']:.0f} / "
+                  f"{s['key_out']['p99']:.0f} | {s['key_in']['p50']:.0f} / "
+                  f"{s['key_in']['p99']:.0f} | {s['idle_out']['p50']:.0f} / "
+                  f"{s['idle_in']['p50']:.0f} | {s['screen']['p50']:.0f} / "
+                  f"{s['screen']['p99']:.0f} | {s['applied']['p50']:.0f} / "
+                  f"{s['applied']['p99']:.0f} | {s['ui_cpu_s']['median']:.2f} | "
+                  f"{s['process_cpu_s']['median']:.2f} | {s['frames']['median']:.0f} |")
+    print("\nratios on/off, the aims: key p50 and p99 (outside) at most 0.5; event to screen "
+          "p99 on at most 100 ms")
+    for (name, size), modes in table.items():
+        off, on = modes["off"], modes["on"]
+
+        def ratio(a: float, b: float) -> str:
+            return f"{a / b:.2f}" if b else "-"
+
+        print(f"  {name} {size}: key p50 {ratio(on['key_out']['p50'], off['key_out']['p50'])}, "
+              f"p99 {ratio(on['key_out']['p99'], off['key_out']['p99'])}; inside p50 "
+              f"{ratio(on['key_in']['p50'], off['key_in']['p50'])}, p99 "
+              f"{ratio(on['key_in']['p99'], off['key_in']['p99'])}; event to screen p99 on "
+              f"{on['screen']['p99']:.0f} ms; UI CPU "
+              f"{ratio(on['ui_cpu_s']['median'], off['ui_cpu_s']['median'])}")
+    print("\ndetail (n = presses or markers pooled; spread = range of the per-run p50s)")
+    for (name, size), modes in table.items():
+        for mode in ("off", "on"):
+            s = modes[mode]
+            print(f"  {name} {size} {mode}: {s['runs']} runs; key n {s['key_out']['n']} out / "
+                  f"{s['key_in']['n']} in, spread out {fmt(s['key_out']['spread_p50'])}, "
+                  f"in {fmt(s['key_in']['spread_p50'])}; waiting for the UI thread p50/p99 "
+                  f"{s['queued']['p50']:.0f}/{s['queued']['p99']:.0f}; marker to the UI thread "
+                  f"{s['routed']['p50']:.0f}/{s['routed']['p99']:.0f}; timeouts "
+                  f"{s['timeouts']}; markers on screen {s['screen']['n']}, spread "
+                  f"{fmt(s['screen']['spread_p50'])}, apart {s['apart']}; UI CPU "
+                  f"{s['ui_cpu_s']['min']:.2f}-{s['ui_cpu_s']['max']:.2f}; capture round trip "
+                  f"{s['rtt_ms']['median']:.2f} ms; poller CPU "
+                  f"{s['poller_cpu_s']['median']:.2f} s, tmux CPU {s['tmux_cpu_s']['median']:.2f} s; "
+                  f"wall {s['wall_s']['median']:.1f} s; "
+                  f"load {s['load1']['min']:.1f}-{s['load1']['max']:.1f}")
+
+
+def fmt(pair: tuple[float, float]) -> str:
+    """A range of ms."""
+    return f"{pair[0]:.0f}-{pair[1]:.0f}"
+
+
+def main() -> None:
+    """Record, mark, replay in tmux on and off alternately, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", default="80x24,200x60")
+    parser.add_argument("--only", choices=("flood", "normal"), help="replay one run only")
+    parser.add_argument("--poll-ms", type=float, default=POLL_MS)
+    parser.add_argument("--keep", type=Path, help="keep the work files here (default: a temp dir)")
+    parser.add_argument("--flood", type=Path,
+                        help="replay this recorded flood (an attempt dir) instead of recording one")
+    parser.add_argument("--json", type=Path, help="write every replay's figures here")
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        raise SystemExit("tmux is needed (the TUI runs in a real terminal): install tmux")
+    sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")]
+    tmp = tempfile.TemporaryDirectory() if args.keep is None else None
+    root = args.keep or Path(tmp.name)  # type: ignore[union-attr]
+    root.mkdir(parents=True, exist_ok=True)
+    site = root / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(SITECUSTOMIZE.format(bench=str(BENCH)))
+    runs: dict[str, Path] = {}
+    if args.only in (None, "flood"):
+        if args.flood is not None:
+            runs["flood"] = copy_run(args.flood.parents[2], root / "flood")
+        else:
+            runs["flood"] = record_flood(root / "record")
+    if args.only in (None, "normal"):
+        if SHARED_RUN_B.is_dir():
+            runs["normal"] = copy_run(SHARED_RUN_B, root / "normal")
+        else:
+            print(f"skipping the normal run: {SHARED_RUN_B} is not there")
+    for name, attempt in runs.items():
+        print(f"{name}: {events_in(attempt):,} events, {mark(attempt, EVERY[name])} markers, "
+              f"replayed at {SPEED:g}x", flush=True)
+    results: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+    started = time.monotonic()
+    for n in range(args.runs):
+        for name, attempt in runs.items():
+            for size in sizes:
+                cell = results.setdefault((name, f"{size[0]}x{size[1]}"), {"off": [], "on": []})
+                # Alternate which mode goes first, so neither always runs on a warmer machine.
+                for mode in (("off", "on") if n % 2 == 0 else ("on", "off")):
+                    work = root / f"{name}-{size[0]}x{size[1]}-{mode}-{n}"
+                    work.mkdir()
+                    cell[mode].append(replay(attempt, size, mode == "on", work, site,
+                                             args.poll_ms / 1000))
+                    print(".", end="", flush=True)
+    print(f" {time.monotonic() - started:.0f} s")
+    if args.json is not None:
+        args.json.write_text(json.dumps({f"{k[0]} {k[1]}": v for k, v in results.items()}))
+    report({k: {m: summary(rs) for m, rs in v.items()} for k, v in results.items()},
+           args.poll_ms)
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
