@@ -43,6 +43,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import string
@@ -65,7 +66,6 @@ ANSWER_TIMEOUT_S = 5.0
 # Set once the session exists (tmux 3.3a's server dies spawning the first pane when a config
 # file sets window-size first): the viewer takes seconds to start, the pane is sized by then.
 OPTIONS = ("status off", "window-size manual", "remain-on-exit on")
-UNDERLINE = "▁"  # MassGen's tab bar underlines the focused agent's tab with it
 
 
 class Terminal:
@@ -169,41 +169,86 @@ def mark(attempt: Path, every: int) -> int:
     return marked
 
 
+def bold_runs(row: str) -> list[str]:
+    """The runs of bold letters and digits in a row captured with its styles (`capture-pane -e`)."""
+    runs, run, bold = [], "", False
+    for match in _STYLED.finditer(row):
+        if match.group(1) is not None:
+            codes = [c for c in re.split("[;:]", match.group(1))] or ["0"]
+            i = 0
+            while i < len(codes):
+                code = codes[i]
+                if code in ("", "0", "22"):
+                    bold = False
+                elif code == "1":
+                    bold = True
+                elif code in ("38", "48", "58"):  # a color: 5;N or 2;R;G;B follows
+                    i += 2 if codes[i + 1:i + 2] == ["5"] else 4
+                i += 1
+            continue
+        char = match.group(2)
+        if bold and char.isalnum():
+            run += char
+        elif run:
+            runs.append(run)
+            run = ""
+    return runs + [run] if run else runs
+
+
+_STYLED = re.compile(r"\x1b\[([0-9;:]*)m|(.)", re.S)
+
+
 class Presser:
     """Presses the right arrow and times, from outside, until the screen shows the answer.
 
-    The answer: the tab bar's underline row changes. MassGen underlines the active agent's tab
-    (and the tab with keyboard focus): nothing else changes that row.
+    The answer: MassGen's execution status line (the bottom row, one label per agent) shows
+    the next agent's label in bold, the others dim. Nothing but the focused agent changes
+    which label is bold (its pulses and checks are not letters).
     """
 
     def __init__(self, term: Terminal, poll: float) -> None:
-        """Find the underline row on the screen."""
+        """Find the status line and its labels, in order, on the screen."""
         self.term, self.poll = term, poll
-        rows = term.cmd("capture-pane -p -t bench -S 0 -E 3").split("\n")
-        self.row = next((i for i, r in enumerate(rows) if UNDERLINE in r), None)
+        rows = term.cmd("capture-pane -p -t bench").split("\n")
+        self.row = next((i for i in range(len(rows) - 1, -1, -1)
+                         if "╭" in rows[i] and "╮" in rows[i]), None)
         if self.row is None:
-            raise SystemExit("MassGen's tab bar is not on the screen:\n" + "\n".join(rows))
+            raise SystemExit("MassGen's status line is not on the screen:\n" + "\n".join(rows))
+        line = rows[self.row]
+        self.labels = re.findall(r"[^\W_]+", line[line.index("╭"):line.index("╮")])
         self.rtts: list[float] = []
         self.timeouts = 0
+        self.last_timeout = ""  # the screen when a press was last not answered
 
-    def underline(self) -> str:
-        """The underline row as the screen shows it now."""
-        return self.term.cmd(f"capture-pane -p -t bench -S {self.row} -E {self.row}")
+    def focused(self) -> str | None:
+        """The label the status line shows in bold, if exactly one."""
+        runs = [r for r in bold_runs(self.term.cmd(
+            f"capture-pane -p -e -t bench -S {self.row} -E {self.row}")) if r in self.labels]
+        return runs[0] if len(runs) == 1 else None
 
     def press(self) -> float | None:
         """One press; ms until the answer was seen, None when it never came."""
-        before = self.underline()
+        deadline = time.monotonic() + ANSWER_TIMEOUT_S
+        while (before := self.focused()) is None:
+            if time.monotonic() > deadline:  # covered (a toast?): no press this time
+                self.timeouts += 1
+                self.last_timeout = self.term.screen()
+                return None
+            time.sleep(0.05)
+        index = (self.labels.index(before) + 1) % len(self.labels)
+        expected = self.labels[index]
         sent = time.monotonic()
-        self.term.cmd("send-keys -t bench Right")
+        self.term.cmd(f"send-keys -t bench {index + 1}")
         while True:
             asked = time.monotonic()
-            now = self.underline()
+            now = self.focused()
             seen = time.monotonic()
             self.rtts.append((seen - asked) * 1000)
-            if now != before:
+            if now == expected:
                 return (seen - sent) * 1000
             if seen - sent > ANSWER_TIMEOUT_S:
                 self.timeouts += 1
+                self.last_timeout = self.term.cmd("capture-pane -p -e -t bench")
                 return None
             time.sleep(self.poll)
 
@@ -259,9 +304,55 @@ def replay(attempt: Path, size: tuple[int, int], plugin: bool, work: Path, site:
         result = json.loads(out.read_text(encoding="utf-8"))
     finally:
         term.close()
+    if presser.last_timeout:
+        (work / "unanswered.txt").write_text(presser.last_timeout, encoding="utf-8")
     result.update(outside_ms=outside, rtt_ms=statistics.median(presser.rtts),
-                  timeouts=presser.timeouts, load1=load, poller_cpu_s=poller_cpu, tmux_cpu_s=tmux_cpu)
+                  timeouts=presser.timeouts, load1=load, poller_cpu_s=poller_cpu,
+                  tmux_cpu_s=tmux_cpu)
+    result.update(derive(result))
     return result
+
+
+def derive(result: dict[str, Any]) -> dict[str, Any]:
+    """The probe's raw times as latencies in ms: keys, and markers away from key presses.
+
+    A marker is quiet when no key press was being answered (from the key's making to the frame
+    that answered it) between its entry and the frame after it was applied: a panel switch
+    holds the UI thread, and text waits behind it.
+    """
+    keys = result["keys"]
+    spans = [(made, drawn) for phase, made, _, drawn in keys if phase == "stream"]
+    d: dict[str, Any] = {
+        "keys_ms": {phase: [(drawn - made) * 1000 for p, made, _, drawn in keys if p == phase]
+                    for phase in ("stream", "idle")},
+        "keys_queued_ms": [(switched - made) * 1000
+                           for p, made, switched, _ in keys if p == "stream"],
+    }
+    quiet: dict[str, list[float]] = {"screen": [], "applied": [], "routed": [], "shown": []}
+    every: list[float] = []
+    same = later = 0
+    for entered, routed, applied, framed, shown, *_ in result["markers"]:
+        if framed is None:
+            continue
+        every.append((framed - entered) * 1000)
+        if any(made <= framed and entered <= drawn for made, drawn in spans):
+            continue
+        quiet["screen"].append((framed - entered) * 1000)
+        quiet["applied"].append((applied - entered) * 1000)
+        if routed is not None:
+            quiet["routed"].append((routed - entered) * 1000)
+        if shown is not None:
+            quiet["shown"].append((shown - entered) * 1000)
+            if shown <= framed:
+                same += 1
+            else:
+                later += 1
+    d.update({f"{k}_ms": v for k, v in quiet.items()})
+    d["screen_all_ms"] = every
+    d["markers_n"] = {"entered": len(result["markers"]), "framed": len(every),
+                      "quiet": len(quiet["screen"]), "shown_same_frame": same,
+                      "shown_later": later}
+    return d
 
 
 def pct(values: list[float], q: float) -> float:
@@ -286,10 +377,12 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
                       ("key_in", lambda r: r["keys_ms"]["stream"]),
                       ("idle_out", lambda r: r["outside_ms"]["idle"]),
                       ("idle_in", lambda r: r["keys_ms"]["idle"]),
-                      ("queued", lambda r: r["keys_queued_ms"]["stream"]),
-                      ("screen", lambda r: r["markers_ms"]),
-                      ("applied", lambda r: r["markers_applied_ms"]),
-                      ("routed", lambda r: r["markers_routed_ms"])):
+                      ("queued", lambda r: r["keys_queued_ms"]),
+                      ("screen", lambda r: r["screen_ms"]),
+                      ("screen_all", lambda r: r["screen_all_ms"]),
+                      ("shown", lambda r: r["shown_ms"]),
+                      ("applied", lambda r: r["applied_ms"]),
+                      ("routed", lambda r: r["routed_ms"])):
         values = pooled(get)
         s[name] = {"n": len(values), "p50": pct(values, 0.5), "p99": pct(values, 0.99),
                    "spread_p50": spread(get)}
@@ -298,60 +391,66 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
         values = [float(r[key]) for r in results]
         s[key] = {"median": statistics.median(values), "min": min(values), "max": max(values)}
     s["timeouts"] = sum(r["timeouts"] for r in results)
-    s["apart"] = {k: sum(r["markers_apart"][k] for r in results)
-                  for k in results[0]["markers_apart"]}
+    s["markers"] = {k: sum(r["markers_n"][k] for r in results) for k in results[0]["markers_n"]}
     s["runs"] = len(results)
     return s
 
 
+def pair(s: dict[str, Any], name: str) -> str:
+    """p50 / p99 of one pooled figure."""
+    return f"{s[name]['p50']:.0f} / {s[name]['p99']:.0f}"
+
+
 def report(table: dict[tuple[str, str], dict[str, dict[str, Any]]], poll: float) -> None:
     """The table of docs/tui-latency.md, then the detail."""
-    print(f"\nkey latency: outside by tmux (poll {poll:g} ms), inside by the probe; "
-          "event to screen: marker entry to the frame holding it; pooled p50/p99 in ms")
-    print("| run | size | throttle | key p50/p99 outside | key p50/p99 inside | idle key p50 "
-          "out/in | event to screen p50/p99 | applied p50/p99 | UI CPU s | process CPU s "
-          "| frames |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"\nms, p50 / p99 pooled over every press or marker. Key: outside by tmux (poll "
+          f"{poll:g} ms), inside by the probe; idle: after the replay. Event to screen: a "
+          "marker's entry into MassGen to the first frame after MassGen applied it, away from "
+          "key presses. UI CPU and frames: medians per replay.")
+    print("| run | size | throttle | key outside | key inside | idle key outside / inside "
+          "| event to screen | UI CPU s | process CPU s | frames |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for (name, size), modes in table.items():
         for mode in ("off", "on"):
             s = modes[mode]
-            print(f"| {name} | {size} | {mode} | {s['key_out']['p50']:.0f} / "
-                  f"{s['key_out']['p99']:.0f} | {s['key_in']['p50']:.0f} / "
-                  f"{s['key_in']['p99']:.0f} | {s['idle_out']['p50']:.0f} / "
-                  f"{s['idle_in']['p50']:.0f} | {s['screen']['p50']:.0f} / "
-                  f"{s['screen']['p99']:.0f} | {s['applied']['p50']:.0f} / "
-                  f"{s['applied']['p99']:.0f} | {s['ui_cpu_s']['median']:.2f} | "
+            print(f"| {name} | {size} | {mode} | {pair(s, 'key_out')} | {pair(s, 'key_in')} | "
+                  f"{s['idle_out']['p50']:.0f} / {s['idle_in']['p50']:.0f} | "
+                  f"{pair(s, 'screen')} | {s['ui_cpu_s']['median']:.2f} | "
                   f"{s['process_cpu_s']['median']:.2f} | {s['frames']['median']:.0f} |")
-    print("\nratios on/off, the aims: key p50 and p99 (outside) at most 0.5; event to screen "
-          "p99 on at most 100 ms")
+    print("\nthe aims: key latency on/off at most 0.5; event to screen p99 on at most 100 ms")
     for (name, size), modes in table.items():
         off, on = modes["off"], modes["on"]
 
         def ratio(a: float, b: float) -> str:
             return f"{a / b:.2f}" if b else "-"
 
-        print(f"  {name} {size}: key p50 {ratio(on['key_out']['p50'], off['key_out']['p50'])}, "
-              f"p99 {ratio(on['key_out']['p99'], off['key_out']['p99'])}; inside p50 "
+        print(f"  {name} {size}: key on/off outside p50 "
+              f"{ratio(on['key_out']['p50'], off['key_out']['p50'])}, p99 "
+              f"{ratio(on['key_out']['p99'], off['key_out']['p99'])}; inside p50 "
               f"{ratio(on['key_in']['p50'], off['key_in']['p50'])}, p99 "
               f"{ratio(on['key_in']['p99'], off['key_in']['p99'])}; event to screen p99 on "
-              f"{on['screen']['p99']:.0f} ms; UI CPU "
+              f"{on['screen']['p99']:.0f} ms; UI CPU on/off "
               f"{ratio(on['ui_cpu_s']['median'], off['ui_cpu_s']['median'])}")
-    print("\ndetail (n = presses or markers pooled; spread = range of the per-run p50s)")
+    print("\ndetail (spread: the range of the per-replay p50s)")
     for (name, size), modes in table.items():
         for mode in ("off", "on"):
-            s = modes[mode]
-            print(f"  {name} {size} {mode}: {s['runs']} runs; key n {s['key_out']['n']} out / "
-                  f"{s['key_in']['n']} in, spread out {fmt(s['key_out']['spread_p50'])}, "
-                  f"in {fmt(s['key_in']['spread_p50'])}; waiting for the UI thread p50/p99 "
-                  f"{s['queued']['p50']:.0f}/{s['queued']['p99']:.0f}; marker to the UI thread "
-                  f"{s['routed']['p50']:.0f}/{s['routed']['p99']:.0f}; timeouts "
-                  f"{s['timeouts']}; markers on screen {s['screen']['n']}, spread "
-                  f"{fmt(s['screen']['spread_p50'])}, apart {s['apart']}; UI CPU "
-                  f"{s['ui_cpu_s']['min']:.2f}-{s['ui_cpu_s']['max']:.2f}; capture round trip "
-                  f"{s['rtt_ms']['median']:.2f} ms; poller CPU "
-                  f"{s['poller_cpu_s']['median']:.2f} s, tmux CPU {s['tmux_cpu_s']['median']:.2f} s; "
-                  f"wall {s['wall_s']['median']:.1f} s; "
-                  f"load {s['load1']['min']:.1f}-{s['load1']['max']:.1f}")
+            s, m = modes[mode], modes[mode]["markers"]
+            print(f"  {name} {size} {mode}: {s['runs']} replays, load "
+                  f"{s['load1']['min']:.1f}-{s['load1']['max']:.1f}, wall "
+                  f"{s['wall_s']['median']:.1f} s, UI CPU {s['ui_cpu_s']['min']:.2f}-"
+                  f"{s['ui_cpu_s']['max']:.2f} s\n"
+                  f"    keys: {s['key_out']['n']} presses ({s['timeouts']} unanswered), spread "
+                  f"outside {fmt(s['key_out']['spread_p50'])}, inside "
+                  f"{fmt(s['key_in']['spread_p50'])}; key to MassGen's switch "
+                  f"{pair(s, 'queued')}; capture round trip {s['rtt_ms']['median']:.2f} ms; "
+                  f"CPU while pressing: poller {s['poller_cpu_s']['median']:.2f} s, tmux "
+                  f"{s['tmux_cpu_s']['median']:.2f} s\n"
+                  f"    markers: {m['entered']} entered, {m['framed']} drawn, {m['quiet']} away "
+                  f"from keys (spread {fmt(s['screen']['spread_p50'])}); all drawn "
+                  f"{pair(s, 'screen_all')}; entry to the UI thread {pair(s, 'routed')}, to "
+                  f"applied {pair(s, 'applied')}; the focused agent's found in a frame's bytes "
+                  f"{pair(s, 'shown')} ({m['shown_same_frame']} in the first frame after "
+                  f"being applied, {m['shown_later']} later)")
 
 
 def fmt(pair: tuple[float, float]) -> str:

@@ -47,11 +47,12 @@ from typing import Any
 ATTR = "massgen_plugins_emitted_at"  # the bridge stamps what it delivers with this attribute
 _TTD = "massgen.frontend.displays.textual_terminal_display"
 _PIPELINE = "massgen.frontend.displays.tui_event_pipeline"
+_CARD = "massgen.frontend.displays.textual_widgets.collapsible_text_card"
 QUIET_S = float(os.environ.get("MASSGEN_TUI_PROBE_QUIET", "1.0"))
 STARTUP_S = float(os.environ.get("MASSGEN_TUI_PROBE_STARTUP", "3.0"))
 KEYS = os.environ.get("MASSGEN_TUI_PROBE_KEYS") == "1"
 MARKER = re.compile(r"QZ[A-Z]{4}")  # what the bench writes into streamed deltas
-NEXT_AGENT_KEY = "right"
+AGENT_KEYS = frozenset("123456789")  # MassGen: show agent N
 MARKER_GIVE_UP_S = 3.0  # a marker not on screen by then never shows (scrolled past)
 
 
@@ -76,20 +77,19 @@ class Probe:
         self.proc_cpu_start = 0.0
         self.load_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
         self.result: dict[str, Any] | None = None  # the stream's figures, once settled
-        # Keys: the pressed key's time until MassGen switched the panel, then until a frame.
+        # Keys: when the pressed key was made, until MassGen switched, until the next frame.
         self.key_at: float | None = None
-        self.switched: tuple[float, float] | None = None  # (key time, switched at)
-        self.keys: dict[str, list[float]] = {"stream": [], "idle": []}
-        self.key_queue: dict[str, list[float]] = {"stream": [], "idle": []}
-        # Markers: entry time of each, then (entry, applied) while waiting for a frame.
-        self.marker_in: dict[str, float] = {}
-        self.marker_wait: dict[str, tuple[float, float]] = {}
-        self.markers: list[float] = []
-        self.markers_applied: list[float] = []
-        self.marker_routed: dict[str, float] = {}
-        self.markers_routed: list[float] = []  # entry until its batch reached the UI thread
-        self.markers_switched = self.markers_unseen = self.markers_other = 0
-
+        self.switched: tuple[float, float] | None = None  # (key made, switched)
+        self.keys: list[tuple[str, float, float, float]] = []  # (phase, made, switched, drawn)
+        # Markers: name -> [entered, routed, applied, drawn, in a frame's bytes, agent,
+        # focused when applied, in a card]; time.monotonic() times. "drawn": the end of the
+        # first frame after MassGen asked to redraw what holds it (a text card redraws at most
+        # every 50 ms: MassGen's own debounce), or else after it was applied.
+        self.markers: dict[str, list[Any]] = {}
+        self.unframed: list[list[Any]] = []  # to be drawn by the next frame
+        self.in_cards: dict[int, list[list[Any]]] = {}  # id(card) -> records its redraw shows
+        self.unseen: dict[str, list[Any]] = {}  # the focused agent's, waiting to be drawn
+        self.key_targets: dict[str, int] = {}  # "screen/focused widget" -> keys
 
 PROBE = Probe()
 _GC_START: list[float] = []
@@ -106,6 +106,8 @@ def install() -> None:
     wrapt.register_post_import_hook(_on_viewer, "massgen.viewer")
     wrapt.register_post_import_hook(_on_pipeline, _PIPELINE)
     wrapt.register_post_import_hook(_on_ttd, _TTD)
+    if KEYS:
+        wrapt.register_post_import_hook(_on_card, _CARD)
 
 
 def _gc_timer(phase: str, info: dict[str, Any]) -> None:
@@ -130,8 +132,8 @@ def _on_textual(module: Any) -> None:
         if drawn:
             PROBE.frames += 1
         result = wrapped(*args, **kwargs)
-        if drawn and KEYS and PROBE.switched is not None:
-            _key_answered(time.monotonic())
+        if drawn and KEYS:
+            _drawn(time.monotonic())
         return result
 
     def update(wrapped: Any, screen: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -156,12 +158,15 @@ def _watch_keys_and_frames(module: Any) -> None:
 
     def on_event(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         event = args[0] if args else kwargs["event"]
-        if isinstance(event, events.Key) and event.key == NEXT_AGENT_KEY:
+        if isinstance(event, events.Key) and event.key in AGENT_KEYS:
             PROBE.key_at = event.time  # made on Textual's input thread: time.monotonic()
+            # Where it went: a focused widget or another screen may take it before MassGen.
+            where = f"{type(app.screen).__name__}/{type(app.focused).__name__}"
+            PROBE.key_targets[where] = PROBE.key_targets.get(where, 0) + 1
         return wrapped(*args, **kwargs)
 
     def write(wrapped: Any, driver: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if PROBE.marker_wait:
+        if PROBE.unseen:
             _look_for_markers(args[0] if args else kwargs["data"], time.monotonic())
         return wrapped(*args, **kwargs)
 
@@ -169,55 +174,88 @@ def _watch_keys_and_frames(module: Any) -> None:
     wrapt.wrap_function_wrapper(textual.drivers.linux_driver, "LinuxDriver.write", write)
 
 
-def _phase() -> str:
-    return "idle" if PROBE.result is not None else "stream"
-
-
-def _key_answered(now: float) -> None:
-    pressed, switched = PROBE.switched  # type: ignore[misc]
-    PROBE.switched = None
-    if PROBE.started:
-        PROBE.keys[_phase()].append((now - pressed) * 1000)
-        PROBE.key_queue[_phase()].append((switched - pressed) * 1000)
+def _drawn(now: float) -> None:
+    """A frame was drawn: it answers the last key, and shows what was applied before it."""
+    if PROBE.switched is not None:
+        made, switched = PROBE.switched
+        PROBE.switched = None
+        if PROBE.started:
+            PROBE.keys.append(("idle" if PROBE.result is not None else "stream", made,
+                               switched, now))
+    for record in PROBE.unframed:
+        record[3] = now
+    PROBE.unframed.clear()
 
 
 def _look_for_markers(data: str, now: float) -> None:
-    for marker, (entered, _applied) in list(PROBE.marker_wait.items()):
+    for marker, record in list(PROBE.unseen.items()):
         if marker in data:
-            del PROBE.marker_wait[marker]
-            if _measuring():
-                PROBE.markers.append((now - entered) * 1000)
-        elif now - entered > MARKER_GIVE_UP_S:
-            del PROBE.marker_wait[marker]
-            PROBE.markers_unseen += _measuring()
+            record[4] = now
+            del PROBE.unseen[marker]
+        elif now - record[0] > MARKER_GIVE_UP_S:
+            del PROBE.unseen[marker]  # scrolled past before a frame showed it
+
+
+def _markers_of(event: Any) -> list[str]:
+    content = event.data.get("content") if isinstance(event.data, dict) else None
+    if isinstance(content, str) and "QZ" in content:
+        return MARKER.findall(content)
+    return []
+
+
+def _markers_entered(event: Any, now: float) -> None:
+    if _measuring():
+        for marker in _markers_of(event):
+            PROBE.markers.setdefault(marker, [now, None, None, None, None, event.agent_id,
+                                              False, False])
 
 
 def _markers_routed(events: list[Any], now: float) -> None:
     """A batch reached the UI thread: when its markers did."""
     for event in events:
-        content = event.data.get("content") if isinstance(event.data, dict) else None
-        if isinstance(content, str) and "QZ" in content:
-            for marker in MARKER.findall(content):
-                PROBE.marker_routed.setdefault(marker, now)
+        for marker in _markers_of(event):
+            record = PROBE.markers.get(marker)
+            if record is not None and record[1] is None:
+                record[1] = now
 
 
 def _marker_applied(event: Any, now: float) -> None:
-    """An event the timeline adapter applied: its markers now wait for a frame, if shown."""
-    content = event.data.get("content") if isinstance(event.data, dict) else None
-    if not isinstance(content, str) or "QZ" not in content:
-        return
-    for marker in MARKER.findall(content):
-        entered = PROBE.marker_in.pop(marker, None)
-        routed = PROBE.marker_routed.pop(marker, None)
-        if entered is None or not _measuring():
+    """The timeline adapter applied an event: its markers wait for the next frame."""
+    for marker in _markers_of(event):
+        record = PROBE.markers.get(marker)
+        if record is None or record[2] is not None:
             continue
-        if routed is not None:
-            PROBE.markers_routed.append((routed - entered) * 1000)
-        if event.agent_id != PROBE.app._active_agent_id:
-            PROBE.markers_other += 1  # its panel is not on the screen
-        else:
-            PROBE.marker_wait[marker] = (entered, now)
-            PROBE.markers_applied.append((now - entered) * 1000)
+        record[2] = now
+        if not record[7]:  # not in a text card: the next frame draws it
+            PROBE.unframed.append(record)
+        if event.agent_id == PROBE.app._active_agent_id:
+            record[6] = True  # on the screen's panel: look for it in the frames' bytes
+            PROBE.unseen[marker] = record
+
+
+def _on_card(module: Any) -> None:
+    """Follow markers into MassGen's text cards, which redraw on a debounce timer."""
+    import wrapt
+
+    def append(wrapped: Any, card: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        result = wrapped(*args, **kwargs)
+        content = args[0] if args else kwargs.get("new_content")
+        if isinstance(content, str) and "QZ" in content:
+            for marker in MARKER.findall(content):
+                record = PROBE.markers.get(marker)
+                if record is not None and not record[7]:
+                    record[7] = True
+                    PROBE.in_cards.setdefault(id(card), []).append(record)
+        return result
+
+    def redraw(wrapped: Any, card: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        result = wrapped(*args, **kwargs)
+        PROBE.unframed += PROBE.in_cards.pop(id(card), [])
+        return result
+
+    card = "CollapsibleTextCard"
+    wrapt.wrap_function_wrapper(module, f"{card}.append_content", append)
+    wrapt.wrap_function_wrapper(module, f"{card}._flush_pending_refresh", redraw)
 
 
 def _on_viewer(module: Any) -> None:
@@ -230,10 +268,7 @@ def _on_viewer(module: Any) -> None:
             now = time.monotonic()
             setattr(event, ATTR, now)
             if KEYS:
-                content = event.data.get("content") if isinstance(event.data, dict) else None
-                if isinstance(content, str) and "QZ" in content:
-                    for marker in MARKER.findall(content):
-                        PROBE.marker_in.setdefault(marker, now)
+                _markers_entered(event, now)
             return deliver(event)
 
         feeder._event_callback = stamped
@@ -314,11 +349,13 @@ def _on_ttd(module: Any) -> None:
     def switch(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         before = app._active_agent_id
         result = wrapped(*args, **kwargs)
+        if KEYS:
+            name = "switch to " + ("another" if app._active_agent_id != before else "the same")
+            PROBE.key_targets[name] = PROBE.key_targets.get(name, 0) + 1
         if KEYS and PROBE.key_at is not None and app._active_agent_id != before:
             PROBE.switched = (PROBE.key_at, time.monotonic())
             PROBE.key_at = None
-            PROBE.markers_switched += len(PROBE.marker_wait) * _measuring()
-            PROBE.marker_wait.clear()  # the panel they were waiting on is gone
+            PROBE.unseen.clear()  # the panel they were waiting on is gone
         return result
 
     wrapt.wrap_function_wrapper(module, "TextualApp.on_mount", on_mount)
@@ -369,12 +406,8 @@ def _check_settled() -> None:
     PROBE.result = out
     if KEYS:
         out["load"] = [PROBE.load_start, os.getloadavg()]
-        out["markers_ms"] = PROBE.markers
-        out["markers_applied_ms"] = PROBE.markers_applied
-        out["markers_routed_ms"] = PROBE.markers_routed
-        out["markers_apart"] = {"other_panel": PROBE.markers_other,
-                                "switched_away": PROBE.markers_switched + len(PROBE.marker_wait),
-                                "never_shown": PROBE.markers_unseen}
+        out["started"] = PROBE.started
+        out["markers"] = list(PROBE.markers.values())
         _write_phase("settled")  # the bench presses keys on the idle app, then asks to stop
         return
     _finish(app)
@@ -383,8 +416,8 @@ def _check_settled() -> None:
 def _finish(app: Any) -> None:
     out = PROBE.result
     if KEYS:
-        out["keys_ms"] = PROBE.keys
-        out["keys_queued_ms"] = PROBE.key_queue
+        out["keys"] = PROBE.keys
+        out["key_targets"] = PROBE.key_targets
     path = os.environ.get("MASSGEN_TUI_PROBE_OUT")
     if path:
         with open(path, "w", encoding="utf-8") as fh:
