@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import time
 
 import pytest
 
-from tests.conftest import SHARED, no_traceback
-from tests.synthetic_runs import write_run
-
-MODELS = {"openai": "openai/gpt-5-mini", "anthropic": "anthropic/claude-sonnet-4-6",
-          "google": "google/gemini-2.5-flash"}
-KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "google": "GOOGLE_API_KEY"}
-
-
-@pytest.fixture
-def env(massgen_emulator):
-    """Every provider pointed at the emulator; keys for all three unless a test removes one."""
-    return {"OPENAI_BASE_URL": massgen_emulator.base_url("openai"),
-            "ANTHROPIC_BASE_URL": massgen_emulator.base_url("anthropic"),
-            "GOOGLE_GEMINI_BASE_URL": massgen_emulator.base_url("google"),
-            "OPENAI_API_KEY": "sk-test-openai-0000000000000001",
-            "ANTHROPIC_API_KEY": "sk-ant-test-000000000000000002",
-            "GOOGLE_API_KEY": "AIza-test-google-0000000000003", "GEMINI_API_KEY": ""}
-
-
-@pytest.fixture
-def logs(home):
-    base = home / "logs"
-    reference = SHARED / "massgen-logs" / "run_a_two_agents"
-    if reference.is_dir():
-        shutil.copytree(next(reference.glob("log_*")), base / next(reference.glob("log_*")).name)
-    else:
-        write_run(base)
-    return base
-
-
-def turn_dir(logs):
-    return next(logs.glob("log_*")) / "turn_1"
+from tests.conftest import no_traceback
+from tests.log_analyzer.conftest import MODELS, turn_dir
 
 
 def plan(cli, logs, env, *args):
@@ -300,30 +269,6 @@ def test_a_report_written_meanwhile_is_kept_and_the_reply_saved_beside(cli, mass
     assert "appeared while this analysis ran" in line and "the reply is saved in" in line
     saved = Path(line.split("the reply is saved in ", 1)[1].split(";")[0])
     assert saved.parent == home / "work" and saved.read_text().endswith("the second opinion\n")
-
-
-def test_a_report_that_cannot_be_written_keeps_the_reply(home, monkeypatch):
-    from pathlib import Path
-
-    from massgen_log_analyzer.report import ReportNotWritten, write_report
-
-    report = home / "run" / "turn_1" / "ANALYSIS_REPORT.md"
-    report.parent.mkdir(parents=True)
-    real_open = Path.open
-
-    def full_disk(self, mode="r", *args, **kwargs):
-        if self == report:
-            raise OSError(28, "No space left on device")
-        return real_open(self, mode, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", full_disk)
-    with pytest.raises(ReportNotWritten) as info:
-        write_report(report, "paid for, not lost", force=False)
-    message = info.value.format_message()
-    assert message.startswith(f"cannot write {report} (No space left on device); the reply is "
-                              "saved in ")
-    kept = Path(message.split("saved in ", 1)[1].split(";")[0])
-    assert kept.read_text() == "paid for, not lost" and not report.exists()
 
 
 def test_a_server_of_your_own_takes_a_dummy_key_and_may_lack_a_count_endpoint(

@@ -65,7 +65,7 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
       MASSGEN_ANALYSIS_MODEL=openai/gpt-5 massgen-plugins logs analyze --max-cost 0.50
     """
     from massgen_log_analyzer.plan import make_plan
-    from massgen_log_analyzer.report import render, write_report
+    from massgen_log_analyzer.report import count_text, deliver
     from massgen_log_analyzer.streaming import run
     from massgen_plugins import ModelChoice
 
@@ -108,20 +108,21 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
         plan = _counted(provider, lambda exact: make_plan(
             attempt, choice, provider, int(context.get("output_tokens")), context, exact, read),
             True)
-    result, plan = run(provider, plan, attempt, context)
-    from massgen_plugins.providers.catalog import actual_cost
-
-    cost = actual_cost(plan.entry, result.usage.input_tokens, result.usage.output_tokens)
-    write_report(report, render(plan, result, cost), force)
+    result, plan = run(provider, plan, attempt, context, report)
+    settled = deliver(report, plan, result, force)
+    if settled.doubts:
+        click.echo(shown(f"massgen-plugins: warning: the provider reported usage that is not a "
+                         f"token count ({', '.join(settled.doubts)}); the cost is unknown"),
+                   err=True)
+    cost = settled.cost
     summary = {"report": str(report), "model": f"{choice.provider}/{choice.model}",
-               "input_tokens": result.usage.input_tokens,
-               "output_tokens": result.usage.output_tokens,
+               "input_tokens": settled.input_tokens, "output_tokens": settled.output_tokens,
                "cost_usd": None if cost is None else float(cost)}
     if as_json:
         emit_json({"plan": plan.as_json(), "result": summary})
     else:
-        click.echo(shown(f"Wrote {report} ({result.usage.input_tokens:,} in, "
-                         f"{result.usage.output_tokens:,} out, "
+        click.echo(shown(f"Wrote {report} ({count_text(settled.input_tokens)} in, "
+                         f"{count_text(settled.output_tokens)} out, "
                          f"{'cost unknown' if cost is None else f'${cost:.4f}'})"))
 
 
