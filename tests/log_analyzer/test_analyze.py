@@ -111,9 +111,12 @@ def test_env_beats_config_and_flag_beats_env(cli, logs, env, user_config):
 @pytest.mark.parametrize("args, env_change, message", [
     (["--model", "mistral/large"], {}, "unknown provider 'mistral' in 'mistral/large'"),
     (["--model", "openai/gpt-55"], {}, "unknown model 'gpt-55' for openai (did you mean"),
-    # On OpenAI's own endpoint (no base URL of one's own), a placeholder is no key.
-    (["--model", "openai/gpt-5"], {"OPENAI_API_KEY": "your-openai-key-here", "OPENAI_BASE_URL": ""},
-     "no API key for openai: OPENAI_API_KEY holds a placeholder, not a key"),
+    # A built-in window for gemini-2.5 models is no proof that a misspelt one exists.
+    (["--model", "google/gemini-2.5-flsh"], {},
+     "unknown model 'gemini-2.5-flsh' for google (did you mean gemini-2.5-flash, "),
+    (["--model", "gemini-2.5-flsh"], {}, "unknown model 'gemini-2.5-flsh' for google"),
+    (["--model", "gtp-5"], {}, "cannot tell the provider of 'gtp-5' (did you mean 'gpt-5'"),
+    (["--model", "sonet"], {}, "cannot tell the provider of 'sonet' (did you mean 'sonnet'?)"),
     ([], {"OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "", "GOOGLE_API_KEY": ""},
      "no API key for any provider: set one of OPENAI_API_KEY"),
 ])
@@ -123,6 +126,61 @@ def test_invalid_choices_are_one_line_and_exit_2(cli, logs, env, args, env_chang
     assert result.returncode == 2 and no_traceback(result)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("massgen-plugins: error: " + message)
+
+
+def test_an_unknown_model_says_how_to_use_it_anyway_and_that_works(cli, logs, env, user_config):
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--dry-run", "--model",
+                 "google/gemini-9-ultra", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        'to use a model the catalog does not know yet, add model_catalog: '
+        '{"google/gemini-9-ultra": {context_window: TOKENS}} to a config file '
+        '(massgen-plugins config path lists them)')
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text('model_catalog: {"google/gemini-9-ultra": {context_window: 2000000}}\n')
+    data = plan(cli, logs, env, "--model", "google/gemini-9-ultra")
+    assert data["model"] == "google/gemini-9-ultra" and data["context_window"] == 2_000_000
+    # Dated ids of known models are known (genai-prices matches them).
+    assert plan(cli, logs, env, "--model", "openai/gpt-5-2025-08-07")["cost_usd"] is not None
+
+
+@pytest.mark.parametrize("mode", ["report", "self"])
+def test_a_dry_run_needs_no_key_and_says_what_to_set(cli, massgen_emulator, logs, env, mode,
+                                                     request):
+    if mode == "self":
+        request.getfixturevalue("real_massgen")  # MassGen's self-analysis needs MassGen
+    no_key = {**env, "GOOGLE_API_KEY": "", "GEMINI_API_KEY": ""}
+    args = ["--model", "google/gemini-2.5-flash", "--mode", mode]
+    data = plan(cli, logs, no_key, *args)
+    assert data["key"] is None and data["key_missing"] == (
+        "no API key for google: GOOGLE_API_KEY or GEMINI_API_KEY are unset; set one, or "
+        "providers.google.api_key in config")
+    human = cli("logs", "analyze", "--logs-dir", str(logs), "--dry-run", *args, env=no_key)
+    assert human.returncode == 0 and human.stderr == ""
+    assert "Key        missing: no API key for google: GOOGLE_API_KEY or GEMINI_API_KEY" \
+        in human.stdout
+    assert massgen_emulator.requests == []
+    # Anything that sends still needs the key, and says so before the plan.
+    for extra in (["--yes"], ["--dry-run", "--count-tokens"]):
+        result = cli("logs", "analyze", "--logs-dir", str(logs), *args, *extra, env=no_key)
+        assert result.returncode == 2 and no_traceback(result), result.stderr
+        assert result.stderr.splitlines()[-1].startswith(
+            "massgen-plugins: error: no API key for google")
+        if mode == "self":
+            break  # self's --count-tokens is not a thing: its plan is a range
+    assert massgen_emulator.requests == []
+
+
+def test_a_placeholder_is_no_key(cli, logs, env):
+    # On OpenAI's own endpoint (no base URL of one's own), a placeholder is no key.
+    placeholder = {**env, "OPENAI_API_KEY": "your-openai-key-here", "OPENAI_BASE_URL": ""}
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5", "--yes",
+                 env=placeholder)
+    assert result.returncode == 2 and result.stderr.startswith(
+        "massgen-plugins: error: no API key for openai: OPENAI_API_KEY holds a placeholder, "
+        "not a key")
+    assert plan(cli, logs, placeholder, "--model", "openai/gpt-5")["key_missing"].startswith(
+        "no API key for openai: OPENAI_API_KEY holds a placeholder")
 
 
 def test_rejected_key_names_the_variable(cli, logs, env):
