@@ -45,61 +45,64 @@ class _Lazy:
 _E = r"(?![A-Za-z0-9])"
 _WORD = "(?#word)"  # a context pattern that starts so must match where a word starts
 
-# Key shapes: (starts, pattern). Each starts where a word does, with one of its two-letter
-# `starts` (lower case); a pattern is tried only on text that has a word starting so. Written
+# Key shapes: (starts, pattern). Each starts where a word does, with one of its `starts`
+# (three or four characters, lower case); a pattern is tried only on text that has a word
+# starting so. Written
 # from each provider's documented key format, as secret scanners (gitleaks, detect-secrets)
 # know them.
 _SHAPES: list[tuple[tuple[str, ...], str]] = [
-    (("sk",), r"sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"),  # OpenAI, Anthropic...
-    (("sk", "rk"), r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe
-    (("wh",), r"whsec_[A-Za-z0-9+/=]{20,}"),  # Stripe webhook signing secret
-    (("ai",), r"AIza[0-9A-Za-z_\-]{30,}"),  # Google API key
-    (("ya",), r"ya29\.[0-9A-Za-z_\-.]{20,}"),  # Google OAuth access token
-    (("go",), r"GOCSPX-[0-9A-Za-z_\-]{20,}"),  # Google OAuth client secret
-    (("1/",), r"1//0[0-9A-Za-z_\-]{30,}"),  # Google OAuth refresh token
-    (("xa",), r"xai-[A-Za-z0-9]{20,}"),
-    (("gs",), r"gsk_[A-Za-z0-9]{20,}"),  # Groq
-    (("cs",), r"csk-[A-Za-z0-9]{30,}"),  # Cerebras
-    (("pp",), r"pplx-[A-Za-z0-9]{30,}"),  # Perplexity
-    (("fw",), r"fw_[A-Za-z0-9]{20,}"),  # Fireworks
-    (("r8",), r"r8_[A-Za-z0-9]{30,}"),  # Replicate
-    (("tv",), r"tvly-(?:dev-|prod-)?[A-Za-z0-9]{20,}"),  # Tavily
-    (("ls",), r"lsv2_(?:pt|sk)_[A-Za-z0-9]{20,}(?:_[A-Za-z0-9]{6,})?"),  # LangSmith
-    (("pc",), r"pcsk_[A-Za-z0-9_]{40,}"),  # Pinecone
-    (("hf",), r"hf_[A-Za-z0-9]{30,}"),  # Hugging Face
-    (("gh",), r"gh[pousr]_[A-Za-z0-9]{30,}"), (("gi",), r"github_pat_[A-Za-z0-9_]{30,}"),  # GitHub
-    (("gl",), r"gl(?:pat|dt|rtr|rt|ptt|soat|cbt|ft|imt|agent|oas)-[A-Za-z0-9_\-]{20,}"),  # GitLab
-    (("gl",), r"glc_[A-Za-z0-9+/]{32,}={0,2}|glsa_[A-Za-z0-9_]{32,}"),  # Grafana
-    (("ak", "as", "ab", "ac", "a3"),
+    (("sk-",), r"sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"),  # OpenAI, Anthropic...
+    (("sk_", "rk_"), r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe
+    (("whse",), r"whsec_[A-Za-z0-9+/=]{20,}"),  # Stripe webhook signing secret
+    (("aiza",), r"AIza[0-9A-Za-z_\-]{30,}"),  # Google API key
+    (("ya29",), r"ya29\.[0-9A-Za-z_\-.]{20,}"),  # Google OAuth access token
+    (("gocs",), r"GOCSPX-[0-9A-Za-z_\-]{20,}"),  # Google OAuth client secret
+    (("1//",), r"1//0[0-9A-Za-z_\-]{30,}"),  # Google OAuth refresh token
+    (("xai-",), r"xai-[A-Za-z0-9]{20,}"),
+    (("gsk_",), r"gsk_[A-Za-z0-9]{20,}"),  # Groq
+    (("csk-",), r"csk-[A-Za-z0-9]{30,}"),  # Cerebras
+    (("pplx",), r"pplx-[A-Za-z0-9]{30,}"),  # Perplexity
+    (("fw_",), r"fw_[A-Za-z0-9]{20,}"),  # Fireworks
+    (("r8_",), r"r8_[A-Za-z0-9]{30,}"),  # Replicate
+    (("tvly",), r"tvly-(?:dev-|prod-)?[A-Za-z0-9]{20,}"),  # Tavily
+    (("lsv2",), r"lsv2_(?:pt|sk)_[A-Za-z0-9]{20,}(?:_[A-Za-z0-9]{6,})?"),  # LangSmith
+    (("pcsk",), r"pcsk_[A-Za-z0-9_]{40,}"),  # Pinecone
+    (("hf_",), r"hf_[A-Za-z0-9]{30,}"),  # Hugging Face
+    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"gh[pousr]_[A-Za-z0-9]{30,}"),  # GitHub
+    (("gith",), r"github_pat_[A-Za-z0-9_]{30,}"),
+    (("glpa", "gldt", "glrt", "glpt", "glso", "glcb", "glft", "glim", "glag",
+      "gloa"), r"gl(?:pat|dt|rtr|rt|ptt|soat|cbt|ft|imt|agent|oas)-[A-Za-z0-9_\-]{20,}"),  # GitLab
+    (("glc_", "glsa"), r"glc_[A-Za-z0-9+/]{32,}={0,2}|glsa_[A-Za-z0-9_]{32,}"),  # Grafana
+    (("akia", "asia", "abia", "acca", "a3t"),
      r"(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}" + _E),  # AWS access key id
-    (("lt",), r"LTAI[A-Za-z0-9]{20}" + _E),  # Alibaba Cloud
-    (("xo",), r"xox[abposre]-[A-Za-z0-9\-]{10,}"), (("xa",), r"xapp-\d-[A-Za-z0-9\-]{10,}"),  # Slack
-    (("sg",), r"SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"),  # SendGrid
-    (("np",), r"npm_[A-Za-z0-9]{30,}"),
-    (("py",), r"pypi-AgE[A-Za-z0-9_\-]{40,}"),
-    (("ey",), r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),  # JWT
-    (("sk",), r"SK[0-9a-f]{32}" + _E),  # Twilio API key
-    (("ke",), r"key-[0-9a-f]{32}" + _E),  # Mailgun
-    (("do",), r"do[opr]_v1_[a-f0-9]{64}"),  # DigitalOcean
-    (("sh",), r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}"),  # Shopify
-    (("da",), r"dapi[a-f0-9]{32}(?:-\d)?" + _E),  # Databricks
-    (("li",), r"lin_api_[A-Za-z0-9]{40}"),  # Linear
-    (("nt",), r"ntn_[A-Za-z0-9]{40,}"), (("se",), r"secret_[A-Za-z0-9]{43}" + _E),  # Notion
-    (("at",), r"ATATT[A-Za-z0-9_\-=]{50,}"),  # Atlassian
-    (("hv",), r"hv[sb]\.[A-Za-z0-9_\-]{24,}"),  # HashiCorp Vault
-    (("dp",), r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"),  # Doppler
-    (("pm",), r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}"),  # Postman
-    (("sn",), r"sntry[su]_[A-Za-z0-9_=+/]{40,}"),  # Sentry
-    (("nr",), r"NRAK-[A-Z0-9]{27}"),  # New Relic
-    (("ag",), r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
-    (("dc",), r"dckr_pat_[A-Za-z0-9_\-]{27,}"),  # Docker Hub
-    (("sq",), r"sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}"),  # Square
-    (("hr",), r"HRKU-[A-Za-z0-9_\-]{60}"),  # Heroku
-    (("sb",), r"sbp_[a-f0-9]{40}|sb_secret_[A-Za-z0-9_\-]{20,}"),  # Supabase
-    (("fi",), r"figd_[A-Za-z0-9_\-]{40,}"),  # Figma
-    (("nf",), r"nfp_[A-Za-z0-9]{36,}"),  # Netlify
-    (("pa",), r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"),  # Airtable
-    (("ea",), r"EAA[A-Z][A-Za-z0-9]{80,}"),  # Facebook / Meta access token
+    (("ltai",), r"LTAI[A-Za-z0-9]{20}" + _E),  # Alibaba Cloud
+    (tuple(f"xox{c}" for c in "abposre"), r"xox[abposre]-[A-Za-z0-9\-]{10,}"),  # Slack
+    (("xapp",), r"xapp-\d-[A-Za-z0-9\-]{10,}"),
+    (("sg.",), r"SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"),  # SendGrid
+    (("npm_",), r"npm_[A-Za-z0-9]{30,}"),
+    (("pypi",), r"pypi-AgE[A-Za-z0-9_\-]{40,}"),
+    (("eyj",), r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),  # JWT
+    (tuple(f"sk{c}" for c in "0123456789abcdef"), r"SK[0-9a-f]{32}" + _E),  # Twilio API key
+    (("key-",), r"key-[0-9a-f]{32}" + _E),  # Mailgun
+    (("dop_", "doo_", "dor_"), r"do[opr]_v1_[a-f0-9]{64}"),  # DigitalOcean
+    (("shpa", "shps", "shpc"), r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}"),  # Shopify
+    (("dapi",), r"dapi[a-f0-9]{32}(?:-\d)?" + _E),  # Databricks
+    (("lin_",), r"lin_api_[A-Za-z0-9]{40}"),  # Linear
+    (("ntn_",), r"ntn_[A-Za-z0-9]{40,}"), (("secr",), r"secret_[A-Za-z0-9]{43}" + _E),  # Notion
+    (("atat",), r"ATATT[A-Za-z0-9_\-=]{50,}"),  # Atlassian
+    (("hvs.", "hvb."), r"hv[sb]\.[A-Za-z0-9_\-]{24,}"),  # HashiCorp Vault
+    (("dp.",), r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"),  # Doppler
+    (("pmak",), r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}"),  # Postman
+    (("sntr",), r"sntry[su]_[A-Za-z0-9_=+/]{40,}"),  # Sentry
+    (("nrak",), r"NRAK-[A-Z0-9]{27}"),  # New Relic
+    (("age-",), r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
+    (("dckr",), r"dckr_pat_[A-Za-z0-9_\-]{27,}"),  # Docker Hub
+    (("sq0",), r"sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}"),  # Square
+    (("hrku",), r"HRKU-[A-Za-z0-9_\-]{60}"),  # Heroku
+    (("sbp_", "sb_s"), r"sbp_[a-f0-9]{40}|sb_secret_[A-Za-z0-9_\-]{20,}"),  # Supabase
+    (("figd",), r"figd_[A-Za-z0-9_\-]{40,}"),  # Figma
+    (("nfp_",), r"nfp_[A-Za-z0-9]{36,}"),  # Netlify
+    (("eaa",), r"EAA[A-Z][A-Za-z0-9]{80,}"),  # Facebook / Meta access token
 ]
 # Shapes whose start is no fixed text, tried where their marker (lower case) is in the text.
 _FLOATING: list[tuple[tuple[str, ...], str]] = [
@@ -110,9 +113,9 @@ _FLOATING: list[tuple[tuple[str, ...], str]] = [
 ]
 # Every shape is one run of at least this many key characters: text without one needs none.
 _RUN = _Lazy(r"[A-Za-z0-9_\-.+/=~:]{15}")
-# The first two characters of each word (after a JSON escape such as `\n` too) that starts
+# The first four characters of each word (after a JSON escape such as `\n` too) that starts
 # with a letter or a 1, as every shape's does.
-_WORD_STARTS = _Lazy(r"(?:\\[nrt]|^|[^A-Za-z0-9_\-])(?=([A-Za-z1][A-Za-z0-9_\-./]))")
+_WORD_STARTS = _Lazy(r"(?:\\[nrt]|^|[^A-Za-z0-9_\-])(?=([A-Za-z1][A-Za-z0-9_\-./]{2,3}))")
 _NAMES = (r"api[_\-]?key|apikey|secret[_\-]?access[_\-]?key|secret[_\-]?key|access[_\-]?key|"
           r"private[_\-]?key|client[_\-]?secret|access[_\-]?token|auth[_\-]?token|"
           r"refresh[_\-]?token|session[_\-]?token|account[_\-]?key|shared[_\-]?access[_\-]?key|"
@@ -281,7 +284,8 @@ def _patterns_for(text: str) -> list[Rule]:
     starting, hinted, keyed, _ = _rules()
     found: list[Rule] = []
     if _RUN.get().search(text):
-        for start in {w.lower() for w in _WORD_STARTS.get().findall(text)} & starting.keys():
+        words = {w.lower() for w in _WORD_STARTS.get().findall(text)}
+        for start in (words | {w[:3] for w in words}) & starting.keys():
             found += starting[start]
     # Case-folding maps what the (?i) patterns treat as one letter (K and the Kelvin sign)
     # onto one spelling, so a hint is found however the text spells it.
