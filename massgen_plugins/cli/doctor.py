@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +23,6 @@ PTH = "massgen_plugins_bridge.pth"
 BOOTSTRAP = "_massgen_plugins_bridge"
 ENV = "MASSGEN_PLUGINS_BRIDGE"
 LIVE_MARK = "MASSGEN_PLUGINS_DOCTOR "
-
-
-def massgen_package() -> Path | None:
-    """The folder of the installed `massgen` package, found without importing it."""
-    # PathFinder, not importlib.util.find_spec: no meta-path finder (the bridge's) is asked.
-    spec = PathFinder.find_spec("massgen")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def installed_hook() -> Path | None:
@@ -56,7 +46,7 @@ def bridge_switch(value: str | None) -> tuple[bool, str | None]:
 def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
     """What `doctor --json` prints, without importing MassGen."""
     from massgen_plugins.bridge.runtime import built_against, known_version
-    from massgen_plugins.bridge.seams import SEAMS, check_source
+    from massgen_plugins.bridge.seams import SEAMS, absent, check_source, massgen_package, variant
     from massgen_plugins.entry_points import installed_version
 
     env = os.environ if environ is None else environ
@@ -76,9 +66,13 @@ def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
         if unknown:
             why += f"; {unknown}"
     seams = []
-    for seam in SEAMS:
-        problems = [p for t in seam.targets if (p := check_source(t, package))] if package else []
-        lacking = [p for t in seam.uses if (p := check_source(t, package))] if package else []
+    for newest in SEAMS:
+        seam = variant(newest, package)
+        if seam is None:  # a hook on a module this MassGen lacks would never fire
+            seam, problems, lacking = newest, [absent(newest)], []
+        else:
+            problems = [p for t in seam.targets if (p := check_source(t, package))] if package else []
+            lacking = [p for t in seam.uses if (p := check_source(t, package))] if package else []
         status = ("not checked" if package is None else "missing" if problems
                   else "partial" if lacking else "ok")
         seams.append({"name": seam.name, "targets": list(seam.labels), "status": status,
@@ -96,13 +90,18 @@ def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
 
 def live(timeout: float) -> dict[str, Any]:
     """The bridge's own report from a child process that imports MassGen with the bridge on."""
-    from massgen_plugins.bridge.seams import SEAMS
+    from massgen_plugins.bridge.seams import SEAMS, massgen_package, variant
 
-    modules = sorted({t.module for s in SEAMS for t in s.targets})
-    code = (f"import {BOOTSTRAP}, json\n{BOOTSTRAP}.install()\n"
-            + "".join(f"import {m}\n" for m in modules)
-            + "from massgen_plugins.bridge import runtime\n"
-            + f"print({LIVE_MARK!r} + json.dumps(runtime.report()))\n")
+    package = massgen_package()
+    # Only the modules this MassGen has: a missing seam is reported by the bridge itself.
+    modules = sorted({t.module for s in SEAMS if (v := variant(s, package))
+                      for t in v.targets})
+    code = (f"import {BOOTSTRAP}, importlib, json\n{BOOTSTRAP}.install()\n"
+            f"for m in {modules!r}:\n"
+            "    try:\n        importlib.import_module(m)\n"
+            "    except ImportError:\n        pass\n"  # the bridge's report says what is missing
+            "from massgen_plugins.bridge import runtime\n"
+            f"print({LIVE_MARK!r} + json.dumps(runtime.report()))\n")
     env = {**os.environ, ENV: "1"}
     import subprocess  # here, not at the top: it is a tenth of `massgen-plugins --help`
 
