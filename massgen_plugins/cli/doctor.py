@@ -96,12 +96,13 @@ def live(timeout: float) -> dict[str, Any]:
     # Only the modules this MassGen has: a missing seam is reported by the bridge itself.
     modules = sorted({t.module for s in SEAMS if (v := variant(s, package))
                       for t in v.targets})
-    code = (f"import {BOOTSTRAP}, importlib, json\n{BOOTSTRAP}.install()\n"
+    # A module that fails to import leaves its seam waiting: the report says why.
+    code = (f"import {BOOTSTRAP}, importlib, json\n{BOOTSTRAP}.install()\nfailed = {{}}\n"
             f"for m in {modules!r}:\n"
             "    try:\n        importlib.import_module(m)\n"
-            "    except ImportError:\n        pass\n"  # the bridge's report says what is missing
+            "    except Exception as e:\n        failed[m] = f'{type(e).__name__}: {e}'\n"
             "from massgen_plugins.bridge import runtime\n"
-            f"print({LIVE_MARK!r} + json.dumps(runtime.report()))\n")
+            f"print({LIVE_MARK!r} + json.dumps({{**runtime.report(), 'import_errors': failed}}))\n")
     env = {**os.environ, ENV: "1"}
     import subprocess  # here, not at the top: it is a tenth of `massgen-plugins --help`
 
@@ -131,12 +132,16 @@ def command() -> click.Command:
         """
         report = diagnose()
         if go_live and report["massgen"]["found"]:
-            seen = {s["name"]: s for s in live(timeout=300)["seams"]}
+            found = live(timeout=300)
+            seen = {s["name"]: s for s in found["seams"]}
             report["bridge"]["checked"] = "live"
             for seam in report["seams"]:
                 state = seen.get(seam["name"], {})
                 seam["status"] = {"wrapped": "ok"}.get(state.get("status"), state.get("status"))
                 seam["detail"] = state.get("detail", "")
+                error = found.get("import_errors", {}).get(state.get("module"))
+                if seam["status"] == "waiting" and error:
+                    seam["detail"] = f"MassGen's {state['module']} does not import: {error}"
         host = get_host(ctx)
         for seam in report["seams"]:
             seam["plugins"] = sorted({name for hook in seam["hooks"]
