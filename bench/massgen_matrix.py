@@ -133,13 +133,15 @@ def run_version(version: str, wheels: list[Path], prefix: list[str], work: Path)
     return row
 
 
-def matrix_table(rows: list[dict[str, Any]], total_s: float, isolated: bool) -> str:
+def matrix_table(rows: list[dict[str, Any]], total_s: float, isolated: bool,
+                 load: float) -> str:
     """The matrix section of docs/massgen-versions.md."""
     lines = [
         f"`make matrix` took {total_s / 60:.1f} minutes for {len(rows)} releases on this project's "
-        f"2-core machine{', each run in a network namespace with only loopback' if isolated else ''}"
-        " (installs from uv's cache). Each seam: `doctor` from the source / `doctor --live` "
-        "with MassGen imported. Compaction: a real `massgen --automation` run against the "
+        f"2-core machine, at a load average of {load:.0f} (other work shared it)"
+        f"{', each run in a network namespace with only loopback' if isolated else ''}. "
+        "Wall: per release, with its install in brackets. Each seam: `doctor` from the source "
+        "/ `doctor --live` with MassGen imported. Compaction: a real `massgen --automation` run against the "
         "loopback emulator, compact_openai on, agent_a (Responses) and agent_c (Chat "
         "Completions) overflowing their windows. Throttle: that run replayed as recorded in the "
         "real `massgen viewer`, headless, tui_throttle on and off; the final timelines compared "
@@ -168,7 +170,7 @@ def matrix_table(rows: list[dict[str, Any]], total_s: float, isolated: bool) -> 
                      + (f": {run['last_error'][:200]}" if run["last_error"] else ""))
         cells.append("<br>".join(row["warnings"]) or "none")
         cells.append(row["throttle"])
-        cells.append(f"{row['wall_s']:.0f} s")
+        cells.append(f"{row['wall_s']:.0f} s ({row['install_s']:.0f} s)")
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 
@@ -201,6 +203,7 @@ def write_section(name: str, text: str) -> None:
 def matrix(versions: list[str]) -> None:
     """Install, check and run every version given; write the table; say how long it took."""
     started = time.monotonic()
+    loads = [os.getloadavg()[0]]
     prefix = isolation()
     MATRIX.mkdir(exist_ok=True)
     wheels = build_wheels(MATRIX / "wheels")
@@ -210,8 +213,9 @@ def matrix(versions: list[str]) -> None:
             row = run_version(version, wheels, prefix, Path(tmp))
             rows.append(row)
             print(f"{version}: {json.dumps(summary(row))}", flush=True)
+            loads.append(os.getloadavg()[0])
     total = time.monotonic() - started
-    write_section("matrix", matrix_table(rows, total, bool(prefix)))
+    write_section("matrix", matrix_table(rows, total, bool(prefix), sum(loads) / len(loads)))
     print(f"the matrix of {len(rows)} MassGen releases took {total:.0f} s "
           f"({total / 60:.1f} min); table in {DOC.relative_to(ROOT)}")
 
