@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-UV = ROOT / ".venv" / "bin" / "uv"
+# The Makefile's uv (on PATH, or bootstrapped into .tools/).
+UV = os.environ.get("UV") or shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
 MATRIX = ROOT / ".venv-matrix"
 DOC = ROOT / "docs" / "massgen-versions.md"
 PLUGINS = ("compact_openai", "log_analyzer", "tui_throttle")
@@ -81,10 +82,10 @@ def make_env(version: str, wheels: list[Path]) -> dict[str, Any]:
     """`.venv-matrix/VERSION` with massgen==VERSION and our wheels; install and pip check."""
     env = MATRIX / version
     python = env / "bin" / "python"
-    ours = [f"{w}[tui]" if w.name.startswith("massgen_plugins-") else str(w) for w in wheels]
+    ours = [str(w) for w in wheels]
     capped = [CAPPED[1]] if vt(version) < CAPPED[0] else []
-    subprocess.run([str(UV), "venv", "--quiet", "--allow-existing", "--python",
-                    str(ROOT / ".venv" / "bin" / "python"), str(env)], check=True)
+    subprocess.run([str(UV), "venv", "--quiet", "--allow-existing", "--python", sys.executable,
+                    str(env)], check=True)
     install = subprocess.run(
         [str(UV), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python),
          *(f"--reinstall-package={n}" for n in ("massgen-plugins", "massgen-compact-openai",
@@ -363,8 +364,7 @@ def scan_all(cache: Path) -> None:
 
 def resolves(version: str, wheels: list[Path], cache: Path) -> str:
     """"yes", or the resolver's last line."""
-    ours = [f"{w.name.split('-')[0].replace('_', '-')}{'[tui]' if 'plugins-' in w.name else ''}"
-            f" @ {w.as_uri()}" for w in wheels]
+    ours = [f"{w.name.split('-')[0].replace('_', '-')} @ {w.as_uri()}" for w in wheels]
     req = cache / f"req-{version}.txt"
     req.write_text("\n".join([f"massgen=={version}", *ours]) + "\n")
     done = subprocess.run([str(UV), "pip", "compile", "--quiet", "--python-version", "3.11",

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import lay_seam_modules
+
 BASE = """
 class CustomToolAndMCPBackend:
     async def _compress_messages_for_context_recovery(self, messages, buffer_content=None):
@@ -48,14 +50,8 @@ print("WRAPPED", hasattr(r.ResponseBackend.__dict__["_compress_messages_for_cont
 """
 
 
-# The other seams' modules are there (never imported by the probes): no warning for them.
-OTHER_TRIGGERS = {"massgen/logs_analyzer.py": "", "massgen/frontend/__init__.py": "",
-                  "massgen/frontend/displays/__init__.py": "",
-                  "massgen/frontend/displays/textual_terminal_display.py": ""}
-
-
 def fake_massgen(site: Path, version: str, response: str, cli: bool = True) -> None:
-    files = {**OTHER_TRIGGERS, "massgen/__init__.py": "",
+    files = {"massgen/__init__.py": "",
              **({"massgen/cli/__init__.py": "", "massgen/cli/config_loading.py": CONFIG_LOADING}
                 if cli else {}),
              "massgen/backend/__init__.py": "",
@@ -67,6 +63,9 @@ def fake_massgen(site: Path, version: str, response: str, cli: bool = True) -> N
     for name, text in files.items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text(textwrap.dedent(text))
+    lay_seam_modules(site)  # the other seams' modules, never imported by the probes
+    if not cli:
+        shutil.rmtree(site / "massgen" / "cli")
 
 
 def metadata_range() -> str:
