@@ -14,9 +14,9 @@ records `uv pip check`. Then, in a network namespace with only the loopback inte
   loopback emulator, compact_openai on, where a Responses agent and a Chat Completions agent
   overflow their windows: exit, winner, /responses/compact calls, MassGen summarizer calls;
 - a throttle run: that run's recording replayed as recorded by the real `massgen viewer`,
-  headless (bench/massgen_tui.py's replay and probe), with tui_throttle on and off: whether
-  both ended, what the throttle took in and delivered, and whether every agent's final
-  timeline and the order of critical events were the same on and off.
+  headless (bench/massgen_tui.py's replay and probe), with tui_throttle on and off: how many
+  events tui_throttle's sink took in, how many MassGen's timeline adapters got, and whether
+  every agent's final timeline and the order of critical events were the same on and off.
 
 It rewrites the matrix section of docs/massgen-versions.md and prints how long it all took.
 `--scan-all` downloads every release's wheel (pip, no dependencies) and checks each seam in
@@ -57,6 +57,22 @@ FIRST_VIEWER = (0, 1, 62)  # `massgen viewer` came with 0.1.62
 CAPPED = ((0, 1, 54), "fastmcp<3")
 SEAMS = ("run_config", "compression", "tui", "logs_cli")
 MARK = "<!-- {} (written by bench/massgen_matrix.py) -->"
+# Added to the TUI bench's sitecustomize in the viewer: how many events tui_throttle's sink
+# took in (its `emit`, the event-sink interface), written at exit.
+COUNT_THROTTLE = """
+import atexit as _atexit, json as _json, os as _os, wrapt as _wrapt
+_TOOK = [0]
+def _count(module):
+    def emit(wrapped, instance, args, kwargs):
+        _TOOK[0] += 1
+        return wrapped(*args, **kwargs)
+    _wrapt.wrap_function_wrapper(module, "ThrottleSink.emit", emit)
+_wrapt.register_post_import_hook(_count, "massgen_tui_throttle.throttle")
+def _write():
+    with open(_os.environ["BENCH_MATRIX_THROTTLE_OUT"], "w") as fh:
+        _json.dump({"took": _TOOK[0]}, fh)
+_atexit.register(_write)
+"""
 
 
 def vt(version: str) -> tuple[int, ...]:
@@ -274,28 +290,29 @@ def throttle(attempt: Path, work: Path) -> str:
     site = work / "site"
     site.mkdir(parents=True)
     (site / "sitecustomize.py").write_text(
-        massgen_tui.SITECUSTOMIZE.format(bench=str(ROOT / "bench")))
+        massgen_tui.SITECUSTOMIZE.format(bench=str(ROOT / "bench")) + COUNT_THROTTLE)
     copy = work / "run"
     shutil.copytree(attempt, copy)
-    results = {}
+    results, took = {}, {}
     for mode in ("on", "off"):
         folder = work / mode
         folder.mkdir()
+        counted = folder / "throttle.json"
+        # The viewer inherits it (the bench drops only MASSGEN_* variables).
+        os.environ["BENCH_MATRIX_THROTTLE_OUT"] = str(counted)
         try:
             results[mode] = massgen_tui.replay(copy, 1, (120, 40), mode == "on", folder, site)
         except SystemExit as exc:
             return f"FAILED with tui_throttle {mode}: {last_line(str(exc))}"
-    counts = results["on"].get("sink_metrics", {}).get("tui_throttle", {})
+        took[mode] = json.loads(counted.read_text())["took"] if counted.is_file() else None
     same = (shown(results["on"]) == shown(results["off"])
             and results["on"]["critical"] == results["off"]["critical"])
     events = massgen_tui.events_in(copy)
-    if not counts:
-        return (f"{'ok' if same else 'DIFFERENT'}: {events} events; tui_throttle not in the "
-                "viewer's event path (no tui seam)")
-    return (f"{'ok' if same else 'DIFFERENT timelines'}: {events} events recorded, tui_throttle "
-            f"took {counts.get('events_in')} and delivered {counts.get('events_out')} "
-            f"({counts.get('coalesced')} merged); final timelines and critical order "
-            f"{'the same' if same else 'not the same'} as without it")
+    verdict = "ok" if same and took["on"] and not took["off"] else "NOT ok"
+    return (f"{verdict}: {events} events recorded; tui_throttle took {took['on']} "
+            f"(off: {took['off']}); MassGen's timeline adapters got {results['on']['handled']} "
+            f"(off: {results['off']['handled']}); final timelines and critical order "
+            f"{'the same' if same else 'NOT the same'} on and off")
 
 
 def shown(result: dict[str, Any]) -> dict[str, list[str]]:
