@@ -169,7 +169,7 @@ def parse_yaml(text: str, where: Path | str) -> Any:
     """
     from ruamel.yaml.error import YAMLError
 
-    from massgen_plugins.logs.files import DataError, check_data, check_yaml_text
+    from massgen_plugins.data import DataError, check_data, check_yaml_text
 
     try:
         check_yaml_text(text)

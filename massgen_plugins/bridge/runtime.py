@@ -135,6 +135,8 @@ def activate() -> None:
 
 
 def _on_import(seam: Any) -> Callable[[Any], None]:
+    from massgen_plugins.bridge.seams import SeamMissing
+
     def hook(module: Any) -> None:
         state = BRIDGE.seams[seam.name]
         try:
@@ -160,10 +162,6 @@ def _on_import(seam: Any) -> Callable[[Any], None]:
                      f"{BRIDGE.massgen_version or '(version unknown)'}: {state.detail}; "
                      f"{seam.uses_fallback}")
     return hook
-
-
-class SeamMissing(Exception):
-    """A MassGen function a seam wraps is absent or not what the seam was built against."""
 
 
 def host() -> Any:

@@ -24,7 +24,9 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins.bridge.runtime import SeamMissing
+
+class SeamMissing(Exception):
+    """A MassGen function a seam wraps is absent or not what the seam was built against."""
 
 
 @attrs.frozen
@@ -135,7 +137,7 @@ SEAMS += (
           # is touched.
           Target("argparse", "ArgumentParser.parse_args", ("args", "namespace"))),
          "`massgen logs` has only MassGen's own commands and options",
-         "massgen_plugins.bridge.logs_cli:instrument",
+         "massgen_plugins.cli.massgen_logs:instrument",
          ("register_commands", "resolve_analysis_model")),
 )
 

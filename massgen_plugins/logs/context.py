@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins.events.jsonl import read_events
+from massgen_plugins.logs.events_file import read_events
 from massgen_plugins.logs.files import RunFiles, Warnings
 from massgen_plugins.logs.model import Attempt, attempt_json
 from massgen_plugins.safe_text import neutralise

@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from massgen_plugins.events.lines import lines_of_type, tail_holding
 from massgen_plugins.logs import files as f
+from massgen_plugins.logs.event_lines import lines_of_type, tail_holding
 from massgen_plugins.logs.files import NUMBERED, REPORT, Warnings, entries_at, plain_name
 from massgen_plugins.logs.outcome import EndFacts, decide
 from massgen_plugins.logs.status import by_outcome, cost_of, failed_agents, usage_cost

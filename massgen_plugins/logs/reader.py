@@ -22,7 +22,10 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins.events.jsonl import (
+from massgen_plugins.logs import files as f
+from massgen_plugins.logs.compressions import read_compressions
+from massgen_plugins.logs.event_lines import tail_holding
+from massgen_plugins.logs.events_file import (
     agents_streaming,
     events_of,
     first_and_last,
@@ -30,9 +33,6 @@ from massgen_plugins.events.jsonl import (
     read_events,
     tail_window,
 )
-from massgen_plugins.events.lines import tail_holding
-from massgen_plugins.logs import files as f
-from massgen_plugins.logs.compressions import read_compressions
 from massgen_plugins.logs.files import NUMBERED, REPORT, RunFiles, Warnings, plain_name
 from massgen_plugins.logs.model import (
     AgentSummary,

@@ -11,7 +11,7 @@ import argparse
 
 import pytest
 
-from massgen_plugins.bridge import logs_cli
+from massgen_plugins.cli import massgen_logs as logs_cli
 
 
 @pytest.fixture
