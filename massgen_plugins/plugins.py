@@ -114,10 +114,23 @@ def load(pm: pluggy.PluginManager, records: list[PluginRecord],
             if not caller.has_spec():
                 warn(record.name, f"implements unknown hook '{caller.name}' (misspelled?); "
                                   "it is never called")
+            elif _wrapping(caller, record.name):
+                # The host calls each plugin on its own, with its own context and deadline, so
+                # there is no inner call for a wrapper to surround.
+                warn(record.name, f"implements hook '{caller.name}' as a pluggy wrapper "
+                                  "(wrapper=True or hookwrapper=True), which massgen-plugins "
+                                  "does not run; implement it as a plain hook")
+
+
+def _wrapping(caller: Any, name: str) -> bool:
+    """Whether plugin `name` implements this hook as a wrapper."""
+    return any(i.plugin_name == name and (i.hookwrapper or i.wrapper)
+               for i in caller.get_hookimpls())
 
 
 def hooks_of(pm: pluggy.PluginManager, record: PluginRecord) -> list[str]:
     """The names of the known hooks a loaded plugin implements."""
     if not record.loaded:
         return []
-    return sorted(c.name for c in pm.get_hookcallers(record.plugin) or [] if c.has_spec())
+    return sorted(c.name for c in pm.get_hookcallers(record.plugin) or []
+                  if c.has_spec() and not _wrapping(c, record.name))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import REAL_PLUGINS, no_traceback
 
 GOOD = """
@@ -122,3 +124,27 @@ def test_secrets_in_a_plugin_error_are_masked(make_plugin, cli):
     result = cli("plugins", "list", "--json", env={"OPENAI_API_KEY": key})
     assert key not in result.stderr + result.stdout
     assert "auth failed for ****3456" in result.stderr
+
+
+@pytest.mark.parametrize("marker", ["wrapper=True", "hookwrapper=True"])
+def test_a_pluggy_wrapper_is_refused_by_name_never_dropped_in_silence(make_plugin, cli, marker):
+    make_plugin("wrapping", f"""
+        from massgen_plugins import hookimpl
+
+        @hookimpl({marker})
+        def resolve_analysis_model(spec):
+            return (yield)
+
+        @hookimpl
+        def plugin_settings():
+            return {{}}
+    """)
+    result = cli("plugins", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if "wrapping" in x]
+    assert line == ("massgen-plugins: warning: plugin 'wrapping': implements hook "
+                    "'resolve_analysis_model' as a pluggy wrapper (wrapper=True or "
+                    "hookwrapper=True), which massgen-plugins does not run; implement it as a "
+                    "plain hook")
+    (row,) = [p for p in json.loads(result.stdout)["plugins"] if p["name"] == "wrapping"]
+    assert row["hooks"] == ["plugin_settings"] and row["errors"]
