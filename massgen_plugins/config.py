@@ -23,6 +23,7 @@ from massgen_plugins.values import Setting
 # sections here. `plugins` is special: each plugin declares its own part (see hookspecs).
 PLUGINS = "plugins"
 MODEL_CATALOG = "model_catalog"
+TIMEOUTS = "plugin_timeouts"
 LEGACY_MODELS = "models"
 CORE_SCHEMA: dict[str, Any] = {
     PLUGINS: {},
@@ -40,6 +41,23 @@ CORE_SCHEMA: dict[str, Any] = {
         "target_ratio": Setting(float, default=0.5, help="a compression must end below this"),
         "max_consecutive": Setting(int, default=2, help="compressions in a row before giving up"),
         "keep_ratio": Setting(float, default=0.2, help="recent share kept verbatim"),
+    },
+    # The deadline, in seconds, on one whole call into a plugin, per hook (and `import`: a
+    # plugin's module, and its `plugin_settings`, when a process loads it). Past it MassGen's
+    # (or the core's) own path runs. Not under MassGen's `hooks:`, its own hook framework's key.
+    TIMEOUTS: {
+        # Loading: an import pulls in the plugin's SDKs, which can take seconds on a cold disk.
+        "import": Setting(float, default=30.0, help="seconds to import one plugin"),
+        # Above compact_openai's own worst case (timeout_s 60 and retry_budget_s 20): a working
+        # compaction is never cut short; a hung one costs the agent two minutes, once.
+        "compress_context": Setting(float, default=120.0, help="seconds for one compression"),
+        # Hooks that only read settings or wire objects together: no network by contract.
+        **{hook: Setting(float, default=10.0, help=f"seconds for one {hook} call")
+           for hook in ("plugin_settings", "register_commands", "compression_settings",
+                        "wrap_event_sink", "doctor_notes")},
+        # May look a key or a catalog up.
+        "resolve_analysis_model": Setting(float, default=30.0,
+                                          help="seconds for one resolve_analysis_model call"),
     },
     # Event type -> streaming | state | critical, over the defaults in events/classes.py.
     "tui": {"event_classes": Setting(dict, item_type=str, help="event type to class",

@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
     import click
 
     from massgen_plugins.events.classes import Classifier
@@ -117,4 +120,16 @@ def wrap_event_sink(sink: EventSink, classify: Classifier,
     alphabetical order; ``trylast`` ones last) and each answer wraps the chain built so far, so
     the first plugin asked sits innermost, next to the TUI. The returned object must provide
     ``emit(event)``, ``flush()`` and ``close()``, and must flush what it holds on ``close()``.
+    """
+
+
+@hookspec
+def doctor_notes(backends: Sequence[Mapping[str, Any]],
+                 context: PluginContext) -> Sequence[str] | None:
+    """Say what in this setup keeps the plugin from doing its work, one line each, for doctor.
+
+    ``backends`` are the MassGen agents' ``backend`` sections (``type``, ``model``,
+    ``base_url``...) in the config files read, a run config given with ``--config`` included.
+    ``massgen-plugins doctor`` shows each line under the plugin's name. Return None, or
+    nothing, when all is well.
     """

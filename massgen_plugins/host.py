@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import click
 import pluggy
 
+from massgen_plugins import deadline
 from massgen_plugins import plugins as discovery
-from massgen_plugins.config import ENABLED, PLUGINS, Config
+from massgen_plugins.config import CORE_SCHEMA, ENABLED, PLUGINS, TIMEOUTS, Config
 from massgen_plugins.errors import MassgenError, PluginError
 from massgen_plugins.values import PluginContext, Setting
 
@@ -38,7 +39,8 @@ class Host:
         for line in [*config.warnings, *conflicts]:
             self.report(f"massgen-plugins: warning: {line}")
         self._switch()
-        discovery.load(self.pm, self.records, self.warn)
+        self._stalled: set[tuple[str, str]] = set()  # (plugin, hook) calls that timed out
+        discovery.load(self.pm, self.records, self.warn, self.timeout("import"))
         self._contexts: dict[str, PluginContext] = {}
         self._load_settings()
 
@@ -67,7 +69,7 @@ class Host:
             if not record.loaded:
                 continue
             schema: dict[str, Setting] = {}
-            for _, declared in self._each("plugin_settings", only=record.name):
+            for _, declared in self.call_all("plugin_settings", only=record.name):
                 if isinstance(declared, Mapping) and all(
                         isinstance(v, Setting) for v in declared.values()):
                     schema.update(declared)
@@ -81,6 +83,20 @@ class Host:
             core = {k: v for k, v in self.config.values.items() if k != PLUGINS}
             self._contexts[record.name] = PluginContext(name=record.name, settings=values,
                                                         sources=sources, core=core)
+
+    def timeout(self, hook: str) -> float:
+        """The deadline in seconds on one call of `hook` (or `import`), from `plugin_timeouts`."""
+        default = CORE_SCHEMA[TIMEOUTS][hook].default
+        value = self.config.get(f"{TIMEOUTS}.{hook}")
+        if value is None:
+            return float(default)
+        if value <= 0:
+            self.report(f"massgen-plugins: warning: {self.config.source(f'{TIMEOUTS}.{hook}')}: "
+                        f"{TIMEOUTS}.{hook}: expected more than 0 seconds, got {value}; "
+                        f"using {default:g}")
+            self.config.set(f"{TIMEOUTS}.{hook}", default, "default")
+            return float(default)
+        return float(value)
 
     def context(self, name: str) -> PluginContext:
         """The context handed to plugin `name`: its own validated settings."""
@@ -133,18 +149,32 @@ class Host:
         """The enabled plugins that implement `hook`, in call order."""
         return [impl.plugin_name for impl in self._impls(hook)]
 
-    def _call(self, impl: Any, hook: str, kwargs: Mapping[str, Any]) -> tuple[bool, Any]:
-        args = {**kwargs, "context": self.context(impl.plugin_name)}
-        try:
-            return True, impl.function(*(args[a] for a in impl.argnames))
-        except MassgenError:
-            raise  # the plugin is reporting the user's error, not failing itself
-        except Exception as exc:
-            self.warn(impl.plugin_name, f"hook {hook} raised {type(exc).__name__}: {exc}")
-            return False, None
+    def _call(self, impl: Any, hook: str, kwargs: Mapping[str, Any], user_errors: bool = True,
+              fallback: str = "") -> tuple[bool, Any]:
+        """One implementation's answer, within the hook's deadline, on a daemon thread.
 
-    def _each(self, hook: str, only: str | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Each plugin's answer to `hook`, skipping the ones that raised."""
+        A MassgenError is the user's error (re-raised) where `user_errors`; anything else the
+        plugin raises, or a deadline passed, is one warning, ending with `fallback`.
+        """
+        name = impl.plugin_name
+        if (name, hook) in self._stalled:
+            return False, None  # its last call still runs: asking again would wait again
+        args = {**kwargs, "context": self.context(name)}
+        outcome = deadline.call(impl.function, tuple(args[a] for a in impl.argnames),
+                                plugin=name, timeout=self.timeout(hook), report=self.warn)
+        if outcome.ok:
+            return True, outcome.value
+        if user_errors and isinstance(outcome.error, MassgenError):
+            raise outcome.error  # the plugin is reporting the user's error, not failing itself
+        if outcome.timed_out:
+            self._stalled.add((name, hook))
+        self.warn(name, f"hook {hook} {outcome.problem}"
+                  + ("; not asked again in this process" if outcome.timed_out else "")
+                  + (f"; {fallback}" if fallback else ""))
+        return False, None
+
+    def call_all(self, hook: str, only: str | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Each plugin's answer to `hook`, skipping the ones that failed (each reported)."""
         answers = []
         for impl in self._impls(hook, only):
             ok, value = self._call(impl, hook, kwargs)
@@ -152,13 +182,16 @@ class Host:
                 answers.append((impl.plugin_name, value))
         return answers
 
-    def call_first(self, hook: str, expect: type | None = None, **kwargs: Any) -> Any:
+    def call_first(self, hook: str, expect: type | None = None, user_errors: bool = True,
+                   fallback: str = "", **kwargs: Any) -> Any:
         """The first non-None answer of a firstresult hook that is an `expect`, or None.
 
-        A plugin that raises or answers something else is reported and the next one is asked.
+        A plugin that raises, runs past the hook's deadline or answers something else is
+        reported (the line ends with `fallback`) and the next one is asked. `user_errors`:
+        a MassgenError stops the command as the user's error (see hookspecs).
         """
         for impl in self._impls(hook):
-            ok, value = self._call(impl, hook, kwargs)
+            ok, value = self._call(impl, hook, kwargs, user_errors, fallback)
             if not ok or value is None:
                 continue
             if expect is not None and not isinstance(value, expect):
