@@ -16,6 +16,7 @@ record in `<attempt dir>/massgen_plugins/compressions.jsonl` for `massgen-plugin
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import json
 import os
@@ -48,6 +49,7 @@ def instrument(seam: Seam) -> None:
     wrap(*recover, _recover)
     wrap(*recover_others, _recover)
     _WATCHED = inspect.getattr_static(*create)
+    atexit.register(_unsent)
 
 
 @attrs.define
@@ -66,9 +68,10 @@ class Compressed:
     fallback: tuple[Any, tuple[Any, ...], dict[str, Any]] | None = None
 
 
-# Per backend: the compression its next Responses request carries, and the plugin method
-# whose result did not fit its window (later overflows go straight to MassGen's summarization).
-_PENDING: weakref.WeakKeyDictionary[Any, Compressed] = weakref.WeakKeyDictionary()
+# Per backend (by id, held until the retry): the compression its next Responses request
+# carries; and the plugin method whose result did not fit its window (later overflows go
+# straight to MassGen's summarization).
+_PENDING: dict[int, tuple[Any, Compressed]] = {}
 _NO_FIT: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _WATCHED: Any = None  # ResponseBackend._create_response_stream as wrapped
 
@@ -82,10 +85,12 @@ def _on_request(wrapped: Any, instance: Any, args: tuple[Any, ...],
         system = _system_of(params.get("input"))
         if system is not None:  # a chained request sends only new items, not the system
             last["system"] = system
-    done = _PENDING.pop(instance, None) if instance is not None else None
-    if done is None or not isinstance(params, Mapping):
+    held = _PENDING.pop(id(instance), None) if instance is not None else None
+    if held is None or not isinstance(params, Mapping):
+        if held is not None:
+            _record(instance, held[1])
         return wrapped(*args, **kwargs)
-    return _retry(wrapped, instance, args, kwargs, done)
+    return _retry(wrapped, instance, args, kwargs, held[1])
 
 
 async def _retry(wrapped: Any, backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -170,9 +175,9 @@ async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
 
     messages = list(args[0] if args else kwargs.get("messages") or [])
     started = time.monotonic()
-    stale = _PENDING.pop(backend, None)
+    stale = _PENDING.pop(id(backend), None)
     if stale is not None:  # a compression whose retry never went out
-        _record(backend, stale, note="its retry was never sent")
+        _record(backend, stale[1], note="its retry was never sent")
     note, built = "", None
     if backend in _NO_FIT:
         note = f"{_NO_FIT[backend]} did not fit this agent's window before"
@@ -208,11 +213,18 @@ async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
     return out
 
 
+def _unsent() -> None:
+    """At exit, the compressions whose retry never went out (a cancelled agent): recorded."""
+    while _PENDING:
+        backend, done = _PENDING.popitem()[1]
+        _record(backend, done, note="its retry was never sent")
+
+
 def _hold(backend: Any, done: Compressed) -> None:
     """Keep a compression until its retry is answered; record it now where none is watched."""
     if _WATCHED is not None and inspect.getattr_static(
             type(backend), "_create_response_stream", None) is _WATCHED:
-        _PENDING[backend] = done
+        _PENDING[id(backend)] = (backend, done)
     else:
         _record(backend, done)
 
