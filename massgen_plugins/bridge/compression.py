@@ -5,13 +5,17 @@ On a context-length error every MassGen API backend awaits
 Wrapped, that method builds a CompressionRequest from the agent's context (MassGen's system
 message as instructions; for the Responses backend the items as MassGen's own
 `ResponseFormatter` sends them, and the server-side history the failed request continued),
-asks the plugins in a worker thread (a compaction call must not stall the other agents'
-streams), and gives MassGen back a message list in its own format. No answer, a failure, or an
-answer the host refuses (see `massgen_plugins.compression.refusal`) calls MassGen's original
-method: its summarization stays the fallback for every backend and every failure.
+asks the plugins on a daemon thread (a compaction call must not stall the other agents'
+streams, nor an abandoned one MassGen's exit), and gives MassGen back a message list in its own
+format. No answer, a failure, a deadline passed, or an answer the host refuses (see
+`massgen_plugins.compression.refusal`) calls MassGen's original method: its summarization
+stays the fallback for every backend and every failure. On the Responses backend the retry
+that follows is watched too: if it is still too long, MassGen's summarization runs then, in the
+same attempt (see `_retry`).
 
 Each compression, ours or MassGen's, is one line in the run's output and massgen.log, and a
-record in `<attempt dir>/massgen_plugins/compressions.jsonl` for `massgen-plugins logs summary`.
+record in `<attempt dir>/massgen_plugins/compressions.jsonl` for `massgen-plugins logs summary`,
+written once the retry says whether it worked (`ok`).
 """
 
 from __future__ import annotations
