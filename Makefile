@@ -1,51 +1,63 @@
 # Two entry points for a fresh clone (see README): `make demo` and `make test`.
 #
 # Environments, each made on first use with uv (plain pip backtracks for minutes on MassGen's
-# dependencies):
-#   .venv          the core and the three plugins, editable, newest dependencies: demo, tests
+# dependencies; uv itself is bootstrapped into .tools/ when it is not on PATH):
+#   .venv          `uv sync --locked`: the workspace (core and three plugins, editable) with the
+#                  dev and lint groups, as uv.lock pins them: the demo, the suite, the checks
 #   .venv-lowest   the same, every direct dependency at its declared floor
 #                  (uv --resolution lowest-direct): proves the floors in the pyprojects
 #   .venv-massgen  the real massgen==0.1.97 from the package index plus our four distributions
-#                  (built and installed as a user would), with MassGen's pins kept:
-#                  the coexistence and real-MassGen tests run there
+#                  (built and installed as a user would), with MassGen's pins kept: the
+#                  coexistence and real-MassGen tests run there
 
+SHELL := /bin/bash
 PYTHON ?= python3
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
-UV := $(BIN)/uv
-STAMP := $(VENV)/.installed
 LOWEST := .venv-lowest
 MASSGEN := .venv-massgen
 EXAMPLE := examples/massgen_logs
+RESULTS := .test-results
 SOURCES := pyproject.toml $(wildcard plugins/*/pyproject.toml) $(shell git ls-files massgen_plugins plugins 2>/dev/null)
+WORKSPACE := -e . -e ./plugins/compact_openai -e ./plugins/log_analyzer -e ./plugins/tui_throttle
 # MassGen's environment gets our distributions as built wheels, not editable: that is what a
 # user installs. pytest-asyncio runs MassGen's own bundled tests (its dev extra has it).
-OURS := ".[test]" ./plugins/compact_openai ./plugins/log_analyzer ./plugins/tui_throttle
-MASSGEN_TEST_TOOLS := "pytest-asyncio>=0.21"
+OURS := ".[testing]" ./plugins/compact_openai ./plugins/log_analyzer ./plugins/tui_throttle
+MASSGEN_TEST_TOOLS := "pytest>=8" "pytest-mock>=3.12" "pytest-asyncio>=0.21"
+# The suites that need the real MassGen, or sit at its seams; the rest of the suite runs in
+# .venv and .venv-lowest (whose floors are MassGen's pins: openai 2.2.0, rich 14.1.0).
+MASSGEN_SUITES := tests/massgen tests/bridge tests/compact_openai
 # Real massgen runs must reach nothing but the loopback emulator: where the kernel allows it,
 # that suite runs in a network namespace of its own, with only the loopback interface up.
 ISOLATE := $(shell unshare -n true 2>/dev/null && command -v ip >/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$@\"' sh")
 
-.PHONY: setup demo test test-main test-lowest test-massgen bench clean
+.PHONY: setup demo test test-main test-lowest test-massgen check bench clean
 
-setup: $(STAMP)
+setup: $(VENV)/.synced
 
-$(STAMP): pyproject.toml requirements-dev.txt plugins/*/pyproject.toml
+.tools/bin/uv:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed; set PYTHON=python3.x")'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip "uv>=0.5,<1"
-	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-dev.txt
-	$(BIN)/python -m compileall -q massgen_plugins plugins
-	touch $(STAMP)
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet "uv>=0.5,<1"
 
-$(LOWEST)/.installed: $(STAMP)
-	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(LOWEST)
-	$(UV) pip install --quiet --compile-bytecode --python $(LOWEST)/bin/python --resolution lowest-direct \
-	  -r requirements-dev.txt
+# The start-up hook is copied into site-packages (not linked, even in an editable install):
+# a change to it needs a reinstall.
+AUTOLOAD := $(wildcard massgen_plugins/bridge/autoload/*.py massgen_plugins/bridge/autoload/*.pth)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock plugins/*/pyproject.toml $(AUTOLOAD)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --compile-bytecode --python $(PYTHON) \
+	  --reinstall-package massgen-plugins
 	touch $@
 
-$(MASSGEN)/.installed: $(STAMP) $(SOURCES)
-	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(MASSGEN)
+$(LOWEST)/.installed: $(UV) pyproject.toml plugins/*/pyproject.toml
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(LOWEST)
+	$(UV) pip install --quiet --compile-bytecode --python $(LOWEST)/bin/python \
+	  --resolution lowest-direct $(WORKSPACE) --group dev
+	touch $@
+
+$(MASSGEN)/.installed: $(UV) $(SOURCES)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(MASSGEN)
 	$(UV) pip install --quiet --compile-bytecode --python $(MASSGEN)/bin/python \
 	  --reinstall-package massgen-plugins \
 	  --reinstall-package massgen-compact-openai --reinstall-package massgen-log-analyzer \
@@ -62,8 +74,22 @@ demo: setup
 	GOOGLE_API_KEY=stand-in-key-for-the-offline-demo GEMINI_API_KEY= \
 	  $(BIN)/massgen-plugins logs analyze --logs-dir $(EXAMPLE) --model google/gemini-2.5-flash --dry-run
 
-# The whole suite three times: newest dependencies, declared floors, and beside MassGen 0.1.97.
-test: test-main test-lowest test-massgen
+# Every part, even after one fails; then one line each, and a failure if any failed.
+PARTS := check main lowest massgen
+test:
+	@set -o pipefail; mkdir -p $(RESULTS); rm -f $(RESULTS)/summary; status=0; \
+	for part in $(PARTS); do \
+	  start=$$(date +%s); \
+	  if $(MAKE) --no-print-directory test-$$part 2>&1 | tee $(RESULTS)/$$part.log; \
+	  then result=passed; else result=FAILED; status=1; fi; \
+	  tally=$$(grep -aE '^=*[ ]*[0-9]+ (passed|failed|error)' $(RESULTS)/$$part.log | tail -1 | tr -d '='); \
+	  printf '%-18s %-7s %5ss  %s\n' "make test-$$part" $$result $$(( $$(date +%s) - start )) "$$tally" >> $(RESULTS)/summary; \
+	done; \
+	echo; cat $(RESULTS)/summary; rm -f $(RESULTS)/summary; exit $$status
+
+# ruff, mypy and the import contracts (pyproject.toml: [tool.importlinter]).
+test-check: setup
+	$(BIN)/ruff check massgen_plugins plugins tests bench examples
 
 test-main: setup
 	$(BIN)/python -m pytest
@@ -73,7 +99,7 @@ test-lowest: $(LOWEST)/.installed
 
 # MASSGEN_PLUGINS_REAL_MASSGEN=1: the tests that need the real MassGen fail, not skip, without it.
 test-massgen: $(MASSGEN)/.installed
-	MASSGEN_PLUGINS_REAL_MASSGEN=1 $(ISOLATE) $(MASSGEN)/bin/python -m pytest
+	MASSGEN_PLUGINS_REAL_MASSGEN=1 $(ISOLATE) $(MASSGEN)/bin/python -m pytest $(MASSGEN_SUITES)
 
 # The editable sources are compiled first: with PYTHONDONTWRITEBYTECODE set, a module edited
 # since setup would otherwise be compiled again at every start the benches time.
@@ -88,4 +114,4 @@ bench: setup $(MASSGEN)/.installed
 	$(BIN)/python bench/logs.py --size-mb 1024
 
 clean:
-	rm -rf $(VENV) $(LOWEST) $(MASSGEN)
+	rm -rf $(VENV) $(LOWEST) $(MASSGEN) .tools $(RESULTS)

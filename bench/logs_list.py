@@ -2,9 +2,10 @@
 
 Usage: .venv/bin/python bench/logs_list.py [--runs 1000 10000] [--repeat 5] [--keep DIR]
 
-Builds N MassGen run directories by copying a real MassGen 0.1.97 run (../shared) once and
-hard-linking its big files into each copy; status.json, which holds the question and the times,
-is written for each run. Then times, interleaved, median of --repeat:
+Builds N MassGen run directories by copying a real MassGen 0.1.97 run (../shared) once, then
+into each run: a copy of every file a listing opens (a hard-linked one is refused as one that
+could lead out of the run) and hard links of the rest; status.json, which holds the question
+and the times, is written for each run. Then times, interleaved, median of --repeat:
 - the floor: a Python script that lists the log_* dirs and json-loads each run's status.json and
   metrics_summary.json, the two files a row's fields need most;
 - `massgen-plugins logs list --json` over every run, cold (no row cache) and warm (a second
@@ -54,8 +55,20 @@ json.dump([{"name": r["name"]} for r in rows], sys.stdout)
 """
 
 
+# What a listing opens; it only lists the folders that hold the rest.
+OPENED = {"status.json", "metrics_summary.json", "execution_metadata.yaml", "events.jsonl",
+          "massgen.log"}
+
+
+def _place(src: str, dst: str) -> None:
+    if os.path.basename(src) in OPENED:
+        shutil.copyfile(src, dst)
+    else:
+        os.link(src, dst)
+
+
 def build(target: Path, count: int) -> None:
-    """`count` runs under target/: hard links to one real run, status.json written for each."""
+    """`count` runs under target/ made from one real run (see the module's docstring)."""
     run = next(SOURCE.glob("log_*"))
     template = target / ".template"
     shutil.copytree(run, template)
@@ -64,7 +77,7 @@ def build(target: Path, count: int) -> None:
     for i in range(count):
         when = time.strftime("%Y%m%d_%H%M%S", time.localtime(stamp + 60 * i))
         dest = target / f"log_{when}_{i % 1_000_000:06d}"
-        shutil.copytree(template, dest, copy_function=os.link)
+        shutil.copytree(template, dest, copy_function=_place)
         for status in statuses:
             data = json.loads(status.read_text(encoding="utf-8"))
             meta = data.setdefault("meta", {})

@@ -153,6 +153,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="80x24,200x60")
     parser.add_argument("--only", choices=("flood", "normal"), help="replay one run only")
     parser.add_argument("--keep", type=Path, help="keep the work files here (default: a temp dir)")
+    parser.add_argument("--flood", type=Path,
+                        help="replay this recorded flood (an attempt dir kept by --keep) instead "
+                             "of recording one: the same events for two benches")
     args = parser.parse_args()
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")]
     tmp = tempfile.TemporaryDirectory() if args.keep is None else None
@@ -162,7 +165,9 @@ def main() -> None:
     site.mkdir(exist_ok=True)
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE.format(bench=str(BENCH)))
     runs: dict[str, Path] = {}
-    if args.only in (None, "flood"):
+    if args.only in (None, "flood") and args.flood is not None:
+        runs["flood"] = copy_run(args.flood.parents[2], root / "flood")
+    elif args.only in (None, "flood"):
         started = time.monotonic()
         runs["flood"] = record_flood(root / "record")
         print(f"recorded the flood in {time.monotonic() - started:.0f} s: "

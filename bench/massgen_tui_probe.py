@@ -16,8 +16,7 @@ $MASSGEN_TUI_PROBE_OUT and exits the app:
   counts once, from its first part: an upper bound for every part;
 - gc_full_pauses: full collections (when, how long): they stop every thread;
 - content: each agent's timeline at the end, one line per item, in order;
-- critical: the critical events the adapters handled, in order;
-- sink_metrics: the plugins' own counters.
+- critical: the critical events the adapters handled, in order.
 
 MASSGEN_TUI_PROBE_PROFILE=FILE also writes a cProfile of the app thread over the replay.
 """
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from typing import Any
 
@@ -213,7 +211,6 @@ def _check_settled() -> None:
         "gc_full_pauses": PROBE.gc_pauses,
         "critical": PROBE.critical,
         "content": {agent: timeline_content(panel) for agent, panel in app.agent_widgets.items()},
-        "sink_metrics": _sink_metrics(app),
     }
     if PROBE.profile is not None:
         PROBE.profile.disable()
@@ -223,14 +220,6 @@ def _check_settled() -> None:
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(out, fh)
     app.exit()
-
-
-def _sink_metrics(app: Any) -> dict[str, Any]:
-    """The plugins' own counters, when a chain feeds the app."""
-    bridge = sys.modules.get("massgen_plugins.bridge.tui")
-    chain = None if bridge is None else bridge._CHAINS.get(app)
-    metrics = getattr(chain, "metrics", None)
-    return metrics() if callable(metrics) else {}
 
 
 def _summary(values: list[float]) -> dict[str, float]:

@@ -6,7 +6,7 @@ environment with the MassGen bridge installed, and must cost nothing until MassG
 """
 
 # No imports here, not even typing (9 ms): see the docstring.
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
     "hookimpl": "massgen_plugins.hookspecs",

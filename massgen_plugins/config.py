@@ -1,9 +1,12 @@
 """Config: the YAML files, their precedence, where each value came from, and validation.
 
-The files are MassGen's own (`~/.config/massgen/config.yaml`, `.massgen/config.yaml`): MassGen
-reads them as its default run config. So a file is shared, never claimed: the top-level keys
-in `CORE_SCHEMA` are ours and strictly validated; every other key is MassGen's and left alone,
-except that a near miss of one of ours (`plugin:`) gets a one-line warning.
+Our own files (`$XDG_CONFIG_HOME/massgen-plugins/config.yaml`, `.massgen-plugins/config.yaml`)
+are read together with MassGen's (`~/.config/massgen/config.yaml`, `.massgen/config.yaml`),
+which MassGen reads as its default run config. So MassGen's files are shared, never claimed:
+the top-level keys in `CORE_SCHEMA` are ours and strictly validated; every other key is
+MassGen's and left alone, except that a near miss of one of ours (`plugin:`) gets a one-line
+warning. A file of MassGen's that holds nothing but our keys breaks `massgen "question"` (an
+older `plugins disable` wrote one): that is one warning, and `config migrate` moves it.
 """
 
 from __future__ import annotations
@@ -16,14 +19,18 @@ from typing import Any
 import attrs
 
 from massgen_plugins.errors import ConfigError
-from massgen_plugins.paths import project_config_path, user_config_path
+from massgen_plugins.paths import (
+    massgen_project_config_path,
+    massgen_user_config_path,
+    project_config_path,
+    user_config_path,
+)
 from massgen_plugins.values import Setting
 
 # The core's own schema: sections are dicts, leaves are Settings. Later features add their
 # sections here. `plugins` is special: each plugin declares its own part (see hookspecs).
 PLUGINS = "plugins"
 MODEL_CATALOG = "model_catalog"
-TIMEOUTS = "plugin_timeouts"
 LEGACY_MODELS = "models"
 CORE_SCHEMA: dict[str, Any] = {
     PLUGINS: {},
@@ -42,26 +49,19 @@ CORE_SCHEMA: dict[str, Any] = {
         "max_consecutive": Setting(int, default=2, help="compressions in a row before giving up"),
         "keep_ratio": Setting(float, default=0.2, help="recent share kept verbatim"),
     },
-    # The deadline, in seconds, on one whole call into a plugin, per hook (and `import`: a
-    # plugin's module, and its `plugin_settings`, when a process loads it). Past it MassGen's
-    # (or the core's) own path runs. Not under MassGen's `hooks:`, its own hook framework's key.
-    TIMEOUTS: {
-        # Loading: an import pulls in the plugin's SDKs, which can take seconds on a cold disk.
-        "import": Setting(float, default=30.0, help="seconds to import one plugin"),
-        # Above compact_openai's own worst case (timeout_s 60 and retry_budget_s 20): a working
-        # compaction is never cut short; a hung one costs the agent two minutes, once.
-        "compress_context": Setting(float, default=120.0, help="seconds for one compression"),
-        # Hooks that only read settings or wire objects together: no network by contract.
-        **{hook: Setting(float, default=10.0, help=f"seconds for one {hook} call")
-           for hook in ("plugin_settings", "register_commands", "compression_settings",
-                        "wrap_event_sink", "doctor_notes")},
-        # May look a key or a catalog up.
-        "resolve_analysis_model": Setting(float, default=30.0,
-                                          help="seconds for one resolve_analysis_model call"),
-    },
     # Event type -> streaming | state | critical, over the defaults in events/classes.py.
     "tui": {"event_classes": Setting(dict, item_type=str, help="event type to class",
                                      choices=("streaming", "state", "critical"))},
+    # Seconds one call into a plugin may take, per hook (and `import`: loading a plugin's
+    # module); past it MassGen's own path runs (defaults: host.DEFAULT_DEADLINES).
+    "deadlines": {
+        "wrap_event_sink": Setting(float, help="seconds a plugin may take to wrap the TUI's sink"),
+        "event_sink": Setting(float, help="seconds one call into the TUI's sink chain may take"),
+        "import": Setting(float, help="seconds a plugin's module may take to import"),
+        **{hook: Setting(float, help=f"seconds one {hook} call may take")
+           for hook in ("compress_context", "plugin_settings", "register_commands",
+                        "compression_settings", "resolve_analysis_model", "doctor_notes")},
+    },
 }
 
 ENABLED = "enabled"
@@ -80,6 +80,12 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+MASSGEN_USER, USER, MASSGEN_PROJECT, PROJECT, EXPLICIT = (
+    "massgen-user", "user", "massgen-project", "project", "--config")
+# Each file of MassGen's, and ours of the same level (where `config migrate` moves it).
+OURS_FOR = {MASSGEN_USER: USER, MASSGEN_PROJECT: PROJECT}
+
+
 @attrs.frozen
 class ConfigFile:
     """One config file in the precedence chain, lowest first."""
@@ -88,17 +94,36 @@ class ConfigFile:
     path: Path
     exists: bool
 
+    @property
+    def massgens(self) -> bool:
+        """Whether MassGen reads this file as its default run config."""
+        return self.role in OURS_FOR
+
 
 def config_files(explicit: str | os.PathLike[str] | None = None) -> list[ConfigFile]:
-    """The config files in precedence order, lowest first, whether or not they exist."""
-    files = [ConfigFile("user", p, p.is_file()) for p in [user_config_path()]]
-    files += [ConfigFile("project", p, p.is_file()) for p in [project_config_path()]]
+    """The config files in precedence order, lowest first, whether or not they exist.
+
+    At each level ours outranks MassGen's, so a switch written into ours holds; a project
+    outranks the user, and `--config` (or the run config of `massgen --config`) both.
+    """
+    chain = [(MASSGEN_USER, massgen_user_config_path()), (USER, user_config_path()),
+             (MASSGEN_PROJECT, massgen_project_config_path()), (PROJECT, project_config_path())]
+    files = [ConfigFile(role, p, p.is_file()) for role, p in chain]
     if explicit is not None:
         p = Path(explicit)
         if not p.is_file():
             raise ConfigError(f"{p}: config file not found; check the path given to --config")
-        files.append(ConfigFile("--config", p, True))
+        # MassGen loads the file it found by itself as a run config too: it keeps its place.
+        if not any(f.exists and _same_file(f.path, p) for f in files):
+            files.append(ConfigFile(EXPLICIT, p, True))
     return files
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # gone since it was seen
+        return False
 
 
 def round_trip_yaml() -> Any:
@@ -118,17 +143,25 @@ def _line(node: Any, key: str) -> str:
 
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file, turning any problem into a one-line ConfigError."""
+    return parse_yaml(read_text(path), path)
+
+
+def read_text(path: Path) -> str:
+    """A config file's text, read without blocking and within MAX_CONFIG_BYTES, or ConfigError."""
+    from massgen_plugins.regular_files import NotRegular, TooLarge, read_regular
+
     try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: config is {size / 2**20:.1f} MB, larger than the "
-                              f"{MAX_CONFIG_BYTES // 2**20} MB a config may be; is it the right file?")
-        text = path.read_text(encoding="utf-8")
+        return read_regular(path, MAX_CONFIG_BYTES).decode("utf-8")
+    except TooLarge as exc:
+        raise ConfigError(f"{path}: config is {exc.size / 2**20:.1f} MB, larger than the "
+                          f"{MAX_CONFIG_BYTES // 2**20} MB a config may be; is it the right "
+                          "file?") from None
+    except NotRegular as exc:
+        raise ConfigError(f"{path}: config {exc}; replace it with a YAML file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check its permissions")
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: config is not UTF-8 text; save it as UTF-8")
-    return parse_yaml(text, path)
+        raise ConfigError(f"{path}: config is not UTF-8 text; save it as UTF-8") from None
 
 
 def parse_yaml(text: str, where: Path | str) -> Any:
@@ -258,6 +291,33 @@ def legacy_catalog(data: Mapping[str, Any], where: Path | str) -> tuple[Any, str
                    f"{MODEL_CATALOG} for now)")
 
 
+def only_ours(data: Mapping[str, Any]) -> bool:
+    """Whether a file's settings are all massgen-plugins' (none of MassGen's), and there are some."""
+    ours = set(CORE_SCHEMA)
+    if legacy_catalog(data, "")[0] is not None:
+        ours.add(LEGACY_MODELS)
+    return bool(data) and all(str(key) in ours for key in data)
+
+
+def breaks_massgen(file: ConfigFile, files: list[ConfigFile]) -> str:
+    """The warning for a file of MassGen's that holds only our settings: what it breaks, what to do."""
+    target = next(f.path for f in files if f.role == OURS_FOR[file.role])
+    where = " here" if file.role == MASSGEN_PROJECT else ""
+    return (f"{file.path}: holds only massgen-plugins settings, but MassGen runs this file as its "
+            f"config, so `massgen \"question\"` fails{where}; run `massgen-plugins config "
+            f"migrate` to move them to {target}")
+
+
+def file_breaks_massgen(file: ConfigFile) -> bool:
+    """Whether `file` is one MassGen runs as its config that holds only our settings."""
+    if not file.massgens or not file.exists:
+        return False
+    try:
+        return only_ours(read_yaml(file.path))
+    except ConfigError:  # a broken file is reported where it is read
+        return False
+
+
 def validate(data: Mapping[str, Any], schema: Mapping[str, Any], where: Path | str,
              prefix: str = "") -> None:
     """Check one file's data against a schema section; raise ConfigError on the first problem.
@@ -340,11 +400,11 @@ def dotted(path: Path_ | str) -> str:
     return path if isinstance(path, str) else ".".join(path)
 
 
-def _leaves(data: Mapping[str, Any], prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+def leaves(data: Mapping[str, Any], prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
     """Every leaf under `data`, as key paths (a key may hold a dot: `openai/llama3.1`)."""
     for key, value in data.items():
         if isinstance(value, Mapping) and value:
-            yield from _leaves(value, (*prefix, str(key)))
+            yield from leaves(value, (*prefix, str(key)))
         else:
             yield (*prefix, str(key)), value
 
@@ -381,6 +441,8 @@ class Config:
             from massgen_plugins.secrets import remember  # only where a file holds settings
 
             remember(data)
+            if file.massgens and only_ours(data):
+                config.warnings.append(breaks_massgen(file, config.files))
             config.warnings += shared_keys(data, file.path)
             validate(data, CORE_SCHEMA, file.path)
             ours = {k: data[k] for k in data if k in CORE_SCHEMA}
@@ -390,7 +452,7 @@ class Config:
                 validate({MODEL_CATALOG: legacy}, CORE_SCHEMA, file.path)
                 ours[MODEL_CATALOG] = legacy
             config.raw.append((file, data))
-            for path, value in _leaves(ours):
+            for path, value in leaves(ours):
                 config.set(path, plain(value), str(file.path))
         config.apply_env(CORE_SCHEMA, os.environ if environ is None else environ)
         return config
@@ -417,9 +479,14 @@ class Config:
             if not isinstance(child, dict):
                 child = node[part] = {}
             node = child
+        replaced = node.get(parts[-1])
         node[parts[-1]] = value
         key = dotted(parts)
-        self.sources = {k: v for k, v in self.sources.items() if not k.startswith(key + ".")}
+        if isinstance(replaced, dict) and replaced:
+            # A section a lower layer filled, replaced whole: its leaves' sources go with it.
+            # Only then: scanning every source for each leaf set made loading quadratic.
+            self.sources = {k: v for k, v in self.sources.items()
+                            if not k.startswith(key + ".")}
         self.sources[key] = source
 
     def apply_env(self, schema: Mapping[str, Any], environ: Mapping[str, str],
@@ -459,7 +526,7 @@ class Config:
 
     def flat(self) -> dict[Path_, Any]:
         """Every leaf value by key path."""
-        return dict(_leaves(self.values))
+        return dict(leaves(self.values))
 
 
 def write_atomic(path: Path, write: Any) -> None:

@@ -9,7 +9,13 @@ from __future__ import annotations
 import os
 import sys
 
+from massgen_plugins.regular_files import read_regular, read_regular_text
+
 GROUP = "massgen"
+# An entry_points.txt is a few lines; METADATA's header, a few kilobytes (its body, the README,
+# is never needed). Anything larger, or not a regular file (a FIFO would block), is skipped.
+MAX_ENTRY_POINTS_BYTES = 1024 * 1024
+METADATA_HEAD_BYTES = 64 * 1024
 
 
 def normalize(name: str) -> str:
@@ -47,57 +53,71 @@ def installed_stamps(group: str = GROUP) -> list[tuple[str, int]]:
     return stamps
 
 
-def _contributors(group: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(metadata folder, entry points) of each distribution on sys.path with some in `group`."""
+def _dist_infos() -> list[tuple[str, str]]:
+    """(normalised distribution name, metadata folder) of each *.dist-info, in sys.path order."""
     found = []
-    seen: set[str] = set()
     for entry in sys.path:
         folder = entry or os.curdir
         try:
             names = sorted(n for n in os.listdir(folder) if n.endswith(".dist-info"))
         except OSError:
             continue
-        for name in names:
-            # Installers name the folder after the normalised distribution name, so it is
-            # enough to tell duplicates apart without reading every METADATA file.
-            key = normalize(name[: -len(".dist-info")].partition("-")[0])
-            if key in seen:
-                continue
-            seen.add(key)
-            info = os.path.join(folder, name)
-            entries = _group_of(os.path.join(info, "entry_points.txt"), group)
-            if entries:
-                found.append((info, entries))
+        # Installers name the folder after the normalised distribution name, so it is enough
+        # to tell distributions apart without reading every METADATA file.
+        found += [(normalize(n[: -len(".dist-info")].partition("-")[0]), os.path.join(folder, n))
+                  for n in names]
     return found
+
+
+def _contributors(group: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(metadata folder, entry points) of each distribution on sys.path with some in `group`."""
+    found = []
+    seen: set[str] = set()
+    for key, info in _dist_infos():
+        if key in seen:
+            continue
+        seen.add(key)
+        entries = _group_of(os.path.join(info, "entry_points.txt"), group)
+        if entries:
+            found.append((info, entries))
+    return found
+
+
+def installed_version(distribution: str) -> str | None:
+    """The version of an installed distribution (the first on sys.path), or None without it."""
+    want = normalize(distribution)
+    for key, info in _dist_infos():
+        if key == want:
+            version = _name_and_version(info)[1]
+            return None if version == "?" else version
+    return None
 
 
 def _name_and_version(info: str) -> tuple[str, str]:
     """A distribution's Name and Version from its METADATA header, else its folder's name."""
     name, _, version = os.path.basename(info)[: -len(".dist-info")].partition("-")
     try:
-        with open(os.path.join(info, "METADATA"), encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if not line.strip():
-                    break  # the header ends at the first blank line
-                key, _, value = line.partition(":")
-                if key == "Name":
-                    name = value.strip()
-                elif key == "Version":
-                    version = value.strip()
+        head = read_regular(os.path.join(info, "METADATA"), METADATA_HEAD_BYTES, head=True)
     except OSError:
-        pass
+        head = b""
+    for line in head.decode("utf-8", errors="replace").splitlines():
+        if not line.strip():
+            break  # the header ends at the first blank line
+        key, _, value = line.partition(":")
+        if key == "Name":
+            name = value.strip()
+        elif key == "Version":
+            version = value.strip()
     return name, version or "?"
 
 
 def _group_of(path: str, group: str) -> list[tuple[str, str]]:
     """The `name = value` lines of one section of an entry_points.txt (an INI file)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = fh.read().splitlines()
-    except OSError:
+    text = read_regular_text(path, MAX_ENTRY_POINTS_BYTES)
+    if text is None:
         return []
     out, inside = [], False
-    for line in lines:
+    for line in text.splitlines():
         line = line.strip()
         if line.startswith("[") and line.endswith("]"):
             inside = line[1:-1].strip() == group

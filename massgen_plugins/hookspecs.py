@@ -20,7 +20,7 @@ MassGen summarizes instead). Set ``MASSGEN_STRICT_PLUGINS=1`` in a plugin's CI t
 warnings into errors.
 
 Every hook call, and the plugin's import, runs on a daemon thread of its own with a deadline
-(``plugin_timeouts.<hook>`` in config, seconds). Past it the call is abandoned: one warning, the
+(``deadlines.<hook>`` in config, seconds). Past it the call is abandoned: one warning, the
 host's own path, and that hook of that plugin is not asked again in the process. A
 KeyboardInterrupt or SystemExit raised in your hook is your plugin's failure, not the user's.
 Threads you start are daemons (one warning when you ask for ``daemon=False``): nothing of a
@@ -82,7 +82,7 @@ def compress_context(
     """Compress a conversation's working context, or return None for "not mine".
 
     Asked through the bridge by MassGen's context recovery, in a worker thread with a deadline
-    (``plugin_timeouts.compress_context``, 120 s; block as you need, within it).
+    (``deadlines.compress_context``, 120 s; block as you need, within it).
     ``request.api`` says what format the items are in; answer only for the ones you know. The
     first plugin that returns a result wins. When every plugin returns None, raises, or returns
     something that is not a ``CompressionResult``, MassGen summarizes instead. So it does when
@@ -123,13 +123,23 @@ def wrap_event_sink(sink: EventSink, classify: Classifier,
     events through this chain. Events are ``massgen_plugins.events.model.Event`` values in
     MassGen's vocabulary. ``classify.of(event)`` says what each is to that TUI (streaming,
     state or critical, see ``events/classes.py``). ``classify.join(event, parts)`` gives the
-    contents a run of merged deltas becomes (MassGen's TUI cleans each delta on its own, so a
-    plain concatenation would show other text there), and ``classify.tui`` names the TUI.
+    contents a run of merged deltas becomes, each with how many of the parts it stands for
+    (MassGen's TUI cleans each delta on its own, so a plain concatenation would show other
+    text there).
     Called once when the sink chain is built, never per event. The host asks the plugins in
     pluggy's call order (``tryfirst`` ones first, then the others by plugin name in reverse
     alphabetical order; ``trylast`` ones last) and each answer wraps the chain built so far, so
     the first plugin asked sits innermost, next to the TUI. The returned object must provide
     ``emit(event)``, ``flush()`` and ``close()``, and must flush what it holds on ``close()``.
+
+    Each event carries ``seq``, its place in the stream. Pass every event on, alone or merged
+    into a later one of the same agent and type, and those of one agent and type in the order
+    they came; an event that stands for several (merged deltas, a superseding state) carries
+    the ``seq`` of the last of them (``attrs.evolve`` on that one keeps it). Each call has a
+    deadline (``deadlines.wrap_event_sink`` for this hook, ``deadlines.event_sink`` for each
+    call into the sink and for how long it may hold an event): past it, or when the hook or
+    the sink raises anything, the TUI gets its events directly from then on, every event the
+    chain held delivered once, in order, and one warning names the plugin.
     """
 
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import click
 import pluggy
 
-from massgen_plugins import deadline
 from massgen_plugins import plugins as discovery
-from massgen_plugins.config import CORE_SCHEMA, ENABLED, PLUGINS, TIMEOUTS, Config
+from massgen_plugins.config import ENABLED, PLUGINS, Config
+from massgen_plugins.deadline import call_with_deadline
 from massgen_plugins.errors import MassgenError, PluginError
 from massgen_plugins.values import PluginContext, Setting
 
@@ -21,6 +21,25 @@ if TYPE_CHECKING:
 
 STRICT_ENV = "MASSGEN_STRICT_PLUGINS"
 SINK_METHODS = ("emit", "flush", "close")
+DEADLINES = "deadlines"
+# Seconds, per hook (config: `deadlines.<hook>`). Building the TUI's chain takes each plugin a
+# few milliseconds (importing its sink module, starting a thread); meanwhile the TUI's events
+# wait for it, so a hung plugin costs the first events this long, once. `event_sink`: one
+# call into the chain it built (emit, flush, close), and how long an event it took may wait
+# before it reaches the TUI: tui_throttle holds an event at most 0.3 s, and a full garbage
+# collection in a MassGen process stops every thread for up to 0.75 s.
+DEFAULT_DEADLINES = {"wrap_event_sink": 3.0, "event_sink": 2.0,
+                     # An import pulls in the plugin's SDKs: seconds on a cold disk.
+                     "import": 30.0,
+                     # Above compact_openai's own worst case (timeout_s 60, retry_budget_s 20):
+                     # a working compaction is never cut short; a hung one costs its agent
+                     # two minutes, once (the plugin is not asked again).
+                     "compress_context": 120.0,
+                     # Hooks that read settings or wire objects together: no network by
+                     # contract; resolving a model may look a key or a catalog up.
+                     "plugin_settings": 10.0, "register_commands": 10.0,
+                     "compression_settings": 10.0, "doctor_notes": 10.0,
+                     "resolve_analysis_model": 30.0}
 
 
 class Host:
@@ -40,7 +59,7 @@ class Host:
             self.report(f"massgen-plugins: warning: {line}")
         self._switch()
         self._stalled: set[tuple[str, str]] = set()  # (plugin, hook) calls that timed out
-        discovery.load(self.pm, self.records, self.warn, self.timeout("import"))
+        discovery.load(self.pm, self.records, self.warn, self.deadline("import"))
         self._contexts: dict[str, PluginContext] = {}
         self._load_settings()
 
@@ -83,20 +102,6 @@ class Host:
             core = {k: v for k, v in self.config.values.items() if k != PLUGINS}
             self._contexts[record.name] = PluginContext(name=record.name, settings=values,
                                                         sources=sources, core=core)
-
-    def timeout(self, hook: str) -> float:
-        """The deadline in seconds on one call of `hook` (or `import`), from `plugin_timeouts`."""
-        default = CORE_SCHEMA[TIMEOUTS][hook].default
-        value = self.config.get(f"{TIMEOUTS}.{hook}")
-        if value is None:
-            return float(default)
-        if value <= 0:
-            self.report(f"massgen-plugins: warning: {self.config.source(f'{TIMEOUTS}.{hook}')}: "
-                        f"{TIMEOUTS}.{hook}: expected more than 0 seconds, got {value}; "
-                        f"using {default:g}")
-            self.config.set(f"{TIMEOUTS}.{hook}", default, "default")
-            return float(default)
-        return float(value)
 
     def context(self, name: str) -> PluginContext:
         """The context handed to plugin `name`: its own validated settings."""
@@ -160,15 +165,17 @@ class Host:
         if (name, hook) in self._stalled:
             return False, None  # its last call still runs: asking again would wait again
         args = {**kwargs, "context": self.context(name)}
-        outcome = deadline.call(impl.function, tuple(args[a] for a in impl.argnames),
-                                plugin=name, timeout=self.timeout(hook), report=self.warn)
+        timeout = self.deadline(hook)
+        outcome = call_with_deadline(lambda: impl.function(*(args[a] for a in impl.argnames)),
+                                     timeout, f"massgen-plugins {name}: {hook}", plugin=name,
+                                     report=self.warn)
         if outcome.ok:
             return True, outcome.value
         if user_errors and isinstance(outcome.error, MassgenError):
             raise outcome.error  # the plugin is reporting the user's error, not failing itself
         if outcome.timed_out:
             self._stalled.add((name, hook))
-        self.warn(name, f"hook {hook} {outcome.problem}"
+        self.warn(name, f"hook {hook} {outcome.problem(timeout)}"
                   + ("; not asked again in this process" if outcome.timed_out else "")
                   + (f"; {fallback}" if fallback else ""))
         return False, None
@@ -201,21 +208,51 @@ class Host:
             return value
         return None
 
-    def build_event_sink(self, sink: EventSink, classify: Classifier) -> EventSink:
+    def deadline(self, name: str) -> float:
+        """Seconds one call may take under `deadlines.<name>` in config (DEADLINES: defaults)."""
+        key = f"{DEADLINES}.{name}"
+        value = self.config.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+            self.report(f"massgen-plugins: warning: {self.config.source(key)}: {key}: expected "
+                        f"more than 0 seconds, got {value}; using {DEFAULT_DEADLINES[name]:g}")
+            self.config.set(key, DEFAULT_DEADLINES[name], "default")
+            return DEFAULT_DEADLINES[name]
+        return float(value) if isinstance(value, (int, float)) else DEFAULT_DEADLINES[name]
+
+    def build_event_sink(self, sink: EventSink, classify: Classifier,
+                         guard: Callable[[str, EventSink], EventSink] | None = None) -> EventSink:
         """The TUI's sink wrapped by every enabled plugin's `wrap_event_sink`, built once.
 
-        `classify` gives each event's class as the TUI being fed reads it.
+        `classify` gives each event's class as the TUI being fed reads it. Each plugin's call
+        has the `deadlines.wrap_event_sink` deadline. A plugin that raises or overruns it
+        leaves the TUI's own sink unwrapped (one warning names it): nothing has gone through
+        the chain yet. `guard(plugin, sink)` wraps each plugin's sink where the next plugin, or
+        the caller, calls it.
         """
+        timeout = self.deadline("wrap_event_sink")
+        chain, owner = sink, None
         for impl in self._impls("wrap_event_sink"):
-            ok, wrapped = self._call(impl, "wrap_event_sink", {"sink": sink, "classify": classify})
-            if not ok or wrapped is None:
+            inner = chain if guard is None or owner is None else guard(owner, chain)
+            args = {"sink": inner, "classify": classify, "context": self.context(impl.plugin_name)}
+            outcome = call_with_deadline(
+                lambda impl=impl, args=args: impl.function(*(args[a] for a in impl.argnames)),
+                timeout, f"massgen-plugins {impl.plugin_name}: wrap_event_sink",
+                on_late=_close_late, plugin=impl.plugin_name, report=self.warn)
+            if not outcome.ok:
+                self.warn(impl.plugin_name, f"hook wrap_event_sink {outcome.problem(timeout)}; "
+                          "the TUI gets its events unwrapped")
+                if chain is not sink:
+                    _close_late(chain)
+                return sink
+            wrapped = outcome.value
+            if wrapped is None:
                 continue
             if not all(callable(getattr(wrapped, m, None)) for m in SINK_METHODS):
                 self.warn(impl.plugin_name, f"hook wrap_event_sink returned "
                           f"{type(wrapped).__name__}, which lacks emit/flush/close; ignored")
                 continue
-            sink = wrapped
-        return sink
+            chain, owner = wrapped, impl.plugin_name
+        return chain if guard is None or owner is None else guard(owner, chain)
 
     def register_commands(self, cli: click.Group) -> list[dict[str, Any]]:
         """Let each enabled plugin add commands; undo any that would replace an existing one.
@@ -237,6 +274,20 @@ class Host:
     def problems(self) -> bool:
         """Whether anything was reported while loading: a plugin's error, a config warning."""
         return self._reported > 0
+
+
+def _close_late(sink: Any) -> None:
+    """Close a sink nobody will use (its plugin overran or another failed), in the background."""
+    import threading
+
+    def close() -> None:
+        try:
+            sink.close()
+        except BaseException:  # noqa: BLE001 - nobody uses it; its thread just ends
+            pass
+
+    threading.Thread(target=close, name="massgen-plugins: closing an unused sink",
+                     daemon=True).start()
 
 
 def _command_tree(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...],

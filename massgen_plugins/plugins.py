@@ -97,17 +97,18 @@ def load(pm: pluggy.PluginManager, records: list[PluginRecord],
     Each import runs on a daemon thread with `timeout` seconds to finish (see deadline): one
     that hangs, raises or even calls sys.exit is one warning, and the others load.
     """
-    from massgen_plugins import deadline
+    from massgen_plugins.deadline import call_with_deadline, seconds
 
     for record in records:
         if not record.enabled:
             pm.set_blocked(record.name)
             continue
-        outcome = deadline.call(load_object, (record.value,), plugin=record.name,
-                                timeout=timeout, report=warn)
+        outcome = call_with_deadline(lambda value=record.value: load_object(value), timeout,
+                                     f"massgen-plugins {record.name}: import", plugin=record.name,
+                                     report=warn)
         if outcome.timed_out:
-            warn(record.name, f"import of {record.value} did not finish within {timeout:g} s; "
-                              "going on without it")
+            warn(record.name, f"import of {record.value} did not finish within "
+                              f"{seconds(timeout or 0)}; going on without it")
             continue
         if not outcome.ok:
             err = outcome.error

@@ -1,9 +1,9 @@
-"""Writing a plugin switch (`plugins.<name>.enabled`) into a config file that MassGen shares.
+"""Writing a plugin switch (`plugins.<name>.enabled`) into one of our config files.
 
-MassGen users keep their run config in the same files, so a switch changes only the text it
-must: the value of an existing `enabled`, or a line or two inserted, or a `plugins:` section
-appended. Every other byte (MassGen's keys, quotes, comments, indentation) stays as it was.
-Only where the file writes `plugins` in flow style (`plugins: {a: {}}`) is the file dumped
+Our files are never MassGen's (see paths.py), but they are the user's, so a switch changes
+only the text it must: the value of an existing `enabled`, or a line or two inserted, or a
+`plugins:` section appended. Every other byte (keys, quotes, comments, indentation) stays as
+it was. Only where the file writes `plugins` in flow style (`plugins: {a: {}}`) is the file dumped
 again by ruamel's round trip, which keeps comments and order but may respace.
 """
 
@@ -18,6 +18,7 @@ from massgen_plugins.config import (
     PLUGINS,
     parse_yaml,
     plain,
+    read_text,
     round_trip_yaml,
     validate_plugins_section,
     write_atomic,
@@ -37,7 +38,7 @@ def set_plugin_enabled(path: Path, name: str, enabled: bool) -> Path:
     target = path.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(target.parent / f".{target.name}.lock"):
-        text = target.read_text(encoding="utf-8") if target.exists() else ""
+        text = read_text(target) if target.exists() else ""
         # The one-line error for a broken file, before anything is written.
         data = parse_yaml(text, target)
         plugins = data.get(PLUGINS)

@@ -37,8 +37,30 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def user_config(home: Path) -> Path:
-    """Where the user config file lives in the isolated home."""
-    return home / "xdg" / "massgen" / "config.yaml"
+    """Our user config file in the isolated home (the one `plugins disable` writes)."""
+    return home / "xdg" / "massgen-plugins" / "config.yaml"
+
+
+@pytest.fixture
+def massgen_user_config(home: Path) -> Path:
+    """MassGen's default run config in the isolated home, which we read and never write."""
+    return home / "home" / ".config" / "massgen" / "config.yaml"
+
+
+def lay_plugin(where: Path, name: str, source: str = "", dist: str | None = None,
+               version: str = "1.0", module: str | None = None) -> str:
+    """Lay down a plugin distribution in the site dir `where`, as pip would; its module's name."""
+    module = module or f"fake_{name}"
+    dist = dist or f"fake-{name}".replace("_", "-")
+    where.mkdir(parents=True, exist_ok=True)
+    (where / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    info = where / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[massgen]\n{name} = {module}\n", encoding="utf-8")
+    (info / "RECORD").write_text("", encoding="utf-8")
+    return module
 
 
 @pytest.fixture
@@ -56,17 +78,7 @@ def make_plugin(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
 
     def make(name: str, source: str = "", dist: str | None = None, version: str = "1.0",
              module: str | None = None, where: Path = site) -> Path:
-        module = module or f"fake_{name}"
-        dist = dist or f"fake-{name}".replace("_", "-")
-        where.mkdir(parents=True, exist_ok=True)
-        (where / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
-        info = where / f"{dist.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8")
-        (info / "entry_points.txt").write_text(f"[massgen]\n{name} = {module}\n", encoding="utf-8")
-        (info / "RECORD").write_text("", encoding="utf-8")
-        made.append(module)
+        made.append(lay_plugin(where, name, source, dist, version, module))
         importlib.invalidate_caches()
         return where
 

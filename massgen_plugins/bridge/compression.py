@@ -32,9 +32,9 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins import deadline
 from massgen_plugins.bridge import runtime
 from massgen_plugins.bridge.seams import Seam, resolve, wrap
+from massgen_plugins.deadline import acall_with_deadline
 
 RECORDS = "compressions.jsonl"
 SUMMARIZATION = "massgen-summarization"
@@ -195,10 +195,12 @@ async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
         request, system = built
         # A daemon thread, not asyncio.to_thread: the default executor's threads are joined
         # at exit, so a plugin call left running would keep MassGen from ending.
-        asked = await deadline.acall(_ask, (request,), plugin=runtime.PREFIX, timeout=None)
+        asked = await acall_with_deadline(lambda: _ask(request), None,
+                                          "massgen-plugins: compress_context",
+                                          plugin=runtime.PREFIX)
         if not asked.ok:
             runtime.warn(f"bridge: asking the plugins to compress {_agent(backend)}'s context "
-                         f"{asked.problem}; MassGen summarizes it")
+                         f"{asked.problem(None)}; MassGen summarizes it")
         result = asked.value
         if result is not None:
             why = refusal(request, result)

@@ -5,9 +5,12 @@ MassGen 0.1.97 parses `massgen logs ...` with an argparse parser built inline in
 bridge extends that parser as it parses, and dispatches in `logs_command`:
 
 - `analyze` gains the options of our `logs analyze` it lacks (`--model`, `--dry-run`, ...) and
-  our modes (`report`). `--mode report`, and `--mode self` with `--model`, run our command,
-  with MassGen's `--log-dir`, `--turn` and `--force` keeping their meaning (the default log dir
-  is MassGen's latest). `--mode prompt`, and `--mode self` without `--model`, stay MassGen's.
+  our modes (`report`). `--mode report`, `--mode self` with any of our options, and our
+  options without `--mode` (then in our default mode, `report`) run our command, with
+  MassGen's `--log-dir`, `--turn` and `--force` keeping their meaning (the default log dir is
+  MassGen's latest). `--mode prompt`, no `--mode` at all, and `--mode self` without our
+  options stay MassGen's. What neither can run is refused in one line naming the options as
+  the user types them.
 - a command of our `logs` group that MassGen lacks (`models`) becomes `massgen logs models`.
 
 Every other `massgen logs` command is MassGen's, unchanged. The commands are the enabled
@@ -24,8 +27,12 @@ from massgen_plugins.bridge.seams import Seam, resolve, wrap
 
 PROG = "massgen logs"
 DEST = "massgen_plugins__"  # our options' argparse dests, apart from MassGen's
-OUR_MODES_NEED = "spec"  # the option that makes MassGen's `--mode self` ours
+MODE = "mode"
 _ARGUMENTS: set[str] = set()  # our commands' positional arguments, by click name
+_SPELLING: dict[str, str] = {}  # our options by click name: how the user types each
+# MassGen's --mode defaults to None while we parse, so that an untyped one shows; its own
+# default (prompt) goes back before MassGen sees the namespace. Ours: our command's default.
+_MODE_DEFAULTS: dict[str, Any] = {}
 
 
 def instrument(seam: Seam) -> None:
@@ -94,7 +101,11 @@ def _mirror(command: Any, parser: argparse.ArgumentParser, skip: set[str]) -> No
                 action.choices = [*action.choices, *extra]
                 if extra and action.help:
                     action.help += f"; with massgen-plugins also: {', '.join(extra)}"
+            if param.name == MODE and action.dest == MODE:
+                _MODE_DEFAULTS.update(massgen=action.default, ours=param.default)
+                action.default = None
             continue
+        _SPELLING[param.name] = next((o for o in opts if o.startswith("--")), opts[0])
         spec: dict[str, Any] = {"dest": DEST + param.name, "help": param.help,
                                 "default": None}
         if param.is_flag:
@@ -121,6 +132,8 @@ def _dispatch(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[s
         click.echo(f"{runtime.PREFIX}: error: {refused}", err=True)
         return 2
     if argv is None:
+        if _MODE_DEFAULTS and getattr(namespace, MODE, "") is None:
+            setattr(namespace, MODE, _MODE_DEFAULTS["massgen"])
         return wrapped(*args, **kwargs)
     return run_ours(argv)
 
@@ -144,8 +157,13 @@ def ours(namespace: Any) -> list[str] | None:
             return None  # one of MassGen's own commands
         positional = [str(v) for k, v in given.items() if k in _ARGUMENTS]
         return ["logs", command, *positional, *_flags(given, skip=_ARGUMENTS)]
-    mode = getattr(namespace, "mode", "prompt")
-    if mode == "report" or (mode == "self" and OUR_MODES_NEED in given):
+    mode = getattr(namespace, MODE, None)
+    if mode is None and given:  # our options without --mode: our command's default mode
+        mode = _MODE_DEFAULTS.get("ours", "report")
+    if mode == "report" or (mode == "self" and given):
+        if getattr(namespace, "config", None):
+            raise _Refused(f"--config (MassGen's own analysis config) does not go with "
+                           f"{', '.join(_typed(given)) or '--mode ' + mode}; drop one of them")
         argv = ["logs", "analyze", _log_dir(namespace), "--mode", mode]
         if getattr(namespace, "turn", None):
             argv += ["--turn", str(namespace.turn)]
@@ -153,22 +171,27 @@ def ours(namespace: Any) -> list[str] | None:
             argv.append("--force")
         if mode == "self":
             argv += ["--ui", getattr(namespace, "ui", None) or "automation"]
-        return argv + _flags(given)
+        return argv + _flags(given, skip=_ARGUMENTS)
     if given:
-        names = ", ".join(f"--{k.replace('_', '-')}" for k in given)
-        raise _Refused(f"{names} apply to --mode report, and to --mode self with --model "
-                       f"(MassGen's own --mode {mode} takes none of them)")
+        typed = _typed(given)
+        verb, them = ("applies", "it") if len(typed) == 1 else ("apply", "them")
+        raise _Refused(f"{', '.join(typed)} {verb} to --mode report and --mode self, not to "
+                       f"MassGen's own --mode {mode}; drop {them}, or choose one of those modes")
     return None
+
+
+def _typed(given: dict[str, Any]) -> list[str]:
+    """Our options the user gave, as they typed them: `--model`, `--dry-run`."""
+    return [_SPELLING[name] for name in given if name not in _ARGUMENTS]
 
 
 def _flags(given: dict[str, Any], skip: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Our options back as command-line words, under their click spelling."""
-    spelled = {"spec": "--model", "as_json": "--json"}
     out: list[str] = []
     for name, value in given.items():
         if name in skip:
             continue
-        flag = spelled.get(name, "--" + name.replace("_", "-"))
+        flag = _SPELLING[name]
         out += [flag] if value is True else [flag, str(value)]
     return out
 

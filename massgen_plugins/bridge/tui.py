@@ -2,10 +2,13 @@
 
 Every event MassGen's TUI shows enters at `TextualApp._handle_event_from_emitter(event)`: in a
 live run (the app is an EventEmitter listener) and in `massgen viewer` (its feeder calls the
-same method). Wrapped, the app's first event builds the app's chain: the host's sink chain
-around a terminal sink that hands each event, as a MassGenEvent again, to MassGen's own method
-(so its guard, batching and thread hand-off are unchanged). When no plugin wraps the chain,
-events go straight to MassGen's method: exactly as without us.
+same method). Wrapped, the app's events go through a `tui_feed.Feed`: MassGen's thread only
+queues the event; a thread of the app's own builds the chain on the first event (the host's
+sink chain around a terminal that hands each event, as a MassGenEvent again, to MassGen's own
+method, so its guard, batching and thread hand-off are unchanged) and feeds it. A plugin that
+raises or overruns its deadline (`deadlines` in config) sends the app back to MassGen's direct
+path, with every event the chain held delivered once, in order (tui_feed.py). When no plugin
+wraps the chain, events go straight to MassGen's method: exactly as without us.
 
 The chain is built with MassGen's vocabulary (tui_render.MassgenTuiClassifier: its event
 classes, and joins of deltas that show what the deltas show one by one), flushed before
@@ -21,17 +24,14 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 import weakref
 from typing import Any
 
 from massgen_plugins.bridge import runtime
 from massgen_plugins.bridge.seams import Seam, resolve, wrap
 
-# app -> its chain, or None where no plugin wraps it (events then go straight to MassGen).
-_CHAINS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-# app -> the classifier its chain was built with (it follows the final presentation).
-_CLASSIFIERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# app -> its Feed, or _PASS where no plugin wraps the chain (events go straight to MassGen).
+_FEEDS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 _PASS = object()
 EMITTED_AT = "massgen_plugins_emitted_at"  # attribute on delivered events: time.monotonic()
@@ -47,19 +47,48 @@ def instrument(seam: Seam) -> None:
     wrap(*scroll, _scroll_once_per_frame)
 
 
-def _chain(app: Any, deliver: Any) -> Any:
-    """The app's chain, built on its first event; _PASS when no plugin wraps it."""
-    chain = _CHAINS.get(app)
-    if chain is not None:
-        return chain
+def _feed(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    feed = _FEEDS.get(app)
+    if feed is None:
+        feed = _start(app, wrapped)
+    if feed is _PASS or feed.direct or not feed.take(args[0] if args else kwargs.get("event")):
+        return wrapped(*args, **kwargs)
+    return None
+
+
+def _start(app: Any, deliver: Any) -> Any:
+    """The app's Feed, made on its first event; _PASS when no plugin wraps its chain."""
     with _LOCK:
-        chain = _CHAINS.get(app)
-        if chain is None:
-            chain, _CLASSIFIERS[app] = _build(deliver)
-            _CHAINS[app] = chain
-            if chain is not _PASS:
-                _freeze_gc()
-    return chain
+        feed = _FEEDS.get(app)
+        if feed is None:
+            host = runtime.BRIDGE._host  # made already: whether any plugin wraps is known
+            if runtime.BRIDGE.host_error is not None or (
+                    host is not None and not host.implementers("wrap_event_sink")):
+                feed = _PASS
+            else:
+                from massgen_plugins.bridge.tui_feed import Feed
+
+                # The collector's freeze lasts while the app's chain runs (see _freeze_gc).
+                feed = Feed(deliver, MassgenEvents(), to_event, _build, on_chain=_freeze_gc,
+                            on_drop=_thaw_gc)
+            _FEEDS[app] = feed
+    return feed
+
+
+def _build(feed: Any) -> tuple[Any, Any]:
+    """The app's chain and classifier, or (None, None) when no plugin wraps it (on the pump)."""
+    from massgen_plugins.bridge.tui_render import MassgenTuiClassifier
+    from massgen_plugins.host import DEFAULT_DEADLINES
+
+    # Loading the plugins imports their modules: plugin code, with the hook's deadline.
+    with feed.watched(None, "loading the plugins", DEFAULT_DEADLINES["wrap_event_sink"]):
+        host = runtime.host()
+    if host is None:
+        return None, None
+    feed.event_deadline = host.deadline("event_sink")
+    classify = MassgenTuiClassifier(dict(host.config.get("tui.event_classes") or {}))
+    chain = host.build_event_sink(feed.terminal, classify, guard=feed.guard)
+    return (None, None) if chain is feed.terminal else (chain, classify)
 
 
 _FROZEN = [0]  # apps whose chain holds the collector's frozen generation
@@ -72,8 +101,7 @@ def _freeze_gc() -> None:
     By the app's first event, a MassGen process holds about a million long-lived objects, and
     every full collection walks them all: a pause of 300 to 750 ms, every thread stopped, in
     the middle of a stream (bench/massgen_tui.py). Pacing the TUI is pointless then. Frozen,
-    they are skipped (pauses of 10 to 45 ms); objects made later are collected as usual. Our
-    own TUI does the same after its start-up.
+    they are skipped (pauses of 10 to 45 ms); objects made later are collected as usual.
     """
     import gc
 
@@ -93,51 +121,6 @@ def _thaw_gc() -> None:
             gc.unfreeze()
 
 
-def _build(deliver: Any) -> tuple[Any, Any]:
-    from massgen_plugins.bridge.tui_render import MassgenTuiClassifier
-
-    host = runtime.host()
-    if host is None:
-        return _PASS, None
-    classify = MassgenTuiClassifier(dict(host.config.get("tui.event_classes") or {}))
-    terminal = MassgenTuiSink(deliver)
-    chain = host.build_event_sink(terminal, classify)
-    return (_PASS, None) if chain is terminal else (chain, classify)
-
-
-def _feed(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    chain = _chain(app, wrapped)
-    if chain is _PASS:
-        return wrapped(*args, **kwargs)
-    event = args[0] if args else kwargs.get("event")
-    try:
-        ours = to_event(event)
-    except Exception:
-        return wrapped(*args, **kwargs)  # not an event we can read: MassGen's own path
-    classify = _CLASSIFIERS.get(app)
-    if classify is not None:
-        classify.before(ours)
-    try:
-        chain.emit(ours.stamped(time.monotonic()))
-    except Exception as exc:
-        # A sink that fails must not cost the TUI its events: this app goes unthrottled from
-        # now on (what the chain held is flushed if it can be), and this event goes direct.
-        runtime.warn(f"bridge: the TUI's event chain failed ({type(exc).__name__}: {exc}); "
-                     "MassGen's TUI gets its events directly from now on")
-        with _LOCK:
-            _CHAINS[app] = _PASS
-            _CLASSIFIERS.pop(app, None)
-        _thaw_gc()  # the unmount that would have thawed it sees no chain now
-        try:
-            chain.flush()
-        except Exception:
-            pass
-        return wrapped(*args, **kwargs)
-    if classify is not None:
-        classify.after(ours)
-    return None
-
-
 def to_event(event: Any) -> Any:
     """A MassGenEvent as our frozen Event."""
     from massgen_plugins.events.model import Event
@@ -148,57 +131,41 @@ def to_event(event: Any) -> Any:
                  round_number=round_number if isinstance(round_number, int) else 0)
 
 
-class MassgenTuiSink:
-    """The chain's end: each event, as a MassGenEvent again, into MassGen's own entry point."""
+class MassgenEvents:
+    """Our Event as a MassGenEvent again, as the chain's end hands it to MassGen."""
 
-    def __init__(self, deliver: Any) -> None:
-        """`deliver` is MassGen's original `_handle_event_from_emitter`, bound to the app."""
-        self.deliver = deliver
+    def __init__(self) -> None:
+        """MassGen's event class, from the process's MassGen."""
         self.event_class = sys.modules["massgen.events"].MassGenEvent
 
-    def emit(self, event: Any) -> None:
-        """Hand one event to MassGen."""
+    def __call__(self, event: Any) -> Any:
+        """The MassGenEvent for `event` (a new object: a merged event is a new event)."""
         from massgen_plugins.values import thaw
 
         theirs = self.event_class(timestamp=event.timestamp, event_type=event.event_type,
                                   agent_id=event.agent_id, round_number=event.round_number or 0,
                                   data=thaw(event.data))
         if event.emitted_at is not None:
-            # When the event (a merged one: its first part) entered the chain, for whoever
+            # When the event (a merged one: its first part) entered the bridge, for whoever
             # measures latency on MassGen's side (bench/massgen_tui.py). Not a dataclass field:
             # MassGen's code and its JSON never see it.
             setattr(theirs, EMITTED_AT, event.emitted_at)
-        self.deliver(theirs)
-
-    def emit_many(self, events: Any) -> None:
-        """Hand several events to MassGen, in order (it batches them itself, every 16 ms)."""
-        for event in events:
-            self.emit(event)
-
-    def flush(self) -> None:
-        """Nothing is held here."""
-
-    def close(self) -> None:
-        """Nothing to release."""
+        return theirs
 
 
 def _flush_first(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    # MassGen resets every panel for the new turn: the old turn's last deltas go in first.
-    chain = _CHAINS.get(app)
-    if chain is not None and chain is not _PASS:
-        chain.flush()
-        classify = _CLASSIFIERS.get(app)
-        if classify is not None:
-            classify.new_turn()
+    # MassGen resets every panel for the new turn: the old turn's last deltas go in first
+    # (queued behind the events taken so far; MassGen's UI thread does not wait for it).
+    feed = _FEEDS.get(app)
+    if feed is not None and feed is not _PASS:
+        feed.flush()
     return wrapped(*args, **kwargs)
 
 
 def _close_after(wrapped: Any, app: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    chain = _CHAINS.pop(app, None)
-    _CLASSIFIERS.pop(app, None)
-    if chain is not None and chain is not _PASS:
-        chain.close()
-        _thaw_gc()
+    feed = _FEEDS.get(app)
+    if feed is not None and feed is not _PASS:
+        feed.close()  # at most the `event_sink` deadline; later events go straight to MassGen
     return wrapped(*args, **kwargs)
 
 
@@ -208,8 +175,8 @@ def _active(timeline: Any) -> bool:
         app = timeline.app
     except Exception:
         return False
-    chain = _CHAINS.get(app)
-    return chain is not None and chain is not _PASS
+    feed = _FEEDS.get(app)
+    return feed is not None and feed is not _PASS and feed.chained
 
 
 def _notice_scroll_up(wrapped: Any, timeline: Any, args: tuple[Any, ...],

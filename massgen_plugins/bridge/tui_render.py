@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from massgen_plugins.events.classes import MASSGEN, MASSGEN_TUI_CLASSES, Classifier
+from massgen_plugins.events.classes import MASSGEN_TUI_CLASSES, Classifier
 
 # The deltas MassGen's TUI cleans one by one before appending them to a card.
 CLEANED = ("text", "thinking", "post_evaluation")
@@ -33,8 +33,6 @@ _NEWLINES = re.compile(r"\n{3,}")  # TimelineSection.add_text keeps at most two 
 
 class MassgenTuiClassifier(Classifier):
     """The classes of MassGen's events for its Textual TUI, and joins it shows unchanged."""
-
-    tui = MASSGEN
 
     def __init__(self, overrides: dict[str, str] | None = None) -> None:
         """MASSGEN_TUI_CLASSES with `overrides`; MassGen's cleaning is looked up on first use."""
@@ -64,14 +62,13 @@ class MassgenTuiClassifier(Classifier):
 
     # -- joins ------------------------------------------------------------------------------
 
-    def join(self, event: Any, parts: Sequence[str]) -> list[str]:
+    def join(self, event: Any, parts: Sequence[str]) -> list[tuple[str, int]]:
         """The parts as MassGen shows them: merged where that shows the same, else apart."""
         if event.event_type not in CLEANED:
-            return ["".join(parts)]  # presentation chunks: the TUI does not show their content
-        if event.event_type == "text" and event.agent_id in self.presenting:
-            return list(parts)
-        if not self._load():
-            return list(parts)
+            # Presentation chunks: the TUI does not show their content.
+            return [("".join(parts), len(parts))]
+        if (event.event_type == "text" and event.agent_id in self.presenting) or not self._load():
+            return [(part, 1) for part in parts]
         return _groups(parts, lambda part: self._shown(event, part), self._card)
 
     def _load(self) -> bool:
@@ -117,12 +114,14 @@ def _massgen_cleaning() -> tuple[Callable[[Any, str], str | None], Callable[[str
 
 
 def _groups(parts: Sequence[str], shown: Callable[[str], str | None],
-            card: Callable[[str], str]) -> list[str]:
+            card: Callable[[str], str]) -> list[tuple[str, int]]:
     """Consecutive parts joined where MassGen shows the join as it shows them one by one.
 
     One by one, MassGen appends card(shown(part)) for each part that shows. A join of those
     texts shows the same when the card keeps each of them whole and MassGen's cleaning of the
-    join gives the join back: it is cleaned again when it arrives.
+    join gives the join back: it is cleaned again when it arrives. Each result comes with how
+    many parts it stands for; a part that shows nothing counts with the result before it (or
+    the first, at the start).
     """
     def whole(text: str) -> bool:
         return card(text) == text
@@ -133,33 +132,38 @@ def _groups(parts: Sequence[str], shown: Callable[[str], str | None],
     rendered = [shown(p) for p in parts]
     texts = [t for t in rendered if t is not None]
     if len(texts) > 1 and all(whole(t) for t in texts) and same("".join(texts)):
-        return ["".join(texts)]
-    out: list[str] = []
+        return [("".join(texts), len(parts))]
+    out: list[tuple[str, int]] = []
     group: list[str] = []
     first = ""  # the part as it came, for a group of one
+    taken = [0]  # parts the results so far stand for
 
-    def close() -> None:
-        if len(group) == 1:
-            out.append(first)
-        elif group:
-            out.append("".join(group))
-        group.clear()
+    def close(end: int) -> None:
+        """End the open group: it stands for the parts before index `end`."""
+        if group:
+            out.append((first if len(group) == 1 else "".join(group), end - taken[0]))
+            taken[0] = end
+            group.clear()
 
-    for part, text in zip(parts, rendered):
+    for i, (part, text) in enumerate(zip(parts, rendered)):
         if text is None:
             continue  # MassGen shows nothing for it: nothing to keep
         if not whole(text):
-            close()
-            out.append(part)  # shown only as itself
+            close(i)
+            out.append((part, i + 1 - taken[0]))  # shown only as itself
+            taken[0] = i + 1
         elif group and same("".join(group) + text):
             group.append(text)
         else:
-            close()
+            close(i)
             group.append(text)
             first = part
-    close()
+    close(len(parts))
     if not out:
         # Nothing shows, but a whitespace thinking delta still tells MassGen's tool batching
         # that content came between two tools: keep one part that says so.
-        out.append(next((p for p in parts if p), parts[0] if parts else ""))
+        return [(next((p for p in parts if p), parts[0] if parts else ""), len(parts))]
+    if taken[0] < len(parts):  # parts after the last result that show nothing
+        content, count = out[-1]
+        out[-1] = (content, count + len(parts) - taken[0])
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -129,4 +130,59 @@ def make_cli() -> click.Group:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the `massgen` command line."""
-    make_cli().main(args=list(argv) if argv is not None else None, prog_name="massgen-plugins")
+    code: Any = 0
+    try:
+        make_cli().main(args=list(argv) if argv is not None else None, prog_name="massgen-plugins")
+    except SystemExit as exc:
+        code = exc.code
+    except OSError as exc:
+        if not _from_stdout(exc):
+            raise
+        _output_lost(exc)
+    # Flushed here, not at exit: there, a full disk is a traceback Python prints itself.
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        _output_lost(exc)
+    sys.exit(code)
+
+
+def _from_stdout(exc: OSError) -> bool:
+    """True when `exc` was raised writing stdout: a stream on its descriptor is at hand in
+    the frame that raised it (click's echo, Rich's console)."""
+    try:
+        out = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in frames[-3:]:
+        for value in frame.f_locals.values():
+            for stream in (value, getattr(value, "file", None)):
+                try:
+                    if stream is not None and stream.fileno() == out:
+                        return True
+                except Exception:  # noqa: BLE001 - anything without a usable fileno()
+                    continue
+    return False
+
+
+def _output_lost(exc: OSError) -> None:
+    """Stdout cannot be written (a full disk, a closed pipe): one line, exit 1."""
+    import errno
+    import os
+
+    # What is still buffered goes nowhere, so that Python's own flush at exit says nothing.
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
+    if exc.errno != errno.EPIPE:  # a reader that stopped reading (`| head`) wants no message
+        click.echo("massgen-plugins: error: cannot write to standard output "
+                   f"({exc.strerror or type(exc).__name__})", err=True)
+    sys.exit(1)

@@ -1,4 +1,4 @@
-"""`massgen-plugins config`: the merged config with each value's source, and the files read."""
+"""`massgen-plugins config`: the merged config with each value's source, the files, migration."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from massgen_plugins.cli import CONFIG_KEY, get_host
 from massgen_plugins.cli.output import emit_json, table
 from massgen_plugins.safe_text import shown
 
+ENV_NOTE = "then environment variables (MASSGEN_*), which win over every file"
+
 
 def group() -> click.Group:
     """The `massgen-plugins config` group."""
 
     @click.group()
     def config() -> None:
-        """Show the merged config and the files it comes from."""
+        """Show the merged config and the files it comes from; migrate an old switch file."""
 
     @config.command()
     @click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys).")
@@ -41,36 +43,74 @@ def group() -> click.Group:
                     node = node.setdefault(part, {})
                 node[path[-1]] = value
             emit_json({"values": nested, "sources": {dotted(p): cfg.source(p) for p in flat},
-                       "files": _files(cfg.files)})
+                       "files": files_json(cfg.files)})
             return
         if not flat:
-            click.echo("No settings: every value is a default. Files read: see "
-                       "`massgen-plugins config path`.")
-            return
-        table(None, ["Key", "Value", "Source"],
-              [[dotted(p), _yamlish(v), cfg.source(p) or "-"] for p, v in sorted(flat.items())])
+            click.echo("No settings: every value is a default.")
+        else:
+            table(None, ["Key", "Value", "Source"],
+                  [[dotted(p), _yamlish(v), cfg.source(p) or "-"]
+                   for p, v in sorted(flat.items())])
+        echo_files(cfg.files)
 
     @config.command()
     @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
     @click.pass_context
     def path(ctx: click.Context, as_json: bool) -> None:
-        """List the config files, lowest precedence first, and whether each exists."""
+        """List the config files, lowest precedence first, and whether each exists.
+
+        JSON: {"files": [{"role", "path", "exists", "massgen_reads", "breaks_massgen"}]}
+        """
         from massgen_plugins.config import config_files
 
-        files = _files(config_files(ctx.find_root().meta.get(CONFIG_KEY)))
+        files = config_files(ctx.find_root().meta.get(CONFIG_KEY))
         if as_json:
-            emit_json({"files": files})
+            emit_json({"files": files_json(files)})
             return
-        for f in files:
-            click.echo(shown(f"{f['role']:<9} {f['path']}  "
-                             f"({'exists' if f['exists'] else 'missing'})"))
-        click.echo("then environment variables (MASSGEN_*), which win over every file")
+        echo_files(files, heading=False)
+
+    @config.command()
+    def migrate() -> None:
+        """Move massgen-plugins settings out of a MassGen config file that holds nothing else.
+
+        Older `massgen-plugins plugins disable` wrote ~/.config/massgen/config.yaml (or
+        .massgen/config.yaml), which MassGen then ran as its config and failed on. Such a file
+        moves to ours (~/.config/massgen-plugins/config.yaml, .massgen-plugins/config.yaml)
+        and is removed; a MassGen config with MassGen's own settings in it is left as it is.
+        """
+        from massgen_plugins.migrate import migrate as run
+
+        for line in run():
+            click.echo(shown(line))
 
     return config
 
 
-def _files(files: Any) -> list[dict[str, Any]]:
-    return [{"role": f.role, "path": str(f.path), "exists": f.exists} for f in files]
+def files_json(files: Any) -> list[dict[str, Any]]:
+    """The config files as `--json` reports them."""
+    from massgen_plugins.config import file_breaks_massgen
+
+    return [{"role": f.role, "path": str(f.path), "exists": f.exists,
+             "massgen_reads": f.massgens, "breaks_massgen": file_breaks_massgen(f)}
+            for f in files]
+
+
+def echo_files(files: Any, heading: bool = True) -> None:
+    """One line per config file, lowest precedence first: its role, path and state."""
+    if heading:
+        click.echo("Config files, lowest precedence first:")
+    writes = {"user": "plugins enable|disable write here",
+              "project": "plugins enable|disable --project write here"}
+    for f in files_json(files):
+        state = ["exists" if f["exists"] else "missing"]
+        if f["massgen_reads"]:
+            state.append("MassGen's default run config: read, never written")
+        state += [writes[f["role"]]] if f["role"] in writes else []
+        if f["breaks_massgen"]:
+            state.append("holds only massgen-plugins settings, so `massgen \"question\"` fails "
+                         "on it: run `massgen-plugins config migrate`")
+        click.echo(shown(f"{f['role']:<15} {f['path']}  ({'; '.join(state)})"))
+    click.echo(ENV_NOTE)
 
 
 def _yamlish(value: Any) -> str:

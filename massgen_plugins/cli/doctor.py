@@ -23,7 +23,6 @@ from massgen_plugins.cli.output import emit_json
 PTH = "massgen_plugins_bridge.pth"
 BOOTSTRAP = "_massgen_plugins_bridge"
 ENV = "MASSGEN_PLUGINS_BRIDGE"
-OFF = ("0", "off", "false", "no")
 LIVE_MARK = "MASSGEN_PLUGINS_DOCTOR "
 
 
@@ -45,30 +44,37 @@ def installed_hook() -> Path | None:
     return None
 
 
+def bridge_switch(value: str | None) -> tuple[bool, str | None]:
+    """What MASSGEN_PLUGINS_BRIDGE=value does: on or off, and the warning for a value unknown."""
+    try:  # the start-up module is the one definition of the values it takes
+        from massgen_plugins.bridge.autoload import _massgen_plugins_bridge as startup
+    except ImportError:  # a wheel moves it to the top of site-packages
+        import _massgen_plugins_bridge as startup
+    return startup.switch(value)
+
+
 def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
     """What `doctor --json` prints, without importing MassGen."""
-    import importlib.metadata as md
-
     from massgen_plugins.bridge.runtime import built_against, known_version
     from massgen_plugins.bridge.seams import SEAMS, check_source
+    from massgen_plugins.entry_points import installed_version
 
     env = os.environ if environ is None else environ
     package = massgen_package()
-    try:
-        version: str | None = md.version("massgen")
-    except md.PackageNotFoundError:
-        version = None
+    version = installed_version("massgen")
     pth = installed_hook()
-    switch = env.get(ENV, "").strip().lower()
+    on, unknown = bridge_switch(env.get(ENV))
     if package is None:
         active, why = False, "MassGen is not installed in this environment"
-    elif switch in OFF:
+    elif not on:
         active, why = False, f"switched off: {ENV}={env.get(ENV)}"
     elif pth is None:
         active, why = False, (f"no {PTH} on this interpreter's path (an install that skipped "
                               "it?); start runs with `massgen-plugins run -- massgen ...`")
     else:
         active, why = True, f"starts in every massgen process ({pth})"
+        if unknown:
+            why += f"; {unknown}"
     seams = []
     for seam in SEAMS:
         problems = [p for t in seam.targets if (p := check_source(t, package))] if package else []
@@ -93,7 +99,7 @@ def live(timeout: float) -> dict[str, Any]:
     from massgen_plugins.bridge.seams import SEAMS
 
     modules = sorted({t.module for s in SEAMS for t in s.targets})
-    code = (f"import {BOOTSTRAP}, json\n"
+    code = (f"import {BOOTSTRAP}, json\n{BOOTSTRAP}.install()\n"
             + "".join(f"import {m}\n" for m in modules)
             + "from massgen_plugins.bridge import runtime\n"
             + f"print({LIVE_MARK!r} + json.dumps(runtime.report()))\n")

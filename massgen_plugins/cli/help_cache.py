@@ -7,7 +7,9 @@ plugin entry points installed (name, value, distribution, version, and when each
 installed), the config files (path, size, modification time) and the plugin switches in the
 environment. A help listing whose key still matches is drawn from that record; any other case
 loads the plugins, as does running any plugin command. A load that reported a problem (a
-broken plugin) saves nothing, so its warning shows on every listing until it is fixed.
+broken plugin) saves nothing, so its warning shows on every listing until it is fixed. A
+record that is not a plain file of the expected shape (damaged, a FIFO, too large or deep) is
+ignored, and the next load writes a good one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 VERSION = 1
 KEEP = 8  # records kept, one per recent key
+MAX_BYTES = 4 * 1024 * 1024  # eight records of a few hundred commands each
 ENV_SWITCHES = ("MASSGEN_LOAD_PLUGINS", "MASSGEN_DISABLE_PLUGINS", "MASSGEN_STRICT_PLUGINS")
 
 
@@ -31,14 +34,14 @@ def cache_path() -> Path:
 
 def key(config_path: str | None) -> str:
     """Everything that decides which commands the plugins add, as one string."""
-    from massgen_plugins import __version__
+    from massgen_plugins import __version__, paths
     from massgen_plugins.entry_points import installed_entry_points, installed_stamps
-    from massgen_plugins.paths import project_config_path, user_config_path
 
     parts: list[Any] = [VERSION, __version__]
     parts.append([list(ep) for ep in installed_entry_points()])
     parts.append([list(stamp) for stamp in installed_stamps()])
-    for path in (user_config_path(), project_config_path(), config_path):
+    for path in (paths.massgen_user_config_path(), paths.user_config_path(),
+                 paths.massgen_project_config_path(), paths.project_config_path(), config_path):
         try:
             info = os.stat(path) if path else None
         except OSError:
@@ -49,18 +52,35 @@ def key(config_path: str | None) -> str:
 
 
 def _records() -> dict[str, Any]:
+    from massgen_plugins.regular_files import read_regular_text
+
+    text = read_regular_text(cache_path(), MAX_BYTES)
     try:
-        data = json.loads(cache_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(text) if text is not None else None
+    except (ValueError, RecursionError):  # damaged, or nested past what the parser takes
         return {}
     records = data.get("records") if isinstance(data, dict) else None
     return records if isinstance(records, dict) else {}
 
 
+def _commands(value: Any) -> list[dict[str, Any]] | None:
+    """A record's commands, when each has the shape `save` writes; else None."""
+    if not isinstance(value, list):
+        return None
+    out = []
+    for entry in value:
+        path = entry.get("path") if isinstance(entry, dict) else None
+        if not (isinstance(path, list) and path and all(isinstance(p, str) and p for p in path)
+                and isinstance(entry.get("help", ""), str)
+                and isinstance(entry.get("group", False), bool)):
+            return None
+        out.append({"path": path, "help": entry.get("help", ""), "group": entry.get("group", False)})
+    return out
+
+
 def load(config_path: str | None) -> list[dict[str, Any]] | None:
-    """The plugins' commands as saved for this key, or None when there is no such record."""
-    commands = _records().get(key(config_path))
-    return commands if isinstance(commands, list) else None
+    """The plugins' commands as saved for this key, or None when there is no usable record."""
+    return _commands(_records().get(key(config_path)))
 
 
 def save(config_path: str | None, commands: list[dict[str, Any]]) -> None:
@@ -68,8 +88,12 @@ def save(config_path: str | None, commands: list[dict[str, Any]]) -> None:
     from massgen_plugins.config import write_atomic
 
     path = cache_path()
-    records = _records()
-    records.pop(this := key(config_path), None)
+    this = key(config_path)
+    records = {}
+    for other, value in _records().items():  # only well-formed records are written back
+        kept = _commands(value)
+        if other != this and kept is not None:
+            records[other] = kept
     # A few keys at once, so that switching between two setups (plugins on and off, two
     # projects) does not evict each other; the oldest go first.
     records = dict(list(records.items())[-(KEEP - 1):])

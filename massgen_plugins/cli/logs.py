@@ -104,11 +104,14 @@ def group() -> click.Group:
         source = Rows(cache, names, want=limit, workers=count)
         warn = Warnings()
 
+        seen = [0]  # sessions read, for a listing that --analyzed filtered to nothing
+
         def rows() -> Iterator[tuple[dict[str, Any], str]]:
             shown_rows = 0
             for sid, dirs in grouped(base, warn, ids=source.session_id, names=names):
                 if shown_rows >= limit:
                     break
+                seen[0] += 1
                 remembered = source.row(sid, dirs, warn)
                 if analyzed is None or remembered[0]["analyzed"] == analyzed:
                     shown_rows += 1
@@ -125,7 +128,9 @@ def group() -> click.Group:
             cache.save(set(names))
             print_warnings(warn)
         if not runs:
-            click.echo(shown(f"No runs in {base}."))
+            which = "" if analyzed is None else "analyzed " if analyzed else "unanalyzed "
+            among = f" (it holds {seen[0]} run{'s' * (seen[0] != 1)})" if seen[0] else ""
+            click.echo(shown(f"No {which}runs in {base}{among}."))
             return
         print_runs(base, runs)
 
@@ -223,7 +228,7 @@ def print_runs(base: Any, runs: list[dict[str, Any]]) -> None:
           # Masked before the table cuts it: half a key is no longer recognisable as one.
           " ".join(redact(r["question"] or "-").split()), (r["outcome"] or "-").replace("_", " "),
           str(r["turns"]), r["winner"] or "-", _cost(r["cost"]), _secs(r["duration_s"]),
-          f"{compact(r['input_tokens'])}/{compact(r['output_tokens'])}", str(len(r["agents"])),
+          f"{_count(r['input_tokens'])}/{_count(r['output_tokens'])}", str(len(r["agents"])),
           "yes" if r["analyzed"] else "no"] for r in runs])
 
 
@@ -268,17 +273,17 @@ def render_summary(session: Any, attempts: list[Any], all_votes: bool = False) -
         ("Agents", ", ".join(g.agent_id for g in a.agents) or "-"),
         ("Duration", _secs(a.duration_s)),
         ("Cost", _cost(a.cost) + (f" ({a.cost_note})" if a.cost_note else "")),
-        ("Tokens", f"{t.input:,} in, {t.output:,} out, {t.reasoning:,} reasoning, "
-                   f"{t.cached:,} cached" + (" (with the earlier attempts')" if a.cumulative
-                                             else "")),
+        ("Tokens", (f"{t.input:,} in, {t.output:,} out, {t.reasoning:,} reasoning, "
+                    f"{t.cached:,} cached" if a.tokens_known else
+                    f"unknown ({a.cost_note})" if a.cost_note else "unknown")
+         + (" (with the earlier attempts')" if a.cumulative and a.tokens_known else "")),
         ("Rounds", f"{a.total_rounds}" + (f" ({rounds})" if rounds else "")),
-        ("API", f"{a.api_timing.calls} calls, {a.api_timing.total_ms / 1000:.1f} s total, "
-                f"{a.api_timing.avg_ms:.0f} ms avg, {a.api_timing.avg_ttft_ms:.0f} ms to first "
-                "token"),
+        ("API", _api(a.api_timing)),
         ("Tools", f"{a.tool_calls} calls, {a.tool_failures} failed"),
         ("Subagents", f"{sub.get('total_subagents', 0)}"
                       + (f", {_cost(sub.get('total_estimated_cost'))}" if sub.get(
                           "total_subagents") else "")),
+        ("Final", str(a.final_answer_path) if a.final_answer_path else "-"),
         ("Events", f"{a.events_bytes / 1e6:.1f} MB in events.jsonl" if a.events_path else "none"),
         ("MassGen", a.massgen_version or "-"),
         ("Analyzed", "yes" if any(d.analyzed for d in group.dirs) else "no"),
@@ -298,13 +303,17 @@ def render_summary(session: Any, attempts: list[Any], all_votes: bool = False) -
     if a.agents:
         with_errors = any(g.error for g in a.agents)
         print_table("Agents", [
-            Col("Agent", max=24), Col("End", max=12), Col("Answers", drop=4),
-            Col("Voted for", max=16, drop=2), Col("In", drop=3), Col("Out", drop=3),
-            Col("Cost", drop=1), Col("Tools", drop=5), Col("Restarts", drop=6)]
+            Col("Agent", max=24), Col("Model", max=28, drop=7), Col("End", max=12),
+            Col("Answers", drop=4), Col("Voted for", max=16, drop=2), Col("In", drop=3),
+            Col("Out", drop=3), Col("Cost", drop=1), Col("Tools", drop=5),
+            Col("Restarts", drop=6)]
             + ([Col("Error", flex=True, min=12)] if with_errors else []), [
-            [g.agent_id, g.end_state or g.status or "-", str(g.answers), g.voted_for or "-",
-             compact(g.tokens.input), compact(g.tokens.output), _cost(g.cost), str(g.tool_calls),
-             str(g.restarts)] + ([g.error or "-"] if with_errors else [])
+            [g.agent_id, g.model or "-", g.end_state or g.status or "-", str(g.answers),
+             g.voted_for or "-",
+             *((compact(g.tokens.input), compact(g.tokens.output)) if g.tokens_known
+               else ("?", "?")),
+             _cost(g.cost), str(g.tool_calls), str(g.restarts)]
+            + ([g.error or "-"] if with_errors else [])
             for g in a.agents])
     votes = [v for v in a.votes if all_votes or v.final]
     if votes:
@@ -367,6 +376,17 @@ def _clock(epoch: float) -> str:
     except (ValueError, OverflowError, OSError):
         return "?"
 
+
+
+def _count(n: int | None) -> str:
+    return "?" if n is None else compact(n)
+
+
+def _api(t: Any) -> str:
+    if t.calls is None:
+        return "unknown (MassGen wrote no metrics_summary.json timing)"
+    return (f"{t.calls} calls, {t.total_ms / 1000:.1f} s total, {t.avg_ms:.0f} ms avg, "
+            f"{t.avg_ttft_ms:.0f} ms to first token")
 
 
 def _size(messages: int | None, tokens: int | None) -> str:

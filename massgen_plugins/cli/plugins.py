@@ -26,12 +26,16 @@ def group() -> click.Group:
         """Show installed plugins, whether each is enabled (and why not), hooks and errors.
 
         JSON: {"plugins": [{"name", "distribution", "version", "module", "enabled", "loaded",
-        "disabled_by", "hooks", "errors"}], "unknown_in_config": [names]}
+        "disabled_by", "switched_by", "hooks", "errors"}], "unknown_in_config": [names],
+        "files": [{"role", "path", "exists", "massgen_reads", "breaks_massgen"}]}
         """
+        from massgen_plugins.cli.config import echo_files, files_json
+
         host = get_host(ctx)
         rows = [plugin_row(host, r) for r in host.records]
         if as_json:
-            emit_json({"plugins": rows, "unknown_in_config": host.unknown_in_config()})
+            emit_json({"plugins": rows, "unknown_in_config": host.unknown_in_config(),
+                       "files": files_json(host.config.files)})
             return
         if not rows:
             click.echo("No plugins installed (entry-point group 'massgen').")
@@ -42,10 +46,12 @@ def group() -> click.Group:
                  ", ".join(r["hooks"]) or "-", "; ".join(r["errors"]) or "-"] for r in rows])
         for name in host.unknown_in_config():
             click.echo(shown(f"note: config has settings for '{name}', which is not installed"))
+        echo_files(host.config.files)
 
     def switch(ctx: click.Context, name: str, project: bool, enabled: bool) -> None:
-        from massgen_plugins.config import ENABLED, PLUGINS, project_config_path, user_config_path
+        from massgen_plugins.config import ENABLED, PLUGINS
         from massgen_plugins.errors import ConfigError
+        from massgen_plugins.paths import project_config_path, user_config_path
         from massgen_plugins.plugins import normalize
         from massgen_plugins.switches import set_plugin_enabled
 
@@ -71,19 +77,19 @@ def group() -> click.Group:
     @plugins.command()
     @click.argument("name")
     @click.option("--project", is_flag=True,
-                  help="Write to .massgen/config.yaml here instead of the user config.")
+                  help="Write to .massgen-plugins/config.yaml here instead of the user's file.")
     @click.pass_context
     def enable(ctx: click.Context, name: str, project: bool) -> None:
-        """Switch plugin NAME on in the user config (or the project's)."""
+        """Switch plugin NAME on in our user file (or the project's), which MassGen never reads."""
         switch(ctx, name, project, True)
 
     @plugins.command()
     @click.argument("name")
     @click.option("--project", is_flag=True,
-                  help="Write to .massgen/config.yaml here instead of the user config.")
+                  help="Write to .massgen-plugins/config.yaml here instead of the user's file.")
     @click.pass_context
     def disable(ctx: click.Context, name: str, project: bool) -> None:
-        """Switch plugin NAME off in the user config (or the project's)."""
+        """Switch plugin NAME off in our user file (or the project's), which MassGen never reads."""
         switch(ctx, name, project, False)
 
     return plugins
@@ -91,6 +97,7 @@ def group() -> click.Group:
 
 def plugin_row(host: Any, record: Any) -> dict[str, Any]:
     """One plugin as `plugins list --json` reports it."""
+    from massgen_plugins.config import ENABLED, PLUGINS
     from massgen_plugins.plugins import hooks_of
 
     return {
@@ -101,6 +108,7 @@ def plugin_row(host: Any, record: Any) -> dict[str, Any]:
         "enabled": record.enabled,
         "loaded": record.loaded,
         "disabled_by": record.disabled_by,
+        "switched_by": host.config.source(f"{PLUGINS}.{record.name}.{ENABLED}"),
         "hooks": hooks_of(host.pm, record),
         "errors": list(record.errors),
     }
@@ -109,7 +117,9 @@ def plugin_row(host: Any, record: Any) -> dict[str, Any]:
 def _enabled_cell(row: dict[str, Any]) -> str:
     if not row["enabled"]:
         return f"no ({row['disabled_by']})"
-    return "yes" if row["loaded"] else "yes (failed to load)"
+    if not row["loaded"]:
+        return "yes (failed to load)"
+    return f"yes ({row['switched_by']})" if row["switched_by"] else "yes"
 
 
 def _outranks(host: Any, source: str | None, written: Path) -> bool:

@@ -19,8 +19,8 @@ know is never dropped or merged.
 
 MassGen cleans each delta on its own before showing it (it strips a text delta's spaces, drops
 whitespace-only thinking deltas), so a plain concatenation may show other text: a classifier's
-`join` says what the parts of a merge become (bridge/tui_render.py has MassGen's), and `tui`
-names the TUI it describes, for wrappers that tune themselves to it.
+`join` says what the parts of a merge become and which parts each result stands for
+(bridge/tui_render.py has MassGen's).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 STREAMING, STATE, CRITICAL = "streaming", "state", "critical"
-MASSGEN = "massgen"  # the TUI a sink chain feeds
 
 # MassGen 0.1.97's Textual TUI: status and system_status are timeline lines, never superseded.
 MASSGEN_TUI_CLASSES: dict[str, str] = {
@@ -40,21 +39,20 @@ MASSGEN_TUI_CLASSES: dict[str, str] = {
 class Classifier:
     """Maps an event to its class: a table by type, config overrides, and MassGen's flags."""
 
-    tui = MASSGEN
-
     def __init__(self, overrides: Mapping[str, str] | None = None,
                  defaults: Mapping[str, str] = MASSGEN_TUI_CLASSES) -> None:
         """Build the table once; lookups are a dict get."""
         self.table = {**defaults, **(overrides or {})}
 
-    def join(self, event: Any, parts: Sequence[str]) -> list[str]:
-        """The contents that consecutive deltas like `event` become when merged, in order.
+    def join(self, event: Any, parts: Sequence[str]) -> list[tuple[str, int]]:
+        """The contents consecutive deltas like `event` become when merged, in order.
 
-        One string shows exactly what the parts show, one by one, in this TUI: their
-        concatenation. A TUI that renders a join differently from its parts answers several
-        (at worst the parts themselves).
+        Each content comes with how many of the parts (the next ones, in order) it stands for;
+        the counts add up to len(parts). One content shows exactly what the parts show, one
+        by one, in this TUI: their concatenation. A TUI that renders a join differently from
+        its parts answers several (at worst the parts themselves).
         """
-        return ["".join(parts)]
+        return [("".join(parts), len(parts))]
 
     def __call__(self, event_type: str) -> str:
         """The class of an event type (before any flag in an event's data)."""

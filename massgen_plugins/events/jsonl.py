@@ -12,12 +12,15 @@ from typing import BinaryIO
 
 from massgen_plugins.events.lines import TAIL_BYTES, lines_of_type
 from massgen_plugins.events.model import Event
-from massgen_plugins.logs.files import Warnings, check_data, open_regular
+from massgen_plugins.logs.files import RunFiles, Warnings, check_data
 
 CHUNK = 1 << 20
 # No real event line comes near this; a longer "line" is damage (or no newlines at all) and is
 # skipped rather than held in memory.
 MAX_LINE = 16 * 1024 * 1024
+# How far back from the end the last readable event is looked for.
+LAST_EVENT_BYTES = 1 << 20
+LAST_EVENT_LINES = 1000
 
 
 def _lines(fh: BinaryIO) -> Iterator[bytes | None]:
@@ -58,14 +61,21 @@ def parse_event(line: bytes) -> Event | None:
         return None
 
 
-def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None) -> Iterator[Event]:
-    """Yield the events in `path` in order; with `types`, only those types.
+def _open(path: Path, warn: Warnings, run: RunFiles | None) -> BinaryIO | None:
+    """`path` opened through `run` (by default: inside its own folder, not through a link)."""
+    return (run or RunFiles(path.parent, warn)).open(path)
+
+
+def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None,
+                run: RunFiles | None = None) -> Iterator[Event]:
+    """Yield the events in `path` in order; with `types`, only those types. `run`: the run
+    whose files these are (see `_open`).
 
     Bad lines (truncated, not JSON, not an event) are skipped and reported once, with their
     count and the first line number. With `types`, only lines that may be of those types are
     read at all (see `_typed_lines`), so damage elsewhere goes unnoticed by that scan.
     """
-    fh = open_regular(path, warn)
+    fh = _open(path, warn, run)
     if fh is None:
         return
     bad = overlong = 0
@@ -87,7 +97,7 @@ def read_events(path: Path, warn: Warnings, types: Collection[str] | None = None
             if types is None or event.event_type in types:
                 yield event
     if bad or overlong:
-        number = _line_number(path, first) if types else first
+        number = _line_number(path, first, warn, run) if types else first
         what = f"{bad} line{'s' if bad != 1 else ''} that are not events"
         if overlong:
             what += f" and {overlong} longer than {MAX_LINE // (1024 * 1024)} MB"
@@ -149,21 +159,23 @@ def _typed_lines(fh: BinaryIO, types: Collection[str]) -> Iterator[tuple[int, by
         yield start, pending
 
 
-def _line_number(path: Path, offset: int | None) -> int:
+def _line_number(path: Path, offset: int | None, warn: Warnings, run: RunFiles | None) -> int:
     """The line number at a byte offset (counted only for a warning, so only when one is due)."""
-    if offset is None:
+    fh = _open(path, warn, run) if offset is not None else None
+    if fh is None or offset is None:
         return 0
     count = 0
-    with path.open("rb") as fh:
+    with fh:
         while offset > 0 and (chunk := fh.read(min(CHUNK, offset))):
             count += chunk.count(b"\n")
             offset -= len(chunk)
     return count + 1
 
 
-def tail_window(path: Path, warn: Warnings, max_bytes: int = TAIL_BYTES) -> tuple[bytes, bool]:
+def tail_window(path: Path, warn: Warnings, max_bytes: int = TAIL_BYTES,
+                run: RunFiles | None = None) -> tuple[bytes, bool]:
     """The whole lines in the last `max_bytes` of `path`, and whether that is the whole file."""
-    fh = open_regular(path, warn)
+    fh = _open(path, warn, run)
     if fh is None:
         return b"", True
     try:
@@ -193,34 +205,62 @@ def last_of_type(data: bytes, event_type: str, start: int = 0) -> tuple[int, Eve
     return None  # (a spelling inside another value is passed over: the search goes on back)
 
 
-def tail_events(path: Path, warn: Warnings, types: Collection[str],
-                max_bytes: int = TAIL_BYTES) -> tuple[list[Event], Event | None, bool]:
-    """The events of `types` in the last `max_bytes` of `path` in order, the last readable event
-    of any type, and whether that covered the whole file.
+def events_of(data: bytes, types: Collection[str]) -> tuple[list[Event], Event | None]:
+    """The events of `types` among the whole lines `data` holds, in order, and the last
+    readable event of any type (see last_event).
 
     How a run ended (the final presentation, answer_locked, a timeout, a restart) is written in
-    its last events: reading the end costs the same for a 1 GB file as for a small one. A line
-    cut by a crash at the end is passed over, so the last event is the last whole one.
+    its last events: with `tail_window`'s bytes, reading the end costs the same for a 1 GB file
+    as for a small one. A line cut by a crash at the end is passed over.
     """
-    data, whole = tail_window(path, warn, max_bytes)
-    last, end = None, len(data)
-    while last is None and end > 0:
-        begin = data.rfind(b"\n", 0, end) + 1
-        line = data[begin:end]
-        if line.strip():
-            last = parse_event(line)
-        end = begin - 1
     found = []
     for _, line in _typed_lines(io.BytesIO(data), types):
         event = parse_event(line) if line is not None else None
         if event is not None and event.event_type in types:
             found.append(event)
-    return found, last, whole
+    return found, last_event(data)
 
 
-def first_and_last(path: Path, warn: Warnings) -> tuple[Event | None, Event | None]:
+# An event of an agent's output, as MassGen's json.dumps spells its first keys: the agent id
+# follows the type.
+_OUTPUT = re.compile(rb'"event_type": "(?:text|thinking|tool_start|tool_complete|'
+                     rb'answer_submitted|final_presentation_chunk)", "agent_id": '
+                     rb'"((?:[^"\\\n]|\\.){1,200})"')
+
+
+def agents_streaming(data: bytes) -> set[str]:
+    """The agents of which `data` (events.jsonl lines) holds output: text, tool calls, answers."""
+    found: set[str] = set()
+    for raw in set(_OUTPUT.findall(data)):
+        try:
+            found.add(json.loads(b'"' + raw + b'"'))
+        except ValueError:
+            continue
+    return found
+
+
+def last_event(data: bytes) -> Event | None:
+    """The last readable event among the whole lines `data` holds, looked for in its last
+    LAST_EVENT_BYTES, among its last LAST_EVENT_LINES lines that are not blank: a tail of
+    blank lines or damage is not parsed line by line."""
+    start = max(0, len(data) - LAST_EVENT_BYTES)
+    lines = data[start:].split(b"\n")
+    if start and data[start - 1:start] != b"\n":
+        lines = lines[1:]  # the part of a line before the region
+    tried = 0
+    for line in reversed(lines):
+        if line.strip():
+            event = parse_event(line)
+            tried += 1
+            if event is not None or tried >= LAST_EVENT_LINES:
+                return event
+    return None
+
+
+def first_and_last(path: Path, warn: Warnings,
+                   run: RunFiles | None = None) -> tuple[Event | None, Event | None]:
     """The first and last readable events, reading only the file's two ends."""
-    fh = open_regular(path, warn)
+    fh = _open(path, warn, run)
     if fh is None:
         return None, None
     try:

@@ -26,15 +26,21 @@ class Event:
     # When the event entered the sink chain (time.monotonic()); set by the producer, kept by
     # sinks that merge events (the earliest wins), read by the TUI to measure latency.
     emitted_at: float | None = attrs.field(default=None, eq=False)
+    # Its place in the stream the producer fed into the sink chain (0, 1, 2, ...). A sink
+    # passes it on; an event that stands for several (merged deltas, a superseding state)
+    # carries the `seq` of the last of them. The TUI's end of the chain reads it to know what
+    # was delivered (bridge/tui_feed.py).
+    seq: int | None = attrs.field(default=None, eq=False)
 
-    def stamped(self, at: float) -> Event:
-        """This event, marked as entering the sink chain at `at` (time.monotonic())."""
+    def stamped(self, at: float, seq: int | None = None) -> Event:
+        """This event, entering the sink chain at `at` (time.monotonic()) as number `seq`."""
         # attrs.evolve would run the data converter (a deep copy) again for every event a
         # producer emits; the data is already frozen, so the copy shares it.
         new = object.__new__(Event)
         for name in _SHARED_FIELDS:
             object.__setattr__(new, name, getattr(self, name))
         object.__setattr__(new, "emitted_at", at)
+        object.__setattr__(new, "seq", seq)
         return new
 
     @property
@@ -72,4 +78,4 @@ class Event:
                 "data": thaw(self.data)}
 
 
-_SHARED_FIELDS = tuple(f.name for f in attrs.fields(Event) if f.name != "emitted_at")
+_SHARED_FIELDS = tuple(f.name for f in attrs.fields(Event) if f.name not in ("emitted_at", "seq"))

@@ -9,7 +9,9 @@ MassGen 0.1.97 leaves no event, status or metric for a reactive compression, onl
 - massgen.log lines: "[<Backend>] Context length exceeded ..., triggering reactive
   compression", "[CompressionUtils] Compressing N messages", "Compression recovery
   successful[ via summarization (M items)]". They name no agent, but they tell of a
-  compression whose traces are missing.
+  compression whose traces are missing. A compression an agent starts itself, before a
+  request, is logged with its agent: "Attempting algorithmic compression for <agent> (N → M
+  tokens)"; a trace or line that close in time is that agent's.
 
 The bridge writes one JSON line per compression, ours or MassGen's, to
 `massgen_plugins/compressions.jsonl` with the agent, method, sizes, cost and latency. The same
@@ -40,6 +42,8 @@ _SAME_LOG = 3.0
 _BACKEND = re.compile(r"^\[([^\]]{1,60})\]")
 _COUNT = re.compile(r"Compressing (\d+) messages")
 _ITEMS = re.compile(r"via summarization \((\d+) items\)")
+_AGENT_COMPRESSES = re.compile(r"Attempting algorithmic compression for (\S{1,100}) "
+                               r"\(([\d,]{1,20}) \S+ ([\d,]{1,20}) tokens\)")
 
 
 def read_compressions(path: Path, run: RunFiles, stub: Path | None = None,
@@ -55,7 +59,12 @@ def read_compressions(path: Path, run: RunFiles, stub: Path | None = None,
     traced = [c for folder in folders for c in _traces(folder / "compression_debug", run)
               if not any(abs(c.time - r.time) <= _SAME + (r.latency_s or 0) for r in recorded)]
     known = [*recorded, *traced]
-    logged = [c for c in _log_compressions(log, day)
+    from_log = _log_compressions(log, day)
+    # A trace names no agent: the log's line of the same moment may.
+    known = [k if k.agent is not None else attrs.evolve(k, agent=next(
+        (c.agent for c in from_log if c.agent and abs(c.time - k.time) <= _SAME_LOG
+         + (k.latency_s or 0)), None)) for k in known]
+    logged = [c for c in from_log
               if not any(abs(c.time - k.time) <= _SAME_LOG + (k.latency_s or 0) for k in known)]
     return tuple(sorted([*known, *logged], key=lambda c: c.time))
 
@@ -135,6 +144,10 @@ def _log_compressions(lines: Sequence[tuple[str, str, str]], day: str | None) ->
             backend = _BACKEND.match(message)
             out.append({"time": when, "before": None, "after": None, "ok": None,
                         "backend": backend.group(1) if backend else None})
+        elif m := _AGENT_COMPRESSES.search(message):
+            out.append({"time": when, "before": None, "after": None, "ok": None,
+                        "backend": None, "agent": m.group(1), "method": "massgen-algorithmic",
+                        "tokens": (_number(m.group(2)), _number(m.group(3)))})
         elif not out:
             continue
         elif m := _COUNT.search(message):
@@ -146,13 +159,23 @@ def _log_compressions(lines: Sequence[tuple[str, str, str]], day: str | None) ->
         elif "Summarization failed" in message:
             out[-1]["summary_failed"] = True
     return [Compression(
-        time=c["time"], agent=None, method="massgen-summarization", ok=c["ok"] is True,
+        time=c["time"], agent=c.get("agent"), method=c.get("method", "massgen-summarization"),
+        ok=c["ok"] is True or "agent" in c and c["ok"] is None,
         messages_before=c["before"], messages_after=c["after"],
+        tokens_before=c["tokens"][0] if "tokens" in c else None,
         note="; ".join(x for x in (
             f"{c['backend']} backend" if c["backend"] else "",
+            f"aimed at ~{c['tokens'][1]:,} tokens" if c.get("tokens", (0, None))[1] else "",
             "summarization failed; MassGen kept fallback guidance" if c.get("summary_failed")
-            else "", "" if c["ok"] else "no line says it recovered") if x),
+            else "", "" if c["ok"] or "agent" in c else "no line says it recovered") if x),
         source="massgen.log") for c in out]
+
+
+def _number(text: str) -> int | None:
+    try:
+        return int(text.replace(",", ""))
+    except ValueError:
+        return None
 
 
 def _int(value: Any) -> int | None:

@@ -92,7 +92,7 @@ def sections_for(attempt: Attempt, warn: Warnings) -> list[Section]:
         summary.pop(key, None)
     out = [Section("metrics", "status.json, metrics_summary.json",
                    json.dumps(summary, sort_keys=True), True)]
-    out.append(Section("timeline", "events.jsonl", timeline(attempt, warn), True))
+    out.append(Section("timeline", "events.jsonl", timeline(attempt, warn, run), True))
     out.append(Section("votes", "<agent>/<ts>/vote.json, final_presentation_start",
                        votes_text(attempt), True))
     out.append(Section("compressions", "compression_debug/, massgen.log, "
@@ -150,13 +150,13 @@ def compressions_text(attempt: Attempt) -> str:
     return "\n".join(lines) or "(no context compressions recorded)"
 
 
-def timeline(attempt: Attempt, warn: Warnings) -> str:
-    """The coordination events, one line each, streamed from events.jsonl."""
+def timeline(attempt: Attempt, warn: Warnings, run: RunFiles | None = None) -> str:
+    """The coordination events, one line each, streamed from events.jsonl (a file of `run`)."""
     if attempt.events_path is None:
         return "(no events.jsonl)"
     lines: list[str] = []
     dropped = 0
-    for e in read_events(attempt.events_path, warn, TIMELINE_TYPES):
+    for e in read_events(attempt.events_path, warn, TIMELINE_TYPES, run):
         d = e.data
         if e.event_type == "post_evaluation" and d.get("phase") == "content":
             continue  # the evaluation's text streams in deltas; its start and end are enough

@@ -1,21 +1,25 @@
 """Reading a run's files, which agents wrote and an attacker may have shaped.
 
-A reader never leaves the run: every path is resolved, and one that leads outside the run's
-directory (a symlink, or a name taken from a file's content) is skipped. Only regular files
-are opened, without blocking (a FIFO named status.json is skipped, not waited on). Every read
-is bounded. Parsed JSON and YAML is checked before use: no nesting past MAX_DEPTH, no YAML
-alias that expands past MAX_NODES values, and no NaN, infinite or huge number (each such
-value is read as null). Every problem becomes one warning naming the file, never an exception.
+A reader never leaves the run: every file is opened relative to the run's folder, one
+component at a time, never through a link (open_within, which every read of a run file goes
+through); a link, a name taken from a file's content that is not a plain name, and a hard link
+(which may be a file outside the run) are skipped. Only regular files are opened, without
+blocking (a FIFO named status.json is skipped, not waited on). Every read is bounded. Parsed
+JSON and YAML is checked before use: no nesting past MAX_DEPTH, no YAML alias that expands
+past MAX_NODES values, and no NaN, infinite or huge number (each such value is read as null).
+Every problem becomes one warning naming the file, never an exception.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
 import re
 import stat
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -74,81 +78,216 @@ def _why(exc: OSError) -> str:
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device",
           stat.S_IFBLK: "a device"}
+HARD_LINK = "is a hard link, which could lead out of the run"
+
+# Every component of a run path is opened relative to the folder before it, never through a
+# link: a link swapped in after a check cannot lead a read out of the run, since there is no
+# check apart from the open. Non-blocking: a FIFO is recognised after its open, not waited on.
+_DIR_OPEN = (os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+_FILE_OPEN = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+              | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+              | getattr(os, "O_BINARY", 0))
 
 
-def open_regular(path: Path, warn: Warnings) -> BinaryIO | None:
-    """`path` opened for binary reading if it is a regular file; None (with a warning) otherwise.
+class NotPlain(OSError):
+    """A run path that was not opened: component `at` of it is a link, or not what was asked
+    for (a FIFO, a hard link, a file where a folder was wanted); `why` says which."""
 
-    Never blocks: a FIFO, socket or device is recognised before it is opened, and the open
-    itself does not wait for a writer if one is swapped in.
+    def __init__(self, at: int, why: str, link: bool = False) -> None:
+        """Component `at` (0-based) of the path; `link`: it is a symbolic link."""
+        super().__init__(why)
+        self.at, self.why, self.link = at, why, link
+
+
+def open_within(dir_fd: int, parts: list[str] | tuple[str, ...],
+                directory: bool = False) -> tuple[int, os.stat_result]:
+    """A descriptor of `parts` under the folder open as `dir_fd`, and its stat; the caller
+    closes it.
+
+    Each component is opened relative to the one before, without following a link: a folder
+    with O_DIRECTORY, the last (unless `directory`) as a regular file of one link (a hard link
+    may be another file's, outside the run). Raises NotPlain for a link or a component of the
+    wrong kind, FileNotFoundError, or the OSError of the open.
     """
+    fd = dir_fd
     try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISREG(mode):
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
-                         | getattr(os, "O_BINARY", 0))
-            mode = os.fstat(fd).st_mode
-            if stat.S_ISREG(mode):
-                return os.fdopen(fd, "rb")
-            os.close(fd)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        warn.add(path, f"cannot read ({_why(exc)}); skipped")
-        return None
-    if stat.S_ISDIR(mode):
-        warn.add(path, "cannot read (is a directory, not a file); skipped")
-    else:
-        warn.add(path, f"is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not a "
-                       "regular file; skipped")
-    return None
-
-
-_PLAIN_OPEN = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-               | getattr(os, "O_BINARY", 0))
-
-
-def open_plain(path: str) -> tuple[int, int] | None:
-    """(descriptor, size) of a regular file opened for reading, not through a link; None when
-    it is anything else or cannot be opened. The caller closes the descriptor.
-
-    For the short paths that read thousands of files which are nearly always plain: one open
-    and one fstat, never blocking, and no warning (the general reader reports what is odd).
-    """
-    try:
-        fd = os.open(path, _PLAIN_OPEN)
-    except OSError:
-        return None
-    try:
+        for i, name in enumerate(parts):
+            last = i == len(parts) - 1
+            if name in ("", ".", "..") or "/" in name or "\0" in name:
+                raise NotPlain(i, f"holds {name!r}, which is not a name in the run")
+            try:
+                opened = os.open(name, _FILE_OPEN if last and not directory else _DIR_OPEN,
+                                 dir_fd=fd)
+            except OSError as exc:
+                if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EISDIR):
+                    raise
+                raise _refusal(fd, name, i, directory or not last) from None
+            if fd != dir_fd:
+                os.close(fd)
+            fd = opened
         info = os.fstat(fd)
-    except OSError:
-        os.close(fd)
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        return None
-    return fd, info.st_size
+        if not directory:
+            if not stat.S_ISREG(info.st_mode):
+                raise NotPlain(len(parts) - 1, _kind(info.st_mode))
+            if info.st_nlink > 1:
+                raise NotPlain(len(parts) - 1, HARD_LINK)
+    except BaseException:
+        if fd != dir_fd:
+            os.close(fd)
+        raise
+    return fd, info
 
 
-def read_plain(path: str, limit: int, head: bool = False) -> bytes | None:
-    """A regular file's bytes, not through a link (see open_plain); None when it is anything
-    else, holds more than `limit` bytes, or cannot be read. `head`: its first `limit` bytes,
-    however long it is."""
-    opened = open_plain(path)
-    if opened is None:
-        return None
-    fd, size = opened
+def _refusal(dir_fd: int, name: str, at: int, want_dir: bool) -> OSError:
+    """Why `name` in `dir_fd` could not be opened as a folder (`want_dir`) or a file."""
     try:
-        if size > limit and not head:
+        mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+    except OSError as exc:
+        return exc
+    if stat.S_ISLNK(mode):
+        return NotPlain(at, "is a symbolic link", link=True)
+    if want_dir and not stat.S_ISDIR(mode):
+        return NotADirectoryError(errno.ENOTDIR, "not a directory")
+    return NotPlain(at, "cannot read (is a directory, not a file)" if stat.S_ISDIR(mode)
+                    else _kind(mode))
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "cannot read (is a directory, not a file)"
+    return f"is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not a regular file"
+
+
+def open_root(path: str | os.PathLike[str]) -> int:
+    """A descriptor of a run's own folder, which the user named (links on the way followed)."""
+    return os.open(path, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+
+
+def read_fd(fd: int, size: int, limit: int, head: bool = False) -> bytes:
+    """At most `limit` + 1 bytes of an open file of `size` bytes (one more says it was cut);
+    `head`: at most `limit`."""
+    want = min(size, limit) if head else min(size + 1, limit + 1)
+    chunks, got = [], 0
+    while got < want:
+        # read(n) allocates n bytes up front: never more than the file held at its fstat.
+        chunk = os.read(fd, min(want - got, 1 << 24))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_within(dir_fd: int, parts: list[str] | tuple[str, ...], limit: int,
+                head: bool = False) -> bytes | None:
+    """A plain file's bytes under `dir_fd` (see open_within), or None when it is not one, holds
+    more than `limit` bytes (unless `head`: then its first `limit`), or cannot be read.
+
+    For the short paths that read thousands of files which are nearly always plain: no
+    warning (the general reader reports what is odd).
+    """
+    try:
+        fd, info = open_within(dir_fd, parts)
+    except OSError:
+        return None
+    try:
+        if info.st_size > limit and not head:
             return None
-        want = min(size, limit)
-        data = os.read(fd, want + (not head))
+        data = read_fd(fd, info.st_size, limit, head)
         # A file that grew or shrank since its fstat is left to the general reader.
-        return data if len(data) == want else None
+        return data if len(data) == min(info.st_size, limit) else None
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+def write_in_run(root: Path, path: Path, text: str, replace: bool = False) -> None:
+    """Write `text` to `path`, a file in the run whose folder is `root`: whole or not at all,
+    through no link.
+
+    The folders below `root` are opened as a reader opens them (see open_within), and the file
+    is created relative to the last one: a folder swapped for a link while the text was made
+    cannot send it out of the run. Without `replace`, FileExistsError when the file exists (a
+    link too); with it, a temporary sibling is renamed over it. OSError (ELOOP for a link on
+    the way) when it cannot be written; a file half written is removed.
+    """
+    given = os.path.abspath(os.fspath(root))
+    target = os.path.abspath(os.fspath(path))
+    if not target.startswith(given.rstrip(os.sep) + os.sep):
+        raise OSError(errno.EINVAL, f"not inside the run's folder {given}")
+    parts = [p for p in target[len(given):].split(os.sep) if p]
+    base = open_root(given)
+    try:
+        try:
+            folder = (open_within(base, parts[:-1], directory=True)[0] if len(parts) > 1
+                      else os.open(".", _DIR_OPEN, dir_fd=base))
+        except NotPlain as exc:
+            raise OSError(errno.ELOOP, f"{os.path.join(given, *parts[: exc.at + 1])} "
+                                       f"{exc.why}, which is not followed") from None
+    finally:
+        os.close(base)
+    try:
+        name = parts[-1]
+        if replace:
+            _replace_at(folder, name, text.encode("utf-8"))
+        else:
+            _create_at(folder, name, text.encode("utf-8"))
+        with contextlib.suppress(OSError):  # where the OS allows it: the new name is durable
+            os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+_CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+           | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+
+
+def _create_at(folder: int, name: str, data: bytes, mode: int | None = None) -> None:
+    """Create `name` in `folder` (never through a link: O_EXCL) holding `data`, synced; with
+    `mode`, that mode rather than the umask's."""
+    fd = os.open(name, _CREATE, 0o666, dir_fd=folder)
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)  # the data is on disk before anyone reads the name
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=folder)
+        raise
+
+
+def _replace_at(folder: int, name: str, data: bytes) -> None:
+    """Put `data` in `name` in `folder` by renaming a synced temporary sibling over it."""
+    import secrets
+
+    try:
+        old = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        mode = stat.S_IMODE(old.st_mode) if stat.S_ISREG(old.st_mode) else None
+    except FileNotFoundError:
+        mode = None
+    temp = f".{name}.{secrets.token_hex(6)}"
+    _create_at(folder, temp, data, mode)  # the replaced file's mode, if it had one
+    try:
+        os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp, dir_fd=folder)
+        raise
+
+
+def entries_at(fd: int) -> dict[str, str]:
+    """Each entry of the folder open as `fd`: "dir", "file", or "other" (a link, a FIFO)."""
+    with os.scandir(fd) as entries:
+        return {e.name: "dir" if e.is_dir(follow_symlinks=False) else
+                "file" if e.is_file(follow_symlinks=False) else "other" for e in entries}
 
 
 def plain_name(name: str) -> bool:
@@ -157,27 +296,36 @@ def plain_name(name: str) -> bool:
             and "\0" not in name and ":" not in name)
 
 
-def plain_entries(path: str) -> dict[str, str]:
-    """Each entry of a folder: "dir", "file", or "other" (a link, a FIFO: not plain)."""
-    with os.scandir(path) as entries:
-        return {e.name: "dir" if e.is_dir(follow_symlinks=False) else
-                "file" if e.is_file(follow_symlinks=False) else "other" for e in entries}
+CHUNK = 1 << 20
 
 
-def read_bounded(fh: BinaryIO, limit: int) -> bytes:
-    """At most `limit` + 1 bytes from `fh` (one more than the limit says it was cut)."""
-    # read(n) allocates n bytes up front, so never ask for more than the file holds.
-    size = os.fstat(fh.fileno()).st_size
-    return fh.read(min(limit + 1, size + 1))
+def marked_lines(fh: BinaryIO, pattern: re.Pattern[bytes], limit: int) -> Iterator[bytes]:
+    """Each line of `fh` whose first `limit` bytes hold a match of `pattern`, cut to them.
 
-
-def head_lines(fh: BinaryIO, limit: int) -> Iterator[bytes]:
-    """Each line of `fh`, cut to its first `limit` bytes: one endless line costs no memory."""
-    while line := fh.readline(limit):
-        if len(line) == limit and not line.endswith(b"\n"):
-            while (rest := fh.readline(limit)) and not rest.endswith(b"\n"):
-                pass  # the rest of an overlong line, read and dropped
-        yield line
+    The file is searched a chunk at a time and only the lines around a match are cut out:
+    a file of millions of empty lines costs a search, not a loop, and one endless line costs
+    `limit` bytes of memory.
+    """
+    head = b""  # the start (at most `limit` bytes) of a line a chunk boundary cut
+    while chunk := fh.read(CHUNK):
+        first = chunk.find(b"\n")
+        if first < 0:
+            head += chunk[:max(0, limit - len(head))]
+            continue
+        line = (head + chunk[:min(first, limit)])[:limit]
+        if pattern.search(line):
+            yield line
+        base, end = first + 1, chunk.rfind(b"\n") + 1
+        last = -1
+        for match in pattern.finditer(chunk, base, end):
+            begin = max(chunk.rfind(b"\n", base, match.start()) + 1, base)
+            if begin == last or match.end() - begin > limit:
+                continue  # the line is out already, or the match lies past its kept part
+            last = begin
+            yield chunk[begin:min(chunk.find(b"\n", begin), begin + limit)]
+        head = chunk[end:end + limit]
+    if head and pattern.search(head):
+        yield head
 
 
 def check_data(data: Any, null_numbers: bool = True) -> tuple[Any, int]:
@@ -297,97 +445,158 @@ def _skipped_values(path: Path, count: int, warn: Warnings) -> None:
                        "NaN, infinite or past 64 bits read as null")
 
 
-# Resolved folders, with the identity each had: a listing reads thousands of files in a few
-# folders each.
-_real_dirs: dict[str, tuple[str, int, int]] = {}
-
-
-def _realpath(text: str) -> str:
-    # os.path.realpath stats every component of every file; with each folder resolved once, a
-    # file costs two lstats (is it a link? is its folder still the one resolved?). A link is
-    # always resolved afresh, and so is a folder that changed (replaced by a link).
-    if not os.path.isabs(text):
-        text = os.path.abspath(text)
-    parent, name = os.path.split(text)
-    if name in ("", ".", "..") or os.path.islink(text):
-        return os.path.realpath(text)
-    try:
-        info = os.lstat(parent)
-    except OSError:
-        return os.path.realpath(text)
-    known = _real_dirs.get(parent)
-    if known is None or known[1:] != (info.st_ino, info.st_dev) or stat.S_ISLNK(info.st_mode):
-        if len(_real_dirs) > 50_000:
-            _real_dirs.clear()
-        known = (_realpath(parent) if parent != text else parent, info.st_ino, info.st_dev)
-        if not stat.S_ISLNK(info.st_mode):
-            _real_dirs[parent] = known
-    return os.path.join(known[0], name)
-
-
 class RunFiles:
-    """The files of one run: opened only inside its directory, only if regular, size-bounded."""
+    """The files of one run: opened only inside its directory and through no link, only if
+    regular and of one link, size-bounded."""
 
     def __init__(self, root: Path, warn: Warnings) -> None:
-        """Read inside `root` (resolved once), reporting problems to `warn`."""
-        self.root = Path(_realpath(os.fspath(root)))
+        """Read inside `root`, reporting problems to `warn`."""
+        self.given = os.path.abspath(os.fspath(root))
+        self.root = Path(os.path.realpath(self.given))
         self.warn = warn
+        self._fd: int | None = None
 
-    def inside(self, path: Path) -> bool:
-        """True when `path` resolves inside the run; otherwise False, with a warning."""
-        real = _realpath(os.fspath(path))
+    def _root_fd(self) -> int:
+        # Opened once: the run's folder stays the one first opened, whatever is renamed later.
+        if self._fd is None:
+            self._fd = open_root(self.root)
+            weakref.finalize(self, os.close, self._fd)
+        return self._fd
+
+    def parts(self, path: Path) -> tuple[str, ...] | None:
+        """`path`'s components below the run's folder; None (with a warning) when it is not
+        below it."""
+        text = os.path.abspath(os.fspath(path))
+        for base in (self.given, str(self.root)):
+            if text == base:
+                return ()
+            if text.startswith(base.rstrip(os.sep) + os.sep):
+                return tuple(p for p in text[len(base):].split(os.sep) if p)
+        self.warn.add(path, f"leads outside the run (to {os.path.realpath(text)}); skipped")
+        return None
+
+    def _open(self, path: Path, directory: bool = False, quiet_dir: bool = False) -> int | None:
+        """A descriptor of `path` (see open_within), or None, with a warning unless it is
+        missing (or, with `quiet_dir`, a folder)."""
+        parts = self.parts(path)
+        if parts is None:
+            return None
+        try:
+            root = self._root_fd()
+            if not parts:
+                if not directory:
+                    raise NotPlain(0, _kind(stat.S_IFDIR))
+                return os.open(".", _DIR_OPEN, dir_fd=root)
+            return open_within(root, parts, directory)[0]
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except NotPlain as exc:
+            if exc.link:
+                self._link(parts[: exc.at + 1])
+            elif not (quiet_dir and "is a directory" in exc.why):
+                self.warn.add(path, f"{exc.why}; skipped")
+            return None
+        except OSError as exc:
+            self.warn.add(path, f"cannot {'list' if directory else 'read'} ({_why(exc)}); skipped")
+            return None
+
+    def _link(self, parts: tuple[str, ...]) -> None:
+        """Report the link at `parts`, which is not followed; a dangling one (MassGen leaves
+        dangling workspace links) is passed over in silence."""
+        link = os.path.join(self.given, *parts)
+        try:
+            os.stat(link)
+        except FileNotFoundError:
+            return
+        except OSError as exc:  # a loop
+            self.warn.add(link, f"cannot read (a symbolic link: {_why(exc)}); skipped")
+            return
+        target = os.path.realpath(link)
         root = str(self.root)
-        if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
-            return True
-        self.warn.add(path, f"leads outside the run (to {real}); skipped")
-        return False
+        if target == root or target.startswith(root.rstrip(os.sep) + os.sep):
+            self.warn.add(link, f"is a symbolic link (to {target}), which is not followed; "
+                                "skipped")
+        else:
+            self.warn.add(link, f"leads outside the run (to {target}); skipped")
+
+    def stat(self, path: Path) -> os.stat_result | None:
+        """`path`'s own stat (a link's, not its target's), or None; never a warning."""
+        parts = self.parts(path)
+        if not parts:
+            return None
+        try:
+            fd, _ = open_within(self._root_fd(), parts[:-1], directory=True) if len(
+                parts) > 1 else (os.open(".", _DIR_OPEN, dir_fd=self._root_fd()), None)
+        except OSError:
+            return None
+        try:
+            return os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def kind(self, path: Path) -> str | None:
+        """"file", "dir", "link" or "other" for what `path` is (nothing followed), or None
+        when there is nothing there; never a warning."""
+        info = self.stat(path)
+        if info is None:
+            return None
+        mode = info.st_mode
+        return ("file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode)
+                else "link" if stat.S_ISLNK(mode) else "other")
 
     def open(self, path: Path) -> BinaryIO | None:
-        """`path` opened for reading, if it is a regular file inside the run."""
-        return open_regular(path, self.warn) if self.inside(path) else None
+        """`path` opened for reading, if it is a plain regular file inside the run."""
+        fd = self._open(path)
+        return None if fd is None else os.fdopen(fd, "rb")
 
     def is_file(self, path: Path) -> bool:
-        """True for a regular file inside the run; a symlink out of it, or a FIFO, is reported."""
-        try:
-            mode = os.stat(path).st_mode
-        except OSError:
+        """True for a plain regular file inside the run; a link, a hard link or a FIFO is
+        reported."""
+        fd = self._open(path, quiet_dir=True)
+        if fd is None:
             return False
-        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-            self.warn.add(path, f"is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, "
-                                "not a regular file; skipped")
-            return False
-        return stat.S_ISREG(mode) and self.inside(path)
+        os.close(fd)
+        return True
 
     def is_dir(self, path: Path) -> bool:
-        """True for a directory inside the run that can be entered (a symlink loop is not one)."""
+        """True for a directory inside the run, not a link, that can be entered."""
+        fd = self._open(path, directory=True)
+        if fd is None:
+            return False
         try:
-            return path.is_dir() and os.access(path, os.X_OK) and self.inside(path)
+            return os.access(".", os.X_OK, dir_fd=fd)
         except OSError:
             return False
+        finally:
+            os.close(fd)
 
     def list_dir(self, path: Path) -> list[Path]:
         """The entries of a directory of the run, or [] (with a warning) when it cannot be listed."""
-        if not self.inside(path):
+        fd = self._open(path, directory=True)
+        if fd is None:
             return []
         try:
-            return list(path.iterdir())
-        except FileNotFoundError:
-            return []
+            return [path / name for name in os.listdir(fd)]
         except OSError as exc:
             self.warn.add(path, f"cannot list ({_why(exc)}); skipped")
             return []
+        finally:
+            os.close(fd)
 
     def read_bytes(self, path: Path, limit: int) -> bytes | None:
         """Up to `limit` + 1 bytes of `path`, or None when it cannot be read."""
-        fh = self.open(path)
-        if fh is None:
+        fd = self._open(path)
+        if fd is None:
             return None
         try:
-            with fh:
-                return read_bounded(fh, limit)
+            return read_fd(fd, os.fstat(fd).st_size, limit)
         except OSError as exc:
             self.warn.add(path, f"cannot read ({_why(exc)}); skipped")
             return None
+        finally:
+            os.close(fd)
 
     def read_json(self, path: Path) -> Any:
         """The parsed JSON in `path`, or None (with a warning) when it is missing or broken."""

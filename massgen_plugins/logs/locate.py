@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,7 +33,7 @@ def logs_base(logs_dir: str | os.PathLike[str] | None = None,
     if env.get(LOG_BASE_ENV):
         return Path(env[LOG_BASE_ENV]).expanduser()
     local = (cwd or Path.cwd()) / ".massgen" / "massgen_logs"
-    if local.is_dir():
+    if _is(local, os.path.isdir):
         return local
     return Path.home() / ".massgen" / "massgen_logs"
 
@@ -66,19 +66,23 @@ def resolve(log_dir: str | None, base: Path) -> Target:
                             "or --logs-dir")
         return Target(found[0])
     path = Path(log_dir).expanduser()
-    if not path.exists() and (base / log_dir).exists():
+    if not _is(path, os.path.exists) and _is(base / log_dir, os.path.exists):
         path = base / log_dir
-    elif not path.exists() and "/" not in log_dir and os.sep not in log_dir:
+    elif not _is(path, os.path.exists) and "/" not in log_dir and os.sep not in log_dir:
         path = _by_prefix(log_dir, base) or path
-    if not path.is_dir():
+    if not _is(path, os.path.isdir):
         raise LogsError(f"{log_dir}: no such log directory; give a log_* session dir, a turn_N "
                         "or an attempt_N dir")
-    path = path.resolve()
+    path = Path(os.path.realpath(path))
     if path.name.startswith("attempt_") and path.parent.name.startswith("turn_"):
         return Target(path.parent.parent, _n(path.parent.name), _n(path.name))
     if path.name.startswith("turn_"):
         return Target(path.parent, _n(path.name))
-    if path.name.startswith("log_") or any(p.name.startswith("turn_") for p in path.iterdir()):
+    try:
+        names = os.listdir(path) if not path.name.startswith("log_") else []
+    except OSError as exc:
+        raise LogsError(f"{log_dir}: cannot list ({exc.strerror}); check its permissions")
+    if path.name.startswith("log_") or any(name.startswith("turn_") for name in names):
         return Target(path)
     inner = sessions(path)
     if inner:  # a base dir: take its latest run
@@ -102,6 +106,14 @@ def _by_prefix(name: str, base: Path) -> Path | None:
         names = ", ".join(p.name for p in found[:5])
         raise LogsError(f"{name}: names {len(found)} runs ({names}); give more of the name")
     return found[0] if found else None
+
+
+def _is(path: Path, test: Callable[[str], bool]) -> bool:
+    """`test(path)`; False where the answer cannot be had (a folder on the way is unreadable)."""
+    try:
+        return test(os.fspath(path))
+    except (OSError, ValueError):
+        return False
 
 
 def _n(name: str) -> int | None:

@@ -35,12 +35,12 @@ class ToolStat:
 
 @attrs.frozen
 class ApiTiming:
-    """Time spent waiting on model APIs."""
+    """Time spent waiting on model APIs; None where MassGen recorded none (no metrics file)."""
 
-    calls: int = 0
-    total_ms: float = 0.0
-    avg_ms: float = 0.0
-    avg_ttft_ms: float = 0.0
+    calls: int | None = 0
+    total_ms: float | None = 0.0
+    avg_ms: float | None = 0.0
+    avg_ttft_ms: float | None = 0.0
     by_backend: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
 
 
@@ -99,8 +99,12 @@ class AgentSummary:
     restarts: int = 0
     error: str | None = None
     output_path: Path | None = None
-    # How its part ended: winner, voted, answered, failed, interrupted, timed_out or stopped.
+    # How its part ended: winner, voted, answered, failed, interrupted, timed_out, stopped, or
+    # not_started (the run failed before any agent ran).
     end_state: str | None = None
+    model: str | None = None  # the run config's backend model (and type)
+    # False: MassGen recorded no tokens for it, although it streamed before the run stopped.
+    tokens_known: bool = True
 
 
 @attrs.frozen
@@ -149,6 +153,9 @@ class Attempt:
     cumulative: bool = False  # totals include the earlier attempts of the turn (a restart)
     restart_reason: str | None = None
     last_event_time: float | None = None  # POSIX seconds
+    # False: the tokens spent are not all recorded (an agent streamed, MassGen counted nothing).
+    tokens_known: bool = True
+    final_answer_path: Path | None = None
 
     @property
     def label(self) -> str:
@@ -225,8 +232,10 @@ class MassgenSession:
         return attempts[-1] if attempts else None
 
 
-def tokens_json(tokens: Tokens) -> dict[str, int]:
-    """Tokens as JSON."""
+def tokens_json(tokens: Tokens, known: bool = True) -> dict[str, int | None]:
+    """Tokens as JSON; every count null when they are not `known`."""
+    if not known:
+        return {"input": None, "output": None, "reasoning": None, "cached": None}
     return {"input": tokens.input, "output": tokens.output, "reasoning": tokens.reasoning,
             "cached": tokens.cached}
 
@@ -246,7 +255,7 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
         "path": str(a.path), "turn": a.turn, "attempt": a.number, "question": a.question,
         "finish_reason": a.finish_reason, "finish_details": a.finish_details,
         "winner": a.winner, "duration_s": a.duration_s, "start_time": a.start_time,
-        "cost": a.cost, "tokens": tokens_json(a.tokens),
+        "cost": a.cost, "tokens": tokens_json(a.tokens, a.tokens_known),
         "rounds": {"total": a.total_rounds, "by_outcome": thaw(a.rounds_by_outcome)},
         "tools": {"calls": a.tool_calls, "failures": a.tool_failures,
                   "by_tool": [tool_json(t) for t in a.tools]},
@@ -255,9 +264,9 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
                        "by_backend": thaw(a.api_timing.by_backend)},
         "subagents": thaw(a.subagents),
         "agents": [{"id": g.agent_id, "status": g.status, "answers": g.answers,
-                    "voted_for": g.voted_for, "tokens": tokens_json(g.tokens), "cost": g.cost,
-                    "tool_calls": g.tool_calls, "restarts": g.restarts, "error": g.error,
-                    "end_state": g.end_state}
+                    "voted_for": g.voted_for, "tokens": tokens_json(g.tokens, g.tokens_known),
+                    "cost": g.cost, "tool_calls": g.tool_calls, "restarts": g.restarts,
+                    "error": g.error, "end_state": g.end_state, "model": g.model}
                    for g in a.agents],
         "answers": [{"agent": x.agent_id, "label": x.label, "path": str(x.path)} for x in a.answers],
         "votes": [{"voter": v.voter, "target": v.target, "reason": v.reason, "final": v.final}
@@ -267,7 +276,9 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
         "massgen_cost": a.massgen_cost, "cost_note": a.cost_note, "session_id": a.session_id,
         "cumulative": a.cumulative, "restart_reason": a.restart_reason,
         "last_event": _iso_time(a.last_event_time),
-        "final_answer": a.final_answer, "errors": list(a.errors), "timed_out": a.timed_out,
+        "final_answer": a.final_answer,
+        "final_answer_path": None if a.final_answer_path is None else str(a.final_answer_path),
+        "errors": list(a.errors), "timed_out": a.timed_out,
         "massgen_version": a.massgen_version, "events_bytes": a.events_bytes,
         "analyzed": a.analyzed, "warnings": list(a.warnings),
         "compressions": [compression_json(c) for c in a.compressions],

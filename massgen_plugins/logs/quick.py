@@ -13,16 +13,15 @@ reader reads the run and reports it. tests/logs/test_quick_rows.py holds both to
 
 from __future__ import annotations
 
-import mmap
 import os
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from massgen_plugins.events.lines import lines_of_type, window_start
+from massgen_plugins.events.lines import lines_of_type, tail_holding
 from massgen_plugins.logs import files as f
-from massgen_plugins.logs.files import NUMBERED, REPORT, Warnings, plain_entries, plain_name
+from massgen_plugins.logs.files import NUMBERED, REPORT, Warnings, entries_at, plain_name
 from massgen_plugins.logs.outcome import EndFacts, decide
 from massgen_plugins.logs.status import by_outcome, cost_of, failed_agents, usage_cost
 
@@ -35,20 +34,31 @@ def quick_attempt(path: Path) -> dict[str, Any] | None:
     output_tokens, finish_reason, outcome, outcome_evidence, analyzed (as
     `sessions.list_row` spells them).
     """
-    root = os.fspath(path)
+    folders: list[int] = []
     try:
-        top = plain_entries(root)
+        # Each folder opened in the one before, never through a link (see files.open_within).
+        folders.append(f.open_root(path))
+        top = entries_at(folders[-1])
         if sorted(n for n in top if NUMBERED.match(n)) != ["turn_1"] or top["turn_1"] != "dir":
             return None
-        turn_dir = os.path.join(root, "turn_1")
-        in_turn = plain_entries(turn_dir)
+        folders.append(f.open_within(folders[-1], ("turn_1",), directory=True)[0])
+        in_turn = entries_at(folders[-1])
         if (sorted(n for n in in_turn if NUMBERED.match(n)) != ["attempt_1"]
                 or in_turn["attempt_1"] != "dir"):
             return None
-        attempt_dir = os.path.join(turn_dir, "attempt_1")
-        own = plain_entries(attempt_dir)
+        folders.append(f.open_within(folders[-1], ("attempt_1",), directory=True)[0])
+        own = entries_at(folders[-1])
+        return _fields(path, top, in_turn, own, *folders[1:])
     except OSError:
         return None
+    finally:
+        for fd in folders:
+            os.close(fd)
+
+
+def _fields(path: Path, top: dict[str, str], in_turn: dict[str, str], own: dict[str, str],
+            turn_dir: int, attempt_dir: int) -> dict[str, Any] | None:
+    """quick_attempt's answer, from the three folders' entries and the open turn and attempt."""
     if any(REPORT in entries and entries[REPORT] != "file" for entries in (top, in_turn, own)):
         return None
     if any(own.get(name) != "file" for name in ("status.json", "execution_metadata.yaml",
@@ -56,10 +66,10 @@ def quick_attempt(path: Path) -> dict[str, Any] | None:
         return None
     if (own.get("metrics_summary.json", "file") != "file"
             or in_turn.get("final", "dir") != "dir"
-            or "final" in in_turn and not os.access(os.path.join(turn_dir, "final"), os.X_OK)):
+            or "final" in in_turn and not os.access("final", os.X_OK, dir_fd=turn_dir)):
         return None
-    raw = f.read_plain(os.path.join(attempt_dir, "status.json"), f.MAX_JSON_BYTES)
-    meta = f.read_plain(os.path.join(attempt_dir, "execution_metadata.yaml"), f.MAX_YAML_BYTES)
+    raw = f.read_within(attempt_dir, ("status.json",), f.MAX_JSON_BYTES)
+    meta = f.read_within(attempt_dir, ("execution_metadata.yaml",), f.MAX_YAML_BYTES)
     try:
         status, bad = f.parse_json(raw) if raw and raw.strip() else (None, 1)
     except f.DataError:
@@ -70,7 +80,7 @@ def quick_attempt(path: Path) -> dict[str, Any] | None:
             or not question or status.get("finish_reason") != "completed"
             or not winner or not plain_name(winner)):
         return None
-    ending = _presentation(os.path.join(attempt_dir, "events.jsonl"))
+    ending = _presentation(attempt_dir)
     if ending is None:
         return None
     events_bytes, whole, locked = ending
@@ -110,41 +120,38 @@ def quick_attempt(path: Path) -> dict[str, Any] | None:
             "analyzed": REPORT in top or REPORT in in_turn or REPORT in own}
 
 
-def _presentation(events: str) -> tuple[int, bool, bool] | None:
+def _presentation(attempt_dir: int) -> tuple[int, bool, bool] | None:
     """(size, whether the window is the whole file, whether the answer was locked) of a settled
     attempt whose events' window ends in a final presentation by a named agent; None otherwise.
 
     As `reader.read_ending(settled=True)` finds it: the last final_presentation_start in the
-    whole lines of the last TAIL_BYTES, then an answer_locked after it. The file is mapped,
-    not read: the look-ups from its end touch only the pages after the presentation began.
+    whole lines of the last TAIL_BYTES, then an answer_locked after it. Only the end of the
+    file is read, back to where the presentation began (see lines.tail_holding).
     """
-    opened = f.open_plain(events)
-    if opened is None:
-        return None
-    fd, size = opened
     try:
-        view = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if size else None
-    except (OSError, ValueError):
-        view = None
+        fd, info = f.open_within(attempt_dir, ("events.jsonl",))
+    except OSError:
+        return None
+    try:
+        tail = tail_holding(fd, info.st_size, "final_presentation_start") if info.st_size else None
+    except OSError:
+        tail = None
     finally:
         os.close(fd)
-    if view is None:
+    if tail is None:
         return None
-    with view:
-        begin = window_start(view, size)
-        if begin is None:
-            return None
-        start = next(lines_of_type(view, "final_presentation_start", begin), None)
-        if start is None:
-            return None
-        presented = _event(start[1])
-        if (presented.get("event_type") != "final_presentation_start"
-                or not isinstance(presented.get("agent_id"), str)):
-            return None
-        lock = next(lines_of_type(view, "answer_locked", start[0]), None)
-        if lock is not None and _event(lock[1]).get("event_type") != "answer_locked":
-            return None
-        return size, begin == 0, lock is not None
+    data, begin, whole = tail
+    start = next(lines_of_type(data, "final_presentation_start", begin), None)
+    if start is None:
+        return None
+    presented = _event(start[1])
+    if (presented.get("event_type") != "final_presentation_start"
+            or not isinstance(presented.get("agent_id"), str)):
+        return None
+    lock = next(lines_of_type(data, "answer_locked", start[0]), None)
+    if lock is not None and _event(lock[1]).get("event_type") != "answer_locked":
+        return None
+    return info.st_size, whole, lock is not None
 
 
 def _event(line: bytes) -> dict[str, Any]:

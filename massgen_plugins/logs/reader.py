@@ -14,7 +14,6 @@ content (the winner, agent ids) are used in a path only when they are plain name
 
 from __future__ import annotations
 
-import mmap
 import os
 import re
 from collections.abc import Mapping
@@ -24,12 +23,14 @@ from typing import Any
 import attrs
 
 from massgen_plugins.events.jsonl import (
+    agents_streaming,
+    events_of,
     first_and_last,
     last_of_type,
     read_events,
-    tail_events,
+    tail_window,
 )
-from massgen_plugins.events.lines import window_start
+from massgen_plugins.events.lines import tail_holding
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.compressions import read_compressions
 from massgen_plugins.logs.files import NUMBERED, REPORT, RunFiles, Warnings, plain_name
@@ -44,7 +45,15 @@ from massgen_plugins.logs.model import (
     Turn,
     Vote,
 )
-from massgen_plugins.logs.outcome import ENDING_TYPES, INTERRUPTED, TIMED_OUT, EndFacts, decide
+from massgen_plugins.logs.outcome import (
+    COMPLETED,
+    ENDING_TYPES,
+    FAILED,
+    INTERRUPTED,
+    TIMED_OUT,
+    EndFacts,
+    decide,
+)
 from massgen_plugins.logs.status import by_outcome, cost_of, failed_agents, usage_cost
 
 _ERROR_LINE = re.compile(r"\|\s*(ERROR|CRITICAL)\s*\|\s*(.*)")
@@ -77,7 +86,7 @@ def read_session(path: Path, warn: Warnings | None = None, brief: bool = False) 
     run = RunFiles(path, warn)
     layout = [(number, turn_dir, numbered(turn_dir, "attempt", run))
               for number, turn_dir in numbered(path, "turn", run)]
-    borrowed = _continued_turn(layout, warn)
+    borrowed = _continued_turn(layout, run)
     turns = []
     for number, turn_dir, attempt_dirs in layout:
         if any(stub.parent == turn_dir for stub in borrowed.values()):
@@ -90,8 +99,8 @@ def read_session(path: Path, warn: Warnings | None = None, brief: bool = False) 
         turns.append(Turn(number=number, path=turn_dir, attempts=attempts))
     if not turns:
         warn.add(path, "holds no turn_N directories; nothing to show")
-    analyzed = (path / REPORT).is_file() or any(
-        (t.path / REPORT).is_file() or any(a.analyzed for a in t.attempts) for t in turns)
+    analyzed = run.kind(path / REPORT) == "file" or any(
+        run.kind(t.path / REPORT) == "file" or any(a.analyzed for a in t.attempts) for t in turns)
     return Session(path=path, turns=tuple(turns), analyzed=analyzed, warnings=tuple(warn))
 
 
@@ -99,7 +108,7 @@ _STUB_FILES = ("events.jsonl", "massgen.log", "execution_metadata.yaml")
 
 
 def _continued_turn(layout: list[tuple[int, Path, list[tuple[int, Path]]]],
-                    warn: Warnings) -> dict[Path, Path]:
+                    run: RunFiles) -> dict[Path, Path]:
     """Attempt dirs whose events, log and metadata MassGen wrote into an earlier turn's dir.
 
     `massgen --continue` makes a new session whose turn_1/attempt_1 holds only events.jsonl,
@@ -110,30 +119,23 @@ def _continued_turn(layout: list[tuple[int, Path, list[tuple[int, Path]]]],
     if len(layout) < 2 or len(layout[0][2]) != 1:
         return found
     stub = layout[0][2][0][1]
-    if is_continue_stub(stub) is not True:
+    if is_continue_stub(stub, run) is not True:
         return found
     for _number, _turn_dir, attempts in layout[1:]:
         # A turn killed before it wrote status.json still takes its files from the stub.
-        if attempts and not (attempts[0][1] / "events.jsonl").exists():
+        if attempts and run.kind(attempts[0][1] / "events.jsonl") is None:
             found[attempts[0][1]] = stub
             break
     return found
 
 
-def is_continue_stub(attempt: Path) -> bool:
+def is_continue_stub(attempt: Path, run: RunFiles) -> bool:
     """True for a turn_1/attempt_1 that holds only a --continue turn's events, log and metadata."""
-    return (not (attempt / "status.json").exists()
-            and not (attempt / "metrics_summary.json").exists()
-            and (attempt / "events.jsonl").is_file()
+    return (run.kind(attempt / "status.json") is None
+            and run.kind(attempt / "metrics_summary.json") is None
+            and run.kind(attempt / "events.jsonl") == "file"
             and any(p.name.startswith("turn_") and p.name != "turn_1"
-                    for p in _children(attempt.parent.parent)))
-
-
-def _children(path: Path) -> list[Path]:
-    try:
-        return list(path.iterdir())
-    except OSError:
-        return []
+                    for p in run.list_dir(attempt.parent.parent)))
 
 
 def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
@@ -151,7 +153,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     run = RunFiles(root or path.parent.parent, local)
     own = {name: path / name for name in _STUB_FILES}
     if stub is not None:
-        own = {name: (p if p.exists() else stub / name) for name, p in own.items()}
+        own = {name: (p if run.kind(p) is not None else stub / name) for name, p in own.items()}
     status = run.read_json(path / "status.json")
     metrics = (run.read_json(path / "metrics_summary.json")
                if not brief or not isinstance(status, dict) else None)
@@ -179,35 +181,46 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     has_events = run.is_file(events)
     settled = (brief and later is None and isinstance(status, dict)
                and status.get("finish_reason") == "completed")
-    ending = read_ending(events, local, settled) if has_events else Ending()
+    ending = read_ending(events, local, settled, run) if has_events else Ending()
     order = config_order(meta)
     answers: tuple[Answer, ...] = ()
     votes: tuple[Vote, ...] = ()
     log = LogFacts()
     if not brief:
-        answers = _answers(path, run) or (_event_answers(events, local) if has_events else ())
+        answers = _answers(path, run, order) or (_event_answers(events, run) if has_events
+                                                 else ())
         votes = _votes(path, run)
         if not votes and has_events:
-            votes = _event_votes(events, local)
+            votes = _event_votes(events, run)
         votes = mark_final(votes)
         log = scan_log(own["massgen.log"], run)
     winner = (f.text_field(status, "results", "winner") or f.text_field(metrics, "meta", "winner")
               or ending.selected or _final_dir_agent(path, run) or ending.presenter)
-    final_answer = None
+    final_answer = final_path = None
     if winner and not plain_name(winner):
         local.add(s_path, f"winner {winner!r} is not an agent id; its final answer is not read")
     elif winner and not brief:
-        final_answer = (run.read_text(path / "final" / winner / "answer.txt")
-                        or run.read_text(path.parent / "final" / winner / "answer.txt"))
-    final_answer = final_answer or ending.final_answer
-    duration = num(status, s_path, "meta", "elapsed_seconds")
+        for final_path in (path / "final" / winner / "answer.txt",
+                           path.parent / "final" / winner / "answer.txt"):
+            final_answer = run.read_text(final_path)
+            if final_answer:
+                break
+        else:
+            final_path = None
+    if not final_answer and ending.final_answer:
+        final_answer, final_path = ending.final_answer, events
+    # MassGen resets a restarted attempt's status.json to an empty start for the next attempt:
+    # its times and agents are the next attempt's beginning, not this one's.
+    reset = (later is not None and status_read and status.get("finish_reason") == "in_progress"
+             and not status.get("agents"))
+    duration = None if reset else num(status, s_path, "meta", "elapsed_seconds")
     # brief: the first event only stands in for a missing elapsed_seconds.
-    first_event = (first_and_last(events, local)[0]
+    first_event = (first_and_last(events, local, run)[0]
                    if has_events and (not brief or duration is None) else None)
     if duration is None and first_event and ending.last:
         duration = max(0.0, ending.last.time - first_event.time)
-    start = first_event.timestamp if first_event else _iso(num(status, s_path, "meta",
-                                                                "start_time"))
+    start = first_event.timestamp if first_event else None if reset else _iso(
+        num(status, s_path, "meta", "start_time"))
     finish = f.text_field(status, "finish_reason")
     rounds = metrics.get("rounds") or status.get("rounds") or {}
     outcomes, counts = by_outcome(rounds)
@@ -220,7 +233,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         metrics_written=run.is_file(m_path),
         failure_stage=_text(f.get(meta, "cli_args", "failure_stage")),
         failure_error=_text(f.get(meta, "cli_args", "failure_error")),
-        events_bytes=events.stat().st_size if has_events else 0, events_whole=ending.whole,
+        events_bytes=ending.size, events_whole=ending.whole,
         presentation_started=ending.presenter is not None, answer_locked=ending.locked,
         timeout=ending.timeout, restart=ending.restart,
         last_event_time=ending.last.time if ending.last else None,
@@ -228,13 +241,15 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         failed_agents=failed, agents=len(s_agents))
     outcome, evidence = decide(facts)
     agents = _agents(path, status, metrics, answers, votes, run, order, winner, outcome,
-                     brief=brief)
+                     brief=brief, meta=meta, streamed=ending.streamed,
+                     restarts=_event_restarts(events, run) if reset and not brief else {})
     errors = _errors(status, meta, run, log, bug=any("not a failure" in e for e in evidence))
     tools = () if brief else _tools(metrics.get("tools") or status.get("tools"), m_path, local)
     totals = metrics.get("totals") or {}
     costs = status.get("costs") or {}
     tokens = Tokens(
-        input=int(num(totals, m_path, "input_tokens") or num(costs, s_path, "total_input_tokens") or 0),
+        input=int(num(totals, m_path, "input_tokens") or num(costs, s_path, "total_input_tokens")
+                  or 0),
         output=int(num(totals, m_path, "output_tokens")
                    or num(costs, s_path, "total_output_tokens") or 0),
         reasoning=int(num(totals, m_path, "reasoning_tokens") or 0),
@@ -243,9 +258,18 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     recorded = num(totals, m_path, "estimated_cost")
     if recorded is None:
         recorded = num(costs, s_path, "total_estimated_cost")
+    # Agents that streamed, of which MassGen counted no token: it counts a round's tokens when
+    # the round ends, and the run stopped first.
+    uncounted = tuple(g.agent_id for g in agents if not g.tokens_known and g.status is not None)
+    if not uncounted and not tokens.input + tokens.output and outcome != COMPLETED:
+        uncounted = tuple(sorted(ending.streamed))
     cost, note = cost_of(recorded, tokens.input + tokens.output,
-                         tuple(g.agent_id for g in agents if g.cost is None), log.unpriced, later)
-    timing = metrics.get("api_timing") or {}
+                         tuple(g.agent_id for g in agents if g.cost is None and g.tokens_known),
+                         log.unpriced, later, uncounted)
+    timing = metrics.get("api_timing")
+    # No metrics file (a killed run), or none of its timing: unknown, not 0 calls.
+    timed = isinstance(timing, dict) and facts.metrics_written
+    timing = timing if isinstance(timing, dict) else {}
     tally, tie, source = tally_of(votes, ending, order)
     compressions = () if brief else read_compressions(path, run, stub=stub, log=log.compressions,
                                                       day=_day(first_event, status))
@@ -260,10 +284,10 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         rounds_by_outcome=counts, tools=tools,
         tool_calls=sum(t.calls for t in tools), tool_failures=sum(t.failures for t in tools),
         api_timing=ApiTiming(
-            calls=int(num(timing, m_path, "total_calls") or 0),
-            total_ms=float(num(timing, m_path, "total_time_ms") or 0.0),
-            avg_ms=float(num(timing, m_path, "avg_time_ms") or 0.0),
-            avg_ttft_ms=float(num(timing, m_path, "avg_ttft_ms") or 0.0),
+            calls=int(num(timing, m_path, "total_calls") or 0) if timed else None,
+            total_ms=float(num(timing, m_path, "total_time_ms") or 0.0) if timed else None,
+            avg_ms=float(num(timing, m_path, "avg_time_ms") or 0.0) if timed else None,
+            avg_ttft_ms=float(num(timing, m_path, "avg_ttft_ms") or 0.0) if timed else None,
             by_backend=f.get(timing, "by_backend") if isinstance(f.get(timing, "by_backend"),
                                                                  dict) else {}),
         subagents=metrics.get("subagents") if isinstance(metrics.get("subagents"), dict) else {},
@@ -271,11 +295,13 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
         errors=errors, timed_out=outcome == TIMED_OUT or bool(counts.get("timeout")),
         massgen_version=str(meta["massgen_version"]) if meta.get("massgen_version") else None,
         events_path=events if has_events else None, events_bytes=facts.events_bytes,
-        analyzed=(path / REPORT).is_file(), compressions=compressions, warnings=tuple(local),
+        analyzed=run.kind(path / REPORT) == "file", compressions=compressions,
+        warnings=tuple(local),
         outcome=outcome, outcome_evidence=evidence, tally=tally, tie=tie, tally_source=source,
         agent_order=order, session_id=_text(f.get(meta, "cli_args", "session_id")),
         cumulative=number > 1, last_event_time=facts.last_event_time,
         restart_reason=_text(f.get(ending.restart, "reason")) if ending.restart else None,
+        tokens_known=not uncounted, final_answer_path=final_path,
     )
     for line in local:
         warn.lines.append(line)
@@ -314,9 +340,12 @@ class Ending:
     restart: dict[str, Any] | None = None
     last: Any = None  # the last whole event
     whole: bool = True  # the tail read covered the whole file
+    size: int = 0  # the file's size when it was read
+    streamed: frozenset[str] = frozenset()  # agents with output events in the tail read
 
 
-def read_ending(events: Path, warn: Warnings, settled: bool = False) -> Ending:
+def read_ending(events: Path, warn: Warnings, settled: bool = False,
+                run: RunFiles | None = None) -> Ending:
     """The ending facts of an events.jsonl, from its last TAIL_BYTES only.
 
     `settled`: status.json says the attempt completed and no attempt follows it. Then only
@@ -326,9 +355,11 @@ def read_ending(events: Path, warn: Warnings, settled: bool = False) -> Ending:
     final answer's text, timeouts and restarts are left out). A window with no final
     presentation is read in full.
     """
-    if settled and (ending := _presentation_ending(events, warn)) is not None:
+    run = run or RunFiles(events.parent, warn)
+    if settled and (ending := _presentation_ending(events, run)) is not None:
         return ending
-    found, last, whole = tail_events(events, warn, ENDING_TYPES)
+    data, whole = tail_window(events, warn, run=run)
+    found, last = events_of(data, ENDING_TYPES)
     presenter = counts = tie = final = timeout = selected = restart = None
     locked = False
     for e in found:
@@ -348,37 +379,35 @@ def read_ending(events: Path, warn: Warnings, settled: bool = False) -> Ending:
             restart = dict(d)
     return Ending(presenter=presenter, vote_counts=counts, is_tie=tie, locked=locked,
                   final_answer=final, timeout=timeout,
-                  selected=selected, restart=restart, last=last, whole=whole)
+                  selected=selected, restart=restart, last=last, whole=whole,
+                  size=info.st_size if (info := run.stat(events)) else 0,
+                  streamed=frozenset(agents_streaming(data)))
 
 
-def _presentation_ending(events: Path, warn: Warnings) -> Ending | None:
+def _presentation_ending(events: Path, run: RunFiles) -> Ending | None:
     """A settled attempt's Ending (see read_ending), or None when its window holds no final
-    presentation. The file is mapped, not read: the two look-ups from its end touch only the
-    pages after the presentation began."""
-    fh = f.open_regular(events, warn)
+    presentation. Only the end of the file is read, back to where the presentation began."""
+    fh = run.open(events)
     if fh is None:
         return None
     with fh:
         size = os.fstat(fh.fileno()).st_size
         try:
-            view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
-        except (OSError, ValueError):
+            tail = tail_holding(fh.fileno(), size, "final_presentation_start") if size else None
+        except OSError:
             return None
-        if view is None:
-            return None
-        with view:
-            begin = window_start(view, size)  # the window tail_events reads
-            if begin is None:
-                return None
-            start = last_of_type(view, "final_presentation_start", begin)
-            if start is None:
-                return None
-            at, e = start
-            tie = e.data.get("is_tie")
-            return Ending(presenter=e.agent_id, vote_counts=_vote_counts(e.data.get("vote_counts")),
-                          is_tie=tie if isinstance(tie, bool) else None,
-                          locked=last_of_type(view, "answer_locked", at) is not None,
-                          whole=begin == 0)
+    if tail is None:
+        return None
+    data, begin, whole = tail
+    start = last_of_type(data, "final_presentation_start", begin)
+    if start is None:
+        return None
+    at, e = start
+    tie = e.data.get("is_tie")
+    return Ending(presenter=e.agent_id, vote_counts=_vote_counts(e.data.get("vote_counts")),
+                  is_tie=tie if isinstance(tie, bool) else None,
+                  locked=last_of_type(data, "answer_locked", at) is not None,
+                  whole=whole, size=size)
 
 
 def _vote_counts(raw: Any) -> dict[str, int] | None:
@@ -459,7 +488,7 @@ def _snapshots(path: Path, run: RunFiles) -> list[tuple[str, Path]]:
     return sorted(found, key=lambda item: (item[1].name, item[0]))
 
 
-def _answers(path: Path, run: RunFiles) -> tuple[Answer, ...]:
+def _answers(path: Path, run: RunFiles, order: tuple[str, ...] = ()) -> tuple[Answer, ...]:
     mappings = run.read_json(path / "snapshot_mappings.json")
     labels: dict[str, str] = {}
     if isinstance(mappings, dict):
@@ -467,13 +496,18 @@ def _answers(path: Path, run: RunFiles) -> tuple[Answer, ...]:
             if isinstance(entry, dict) and entry.get("type") == "answer":
                 labels[str(entry.get("path"))] = label
     answers = []
+    made: dict[str, int] = {}
     for agent, snap in _snapshots(path, run):
         file = snap / "answer.txt"
         if not run.is_file(file):
             continue
+        made[agent] = made.get(agent, 0) + 1
         rel = f"{agent}/{snap.name}/answer.txt"
-        answers.append(Answer(agent_id=agent, label=labels.get(rel, f"{agent}@{snap.name}"),
-                              path=file, text=run.read_text(file)))
+        # Without snapshot_mappings.json (a run stopped before writing it): MassGen's own
+        # label, agent<N>.<k>, N the agent's place in the config, k its answer's number.
+        label = labels.get(rel) or (f"agent{order.index(agent) + 1}.{made[agent]}"
+                                    if agent in order else f"{agent}@{snap.name}")
+        answers.append(Answer(agent_id=agent, label=label, path=file, text=run.read_text(file)))
     return tuple(answers)
 
 
@@ -493,18 +527,19 @@ def _votes(path: Path, run: RunFiles) -> tuple[Vote, ...]:
     return tuple(votes)
 
 
-def _event_votes(events: Path, warn: Warnings) -> tuple[Vote, ...]:
+def _event_votes(events: Path, run: RunFiles) -> tuple[Vote, ...]:
     """The votes events.jsonl records: a run stopped before MassGen wrote any vote snapshot."""
     return tuple(Vote(voter=e.agent_id or "?", target=_text(e.data.get("target_id")),
                       reason=_text(e.data.get("reason")) or "")
-                 for e in read_events(events, warn, ("vote",)) if e.agent_id)
+                 for e in read_events(events, run.warn, ("vote",), run) if e.agent_id)
 
 
-def _event_answers(events: Path, warn: Warnings) -> tuple[Answer, ...]:
+def _event_answers(events: Path, run: RunFiles) -> tuple[Answer, ...]:
     """The answers events.jsonl records (their first 500 characters) when no snapshot holds them."""
     return tuple(Answer(agent_id=e.agent_id or "?", label=_text(e.data.get("answer_label")) or "?",
                         path=events, text=_text(e.data.get("content")))
-                 for e in read_events(events, warn, ("answer_submitted",)) if e.agent_id)
+                 for e in read_events(events, run.warn, ("answer_submitted",), run)
+                 if e.agent_id)
 
 
 def end_state(agent_id: str, failed: bool, answers: int, voted: bool, winner: str | None,
@@ -526,13 +561,18 @@ def end_state(agent_id: str, failed: bool, answers: int, voted: bool, winner: st
 def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
             answers: tuple[Answer, ...], votes: tuple[Vote, ...], run: RunFiles | None,
             order: tuple[str, ...], winner: str | None, outcome: str,
-            brief: bool = False) -> tuple[AgentSummary, ...]:
+            brief: bool = False, meta: dict[str, Any] | None = None,
+            streamed: frozenset[str] = frozenset(),
+            restarts: dict[str, int] | None = None) -> tuple[AgentSummary, ...]:
     # brief: a listing shows no agent's output, so it does not look for one.
     s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
     m_agents = metrics.get("agents") if isinstance(metrics.get("agents"), dict) else {}
     seen = {*s_agents, *m_agents, *(a.agent_id for a in answers), *(v.voter for v in votes)}
+    models = config_models(meta or {})
     # The config's order first (panels and tables follow it), then any agent it does not list.
-    ids = [a for a in order if a in seen] + list(dict.fromkeys(
+    # Every agent the config names is one of the run's, whether or not it got to run (a run
+    # that failed at start-up wrote no status.json).
+    ids = list(order) + list(dict.fromkeys(
         a for a in [*s_agents, *m_agents, *(a.agent_id for a in answers),
                     *(v.voter for v in votes)] if a not in order))
     where, warn = path / "status.json", run.warn if run else None
@@ -557,16 +597,46 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
                         output=int(f.number(usage, "output_tokens") or 0),
                         reasoning=int(f.number(usage, "reasoning_tokens") or 0),
                         cached=int(f.number(usage, "cached_input_tokens") or 0))
+        # It streamed, and MassGen counted none of it: the run stopped before a round ended.
+        known = not (agent_id in streamed and not tokens.input + tokens.output)
+        state = end_state(agent_id, bool(error) or s.get("status") == "error", count,
+                          vote is not None, winner, outcome)
+        if agent_id not in seen and outcome == FAILED:
+            state = "not_started"  # named by the config, never run
         out.append(AgentSummary(
             agent_id=agent_id, status=f.text_field(s, "status"), answers=count,
-            voted_for=vote, tokens=tokens, cost=usage_cost(usage),
+            voted_for=vote, tokens=tokens, cost=usage_cost(usage) if known else None,
             tool_calls=int(f.number(m, "tool_metrics", "total_calls") or 0),
-            restarts=int(f.number(s, "times_restarted") or 0),
+            restarts=int(f.number(s, "times_restarted") or (restarts or {}).get(agent_id, 0)),
             error=str(error) if error else None,
             output_path=output if has_output else None,
-            end_state=end_state(agent_id, bool(error) or s.get("status") == "error", count,
-                                vote is not None, winner, outcome)))
+            end_state=state, model=models.get(agent_id), tokens_known=known))
     return tuple(out)
+
+
+def config_models(meta: dict[str, Any]) -> dict[str, str]:
+    """Each agent's model as the run's config names it: `model` (`type`), e.g. `gpt-5 (openai)`."""
+    listed = f.get(meta, "config", "agents")
+    if not isinstance(listed, list):
+        one = f.get(meta, "config", "agent")
+        listed = [one] if isinstance(one, dict) else []
+    models = {}
+    for agent in listed:
+        backend = f.get(agent, "backend")
+        model, kind = _text(f.get(backend, "model")), _text(f.get(backend, "type"))
+        if isinstance(agent, dict) and _text(agent.get("id")) and (model or kind):
+            models[str(agent["id"])] = (f"{model} ({kind})" if model and kind
+                                        else model or f"({kind})")[:200]
+    return models
+
+
+def _event_restarts(events: Path, run: RunFiles) -> dict[str, int]:
+    """How often each agent restarted, by its agent_restart events."""
+    counts: dict[str, int] = {}
+    for e in read_events(events, run.warn, ("agent_restart",), run):
+        if e.agent_id:
+            counts[e.agent_id] = counts.get(e.agent_id, 0) + 1
+    return counts
 
 
 def _tools(data: Any, where: Path, warn: Warnings) -> tuple[ToolStat, ...]:
@@ -628,9 +698,13 @@ class LogFacts:
 
 
 _PRICING = re.compile(r"No pricing found for (\S+)")
+# What makes a massgen.log line worth a look: the file is searched for these, not walked line
+# by line (300 MB of empty lines took hours that way).
+_LOG_MARKS = re.compile(rb"No pricing found|ompress|\| ERROR|\| CRITICAL")
 _COMPRESSION_LINE = re.compile(r"^(\d\d:\d\d:\d\d) \| (\w+)\s*\| (.*(?:triggering reactive "
                                r"compression|\[CompressionUtils\] Compressing \d+ messages|"
-                               r"Compression recovery successful|Summarization failed).*)")
+                               r"Compression recovery successful|Summarization failed|"
+                               r"Attempting algorithmic compression for ).*)")
 
 
 def scan_log(log: Path, run: RunFiles) -> LogFacts:
@@ -645,7 +719,7 @@ def scan_log(log: Path, run: RunFiles) -> LogFacts:
         return LogFacts()
     try:
         with fh:
-            for raw in f.head_lines(fh, MAX_LOG_LINE):
+            for raw in f.marked_lines(fh, _LOG_MARKS, MAX_LOG_LINE):
                 if b"No pricing found" in raw:
                     m = _PRICING.search(raw.decode("utf-8", errors="replace"))
                     if m and len(unpriced) < 20:

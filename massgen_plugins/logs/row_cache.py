@@ -12,8 +12,8 @@ settled: a run still going, killed, or whose evidence says how long ago it last 
 again each time, and so is a run whose files drew a warning, so the warning shows on every
 listing. Rows are masked with the secrets known at the time; when the secrets known change
 (an API key set in the environment), every row is read again. The cache is one JSON file per
-log directory under `$XDG_CACHE_HOME/massgen-plugins/logs-list/`; a missing or damaged one is
-simply rebuilt.
+log directory under `$XDG_CACHE_HOME/massgen-plugins/logs-list/`; a missing or damaged one (or
+anything but a plain file there: a FIFO is never waited on) is simply rebuilt.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from typing import Any
 import orjson
 
 VERSION = 1
+# Far above what rows of a hundred thousand runs take; a larger file is not one we wrote.
+MAX_BYTES = 256 * 1024 * 1024
 _FILES = ("status.json", "metrics_summary.json", "execution_metadata.yaml", "events.jsonl",
           "massgen.log")
 # Outcomes whose evidence cannot change while the files stay the same (an incomplete run's
@@ -87,9 +89,12 @@ class RowCache:
         self.rows: dict[str, Any] = {}
         self._keys: dict[str, list[Any] | None] = {}
         self.changed = False
+        from massgen_plugins.logs.files import read_plain
+
+        raw = read_plain(os.fspath(self.path), MAX_BYTES)
         try:
-            data = orjson.loads(self.path.read_bytes())
-        except (OSError, ValueError):  # orjson's JSONDecodeError is a ValueError
+            data = orjson.loads(raw) if raw is not None else None
+        except ValueError:  # orjson's JSONDecodeError, nesting too deep included
             return
         if isinstance(data, dict) and data.get("stamp") == self.stamp:
             dirs, rows = data.get("dirs"), data.get("rows")
@@ -120,7 +125,8 @@ class RowCache:
         """The session id and continuation remembered for `path` as it is now, if any."""
         key = self.key(path)
         entry = self.dirs.get(path.name)
-        if key is not None and isinstance(entry, list) and len(entry) == 3 and entry[0] == key:
+        if (key is not None and isinstance(entry, list) and len(entry) == 3 and entry[0] == key
+                and (entry[1] is None or isinstance(entry[1], str))):
             return entry[1], bool(entry[2])
         return None
 
@@ -157,7 +163,8 @@ class RowCache:
         """A session's row and its JSON text, when remembered for its dirs as they are now."""
         entry = self.rows.get("/".join(d.name for d in dirs))
         keys = self._keys_of(dirs)
-        if keys is None or not isinstance(entry, list) or len(entry) != 3 or entry[0] != keys:
+        if (keys is None or not isinstance(entry, list) or len(entry) != 3 or entry[0] != keys
+                or not isinstance(entry[1], dict) or not isinstance(entry[2], str)):
             return None
         return entry[1], entry[2]
 
@@ -183,8 +190,9 @@ class RowCache:
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
-                         0o600)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)  # left by a listing that died; O_EXCL never opens a FIFO there
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, self.path)

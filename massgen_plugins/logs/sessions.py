@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +44,7 @@ def session_id(log_dir: Path, warn: Warnings) -> tuple[str | None, bool]:
 
     run = RunFiles(log_dir, warn)
     first = log_dir / "turn_1" / "attempt_1"
-    if is_continue_stub(first):
+    if is_continue_stub(first, run):
         meta = run.read_yaml(first / "execution_metadata.yaml")
         value = f.get(meta, "cli_args", "session_id")
         if isinstance(value, str) and _ID.match(value):
@@ -63,16 +62,23 @@ def session_id(log_dir: Path, warn: Warnings) -> tuple[str | None, bool]:
 def _logged_id(log_dir: Path) -> tuple[str | None] | None:
     """session_id's answer for a plain first turn (its folders and massgen.log no links, a
     status.json written), from massgen.log's first 4 KB; None when it needs the careful way."""
-    first = os.path.join(os.fspath(log_dir), "turn_1", "attempt_1")
     try:
-        if not (stat.S_ISDIR(os.lstat(os.path.dirname(first)).st_mode)
-                and stat.S_ISDIR(os.lstat(first).st_mode)
-                and os.path.exists(os.path.join(first, "status.json"))
-                and stat.S_ISREG(os.lstat(log := os.path.join(first, "massgen.log")).st_mode)):
-            return None
+        root = f.open_root(log_dir)
     except OSError:
         return None
-    head = f.read_plain(log, 4096, head=True)
+    try:
+        first = f.open_within(root, ("turn_1", "attempt_1"), directory=True)[0]
+    except OSError:
+        return None
+    finally:
+        os.close(root)
+    try:
+        os.stat("status.json", dir_fd=first, follow_symlinks=False)
+        head = f.read_within(first, ("massgen.log",), 4096, head=True)
+    except OSError:
+        return None
+    finally:
+        os.close(first)
     if head is None:
         return None
     m = _LOGGED_ID.search(head)
@@ -224,7 +230,8 @@ def list_row(session: MassgenSession) -> dict[str, Any]:
     - duration_s: status.json meta.elapsed_seconds, else the first and last events.
     - cost, cost_note, input_tokens, output_tokens: status.json costs and agents.*.token_usage
       (metrics_summary.json only when status.json cannot be read); for a turn that restarted,
-      its last attempt's (cumulative) totals.
+      its last attempt's (cumulative) totals; for a run that stopped, also which agents the
+      end of events.jsonl shows streaming (their tokens, if none were counted, are unknown).
     - finish_reason: status.json.
     - outcome, outcome_evidence: status.json, execution_metadata.yaml cli_args.failure_stage,
       whether metrics_summary.json and turn_N/final exist, the last 8 MB of events.jsonl.
@@ -234,6 +241,7 @@ def list_row(session: MassgenSession) -> dict[str, Any]:
     newest, oldest = session.dirs[-1], session.dirs[0]
     counted = _turn_totals(session)
     unknown = [a for a in counted if a.cost is None]
+    tokens_known = all(a.tokens_known for a in counted)
     agents = sorted({g.agent_id for a in session.attempts for g in a.agents})
     return {
         "name": newest.name, "path": str(newest.path), "started": started(oldest.name),
@@ -244,8 +252,9 @@ def list_row(session: MassgenSession) -> dict[str, Any]:
         "cost": None if unknown or not counted else sum(a.cost or 0.0 for a in counted),
         "cost_note": "; ".join(dict.fromkeys(a.cost_note for a in unknown if a.cost_note))
                      or (None if counted else "no turn recorded a cost"),
-        "input_tokens": sum(a.tokens.input for a in counted),
-        "output_tokens": sum(a.tokens.output for a in counted),
+        # null when a turn's tokens are not all recorded (see reader: Attempt.tokens_known)
+        "input_tokens": sum(a.tokens.input for a in counted) if tokens_known else None,
+        "output_tokens": sum(a.tokens.output for a in counted) if tokens_known else None,
         "finish_reason": latest.finish_reason if latest else None,
         "outcome": latest.outcome if latest else None,
         "outcome_evidence": list(latest.outcome_evidence) if latest else [],

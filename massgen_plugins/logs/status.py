@@ -33,15 +33,20 @@ def usage_cost(usage: Any) -> float | None:
 
 
 def cost_of(recorded: float | None, spent: int, free: tuple[str, ...],
-            unpriced: tuple[str, ...], later: int | None) -> tuple[float | None, str | None]:
+            unpriced: tuple[str, ...], later: int | None,
+            uncounted: tuple[str, ...] = ()) -> tuple[float | None, str | None]:
     """The attempt's cost, or None with the reason it is unknown.
 
     MassGen writes $0 for a model it has no price for ("No pricing found" in massgen.log):
     tokens spent at $0 are an unknown cost, not a free one. `free`: the agents whose cost
-    is unknown (see usage_cost); `spent`: the attempt's input and output tokens.
+    is unknown (see usage_cost); `spent`: the attempt's input and output tokens;
+    `uncounted`: the agents that streamed while MassGen counted none of their tokens.
     """
     if later is not None:
         return None, f"counted in attempt_{later}'s totals, which are cumulative"
+    if uncounted:
+        return None, (f"MassGen recorded no tokens for {', '.join(uncounted)}, which streamed "
+                      "before the run stopped")
     if recorded is None:
         return None, "no cost was recorded (no status.json or metrics_summary.json totals)"
     if not free and not (recorded == 0 and spent > 0):

@@ -5,7 +5,8 @@ Context window and output cap, first found wins:
 2. the provider's live listing (Anthropic and Gemini report both; OpenAI lists ids only);
 3. the built-in table below, from the providers' model pages;
 4. genai-prices' `context_window` (rounded, and missing for some models).
-Prices always come from genai-prices, which ships its data offline and knows tiered prices.
+Prices always come from genai-prices, which ships its data offline and knows tiered prices. It
+is the `prices` extra: without it every cost is unknown, never zero.
 """
 
 from __future__ import annotations
@@ -65,17 +66,34 @@ class CostEstimate:
     source: str
 
 
+NO_PRICES = "no price data: pip install 'massgen-plugins[prices]'"
+
+
 def prices_version() -> str:
     """The genai-prices release whose data prices come from."""
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-    return f"genai-prices {version('genai-prices')}"
+    try:
+        return f"genai-prices {version('genai-prices')}"
+    except PackageNotFoundError:
+        return NO_PRICES
+
+
+@functools.cache
+def _snapshot() -> Any:
+    """genai-prices' data, or None where the `prices` extra is not installed."""
+    try:
+        from genai_prices import data_snapshot
+    except ImportError:
+        return None
+    return data_snapshot
 
 
 @functools.cache
 def _price_model(provider: str, model: str) -> Any:
-    from genai_prices import data_snapshot
-
+    data_snapshot = _snapshot()
+    if data_snapshot is None:
+        return None
     snapshot = data_snapshot.get_snapshot()
     try:
         _, found = snapshot.find_provider_model(model, None, provider, None)
@@ -162,9 +180,10 @@ def unit_prices(entry: CatalogEntry) -> tuple[Decimal | None, Decimal | None]:
 
 def known_models(provider: str) -> list[str]:
     """Model ids the catalog knows for a provider: built-ins and genai-prices' list."""
-    from genai_prices import data_snapshot
-
     ids = {prefix for (p, prefix) in BUILTIN if p == provider}
+    data_snapshot = _snapshot()
+    if data_snapshot is None:
+        return sorted(ids)
     found = data_snapshot.find_provider_by_id(data_snapshot.get_snapshot().providers, provider)
     if found is not None:
         ids.update(m.id for m in found.models)

@@ -27,11 +27,12 @@ def setup(massgen_emulator, home, user_config, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0000000000000000")
     monkeypatch.setenv("OPENAI_BASE_URL", massgen_emulator.base_url("openai"))
     user_config.parent.mkdir(parents=True)
-    # The emulator is an OpenAI-compatible base URL: claim it, and fall back fast.
-    user_config.write_text("plugins:\n  compact_openai:\n    allow_compatible: true\n"
-                           "    retry_budget_s: 0.2\n")
 
-    def make(plugins="compact_openai"):
+    def make(plugins="compact_openai", budget=5.0, allow=True, more=""):
+        # The emulator is an OpenAI-compatible base URL: claim it. Budgets sit far from the
+        # waits they are tested against, so no test depends on how fast a call is.
+        user_config.write_text(f"plugins:\n  compact_openai:\n    allow_compatible: "
+                               f"{str(allow).lower()}\n    retry_budget_s: {budget}\n{more}")
         return Host.create(environ={**os.environ, "MASSGEN_LOAD_PLUGINS": plugins})
 
     return make
@@ -100,9 +101,9 @@ def test_a_server_side_history_is_compacted_with_the_new_items(setup, massgen_em
 
 @pytest.mark.parametrize("fault", ["server_error", "rate_limit"])
 def test_compact_failures_are_one_warning_and_no_answer(setup, massgen_emulator, fault, capsys):
-    host = setup()
-    # One failure whose Retry-After is past the 0.2 s retry budget: compaction gives up, and
-    # the host's caller summarizes instead.
+    host = setup(budget=0.2)
+    # One failure whose wait (its Retry-After, or the 0.5 s backoff) is past the 0.2 s retry
+    # budget: compaction gives up at once, and the host's caller summarizes instead.
     massgen_emulator.fail(fault, "openai", times=1, retry_after=1.0)
     assert ask(host, request(massgen_emulator, history(4))) is None
     (line,) = capsys.readouterr().err.splitlines()
@@ -111,14 +112,13 @@ def test_compact_failures_are_one_warning_and_no_answer(setup, massgen_emulator,
 
 
 def test_a_reply_that_trickles_in_ends_at_timeout_s_for_the_whole_call(
-        setup, massgen_emulator, user_config, capsys):
+        setup, massgen_emulator, capsys):
     # HTTP 200 at once, then a byte every 0.1 s: the whole body would take over a minute, and
     # no single read ever waits long, so only a deadline on the whole call ends it.
-    user_config.write_text("plugins:\n  compact_openai:\n    allow_compatible: true\n"
-                           "    timeout_s: 1\n    retry_budget_s: 5\n")
     massgen_emulator.fail("trickle", "openai", delay=0.1, path="/compact")
+    host = setup(more="    timeout_s: 1\n")
     started = time.monotonic()
-    assert ask(setup(), request(massgen_emulator, history(4))) is None
+    assert ask(host, request(massgen_emulator, history(4))) is None
     assert time.monotonic() - started < 30, "it ended long before the body could"
     (line,) = capsys.readouterr().err.splitlines()
     assert line == ("massgen-plugins: warning: plugin 'compact_openai': hook compress_context "
@@ -153,9 +153,8 @@ def test_other_providers_apis_and_a_disabled_plugin_get_no_answer(setup, massgen
 
 
 def test_a_compatible_base_url_without_allow_compatible_is_said_once(
-        setup, massgen_emulator, user_config, capsys):
-    user_config.write_text("plugins:\n  compact_openai: {}\n")
-    host = setup()
+        setup, massgen_emulator, capsys):
+    host = setup(allow=False)
     url = massgen_emulator.base_url("openai")
     for _ in range(2):
         assert ask(host, request(massgen_emulator, history(3))) is None

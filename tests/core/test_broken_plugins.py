@@ -126,10 +126,10 @@ def test_secrets_in_a_plugin_error_are_masked(make_plugin, cli):
     assert "auth failed for ****3456" in result.stderr
 
 
-# A plugin that hangs or leaves threads behind: every call has a deadline (plugin_timeouts)
+# A plugin that hangs or leaves threads behind: every call has a deadline (deadlines)
 # and runs on a daemon thread, so the command still ends, with its own exit status.
 
-FAST = "plugin_timeouts: {import: 1, register_commands: 1}\n"
+FAST = "deadlines: {import: 1, register_commands: 1}\n"
 
 
 @pytest.fixture
@@ -189,13 +189,13 @@ def test_a_hook_that_hangs_or_interrupts_is_the_plugins_failure(make_plugin, cli
 
 def test_a_deadline_of_zero_is_named_and_the_default_used(make_plugin, cli, user_config):
     user_config.parent.mkdir(parents=True)
-    user_config.write_text("plugin_timeouts: {import: 0}\n")
+    user_config.write_text("deadlines: {import: 0}\n")
     result = cli("plugins", "list")
     assert result.returncode == 0
     assert warnings(result.stderr) == [
-        f"massgen-plugins: warning: {user_config}: plugin_timeouts.import: expected more than "
+        f"massgen-plugins: warning: {user_config}: deadlines.import: expected more than "
         "0 seconds, got 0; using 30"]
-    user_config.write_text("plugin_timeouts: {compress_context: soon}\n")
+    user_config.write_text("deadlines: {compress_context: soon}\n")
     result = cli("plugins", "list")
     assert result.returncode != 0 and no_traceback(result)
-    assert "plugin_timeouts.compress_context: expected a number, got 'soon'" in result.stderr
+    assert "deadlines.compress_context: expected a number, got 'soon'" in result.stderr

@@ -26,26 +26,51 @@ def show(cli, *args, env=None):
     return json.loads(result.stdout)
 
 
-def test_precedence_and_sources(cli, make_plugin, user_config, home):
+def test_precedence_and_sources(cli, make_plugin, user_config, massgen_user_config, home):
     make_plugin("knobs", SCHEMA_PLUGIN)
-    user_config.parent.mkdir(parents=True)
-    user_config.write_text("plugins:\n  knobs:\n    interval: 1.0\n    mode: slow\n")
-    project = home / "work" / ".massgen" / "config.yaml"
-    project.parent.mkdir()
-    project.write_text("plugins:\n  knobs:\n    interval: 2.0\n")
-    explicit = home / "explicit.yaml"
-    explicit.write_text("plugins:\n  tui_throttle:\n    enabled: false\n")
+    files = {
+        massgen_user_config: "agents: []\nplugins:\n  knobs:\n    interval: 0.5\n    mode: slow\n",
+        user_config: "plugins:\n  knobs:\n    interval: 1.0\n",
+        home / "work" / ".massgen" / "config.yaml":
+            "agents: []\ncompression:\n  keep_ratio: 0.3\nplugins:\n  knobs:\n    interval: 2.0\n",
+        home / "work" / ".massgen-plugins" / "config.yaml": "plugins:\n  knobs:\n    interval: 3.0\n",
+        home / "explicit.yaml": "plugins:\n  tui_throttle:\n    enabled: false\n",
+    }
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    massgen_project, project, explicit = list(files)[2:]
 
     out = show(cli, "--config", str(explicit))
-    assert out["values"]["plugins"]["knobs"] == {"interval": 2.0, "mode": "slow"}
+    assert out["values"]["plugins"]["knobs"] == {"interval": 3.0, "mode": "slow"}
     assert out["sources"]["plugins.knobs.interval"] == str(project)
-    assert out["sources"]["plugins.knobs.mode"] == str(user_config)
+    assert out["sources"]["plugins.knobs.mode"] == str(massgen_user_config)
+    assert out["sources"]["compression.keep_ratio"] == str(massgen_project)
     assert out["sources"]["plugins.tui_throttle.enabled"] == str(explicit)
-    assert [f["role"] for f in out["files"]] == ["user", "project", "--config"]
+    assert [(f["role"], f["path"], f["massgen_reads"]) for f in out["files"]] == [
+        ("massgen-user", str(massgen_user_config), True), ("user", str(user_config), False),
+        ("massgen-project", str(massgen_project), True), ("project", str(project), False),
+        ("--config", str(explicit), False)]
+
+    project.unlink()  # the project's own file outranks MassGen's project file, and so on down
+    assert show(cli)["sources"]["plugins.knobs.interval"] == str(massgen_project)
+    massgen_project.unlink()
+    assert show(cli)["sources"]["plugins.knobs.interval"] == str(user_config)
+    user_config.unlink()
+    assert show(cli)["sources"]["plugins.knobs.interval"] == str(massgen_user_config)
 
     out = show(cli, env={"FAKE_INTERVAL": "3.5"})
     assert out["values"]["plugins"]["knobs"]["interval"] == 3.5
     assert out["sources"]["plugins.knobs.interval"] == "env FAKE_INTERVAL"
+
+
+def test_massgens_file_is_read_where_massgen_finds_it_not_under_xdg(cli, make_plugin, home):
+    make_plugin("knobs", SCHEMA_PLUGIN)
+    # MassGen looks in Path.home() / ".config/massgen", whatever XDG_CONFIG_HOME says.
+    decoy = home / "xdg" / "massgen" / "config.yaml"
+    decoy.parent.mkdir(parents=True)
+    decoy.write_text("agents: []\nplugins:\n  knobs:\n    mode: slow\n")
+    assert show(cli)["values"]["plugins"]["knobs"]["mode"] == "fast"
 
 
 def test_defaults_are_shown_with_their_source(cli, make_plugin):
@@ -57,13 +82,23 @@ def test_defaults_are_shown_with_their_source(cli, make_plugin):
     assert "plugins.knobs.interval" in human.stdout and "default" in human.stdout
 
 
-def test_config_path_lists_the_files_even_when_one_is_broken(cli, user_config):
-    user_config.parent.mkdir(parents=True)
-    user_config.write_text("plugins: [\n")
+def test_config_path_lists_the_files_even_when_one_is_broken(cli, user_config,
+                                                             massgen_user_config, home):
+    for path in (user_config, massgen_user_config):
+        path.parent.mkdir(parents=True)
+        path.write_text("plugins: [\n")
     result = cli("config", "path")
-    assert result.returncode == 0
-    assert f"user      {user_config}  (exists)" in result.stdout
-    assert "project" in result.stdout and "(missing)" in result.stdout
+    assert result.returncode == 0 and result.stderr == ""
+    work = home / "work"
+    assert result.stdout.splitlines() == [
+        f"massgen-user    {massgen_user_config}  (exists; MassGen's default run config: read, "
+        "never written)",
+        f"user            {user_config}  (exists; plugins enable|disable write here)",
+        f"massgen-project {work / '.massgen' / 'config.yaml'}  (missing; MassGen's default run "
+        "config: read, never written)",
+        f"project         {work / '.massgen-plugins' / 'config.yaml'}  (missing; plugins "
+        "enable|disable --project write here)",
+        "then environment variables (MASSGEN_*), which win over every file"]
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -1,4 +1,5 @@
-"""Calls into plugin code with a deadline, on daemon threads (massgen_plugins.deadline)."""
+"""Calling plugin code with a deadline: the caller always gets an answer in time, on daemon
+threads that no plugin can keep the process alive with."""
 
 from __future__ import annotations
 
@@ -13,12 +14,39 @@ import time
 
 import pytest
 
-from massgen_plugins import deadline
+from massgen_plugins.deadline import Outcome, acall_with_deadline, call_with_deadline, owner
+
+HANG = 30  # seconds: only a hang reaches it
 
 
-def test_a_call_that_returns_gives_its_value():
-    outcome = deadline.call(lambda a, b=0: a + b, (2,), {"b": 3}, plugin="p", timeout=30)
-    assert outcome.ok and outcome.value == 5 and outcome.problem == ""
+def test_a_call_that_returns_in_time_gives_its_value():
+    outcome = call_with_deadline(lambda: 42, HANG)
+    assert outcome == Outcome(value=42) and outcome.ok
+
+
+def test_whatever_the_call_raises_is_its_failure_even_a_base_exception():
+    def interrupt():
+        raise KeyboardInterrupt("from a plugin, not the user")
+
+    for fn, kind in ((interrupt, KeyboardInterrupt), (lambda: 1 / 0, ZeroDivisionError),
+                     (lambda: exit(3), SystemExit)):
+        outcome = call_with_deadline(fn, HANG)
+        assert isinstance(outcome.error, kind) and not outcome.ok
+    assert outcome.problem(HANG) == "raised SystemExit: 3"
+
+
+def test_a_call_past_its_deadline_is_abandoned_and_what_it_makes_later_is_released():
+    go, released = threading.Event(), threading.Event()
+
+    def slow():
+        go.wait(HANG)
+        return "a sink"
+
+    outcome = call_with_deadline(slow, 0.05, on_late=lambda made: released.set())
+    assert outcome.timed_out and not outcome.ok
+    assert outcome.problem(0.05) == "did not return within 0.05 s"
+    go.set()
+    assert released.wait(HANG), "on_late got what the call made after its deadline"
 
 
 @pytest.mark.parametrize("error, problem", [
@@ -26,12 +54,12 @@ def test_a_call_that_returns_gives_its_value():
     (KeyboardInterrupt(), "raised KeyboardInterrupt"),
     (SystemExit(4), "raised SystemExit: 4"),
 ])
-def test_whatever_the_plugin_raises_is_its_own_failure(error, problem):
+def test_the_problem_is_one_line(error, problem):
     def hook():
         raise error
 
-    outcome = deadline.call(hook, plugin="p", timeout=30)
-    assert not outcome.ok and outcome.error is error and outcome.problem == problem
+    outcome = call_with_deadline(hook, HANG, plugin="p")
+    assert not outcome.ok and outcome.error is error and outcome.problem(HANG) == problem
 
 
 def test_a_call_past_its_deadline_is_abandoned_on_a_daemon_thread():
@@ -42,10 +70,10 @@ def test_a_call_past_its_deadline_is_abandoned_on_a_daemon_thread():
         seen.append(threading.current_thread())
         release.wait(60)
 
-    outcome = deadline.call(hook, plugin="slow", timeout=0.2)
+    outcome = call_with_deadline(hook, 0.2, plugin="slow")
     try:
         assert outcome.timed_out and not outcome.ok
-        assert outcome.problem == "did not return within 0.2 s"
+        assert outcome.problem(0.2) == "did not return within 0.2 s"
         assert seen[0].is_alive() and seen[0].daemon
     finally:
         release.set()
@@ -60,10 +88,10 @@ def test_threads_a_plugin_starts_are_daemons_and_an_explicit_non_daemon_is_repor
             t = threading.Thread(target=time.sleep, args=(0,), daemon=daemon, name=f"t{len(started)}")
             t.start()
             started.append(t)
-        return deadline.owner()
+        return owner()
 
-    outcome = deadline.call(hook, plugin="spawner", timeout=30,
-                            report=lambda plugin, message: reports.append((plugin, message)))
+    outcome = call_with_deadline(hook, HANG, plugin="spawner",
+                                 report=lambda plugin, message: reports.append((plugin, message)))
     assert outcome.value == "spawner"
     assert all(t.daemon for t in started)
     assert reports == [("spawner", "started the non-daemon thread 't1'; it runs as a daemon "
@@ -72,7 +100,7 @@ def test_threads_a_plugin_starts_are_daemons_and_an_explicit_non_daemon_is_repor
     plain = threading.Thread(target=time.sleep, args=(0,), daemon=False)
     plain.start()
     plain.join()
-    assert not plain.daemon and deadline.owner() is None
+    assert not plain.daemon and owner() is None
 
 
 def test_a_call_made_inside_another_reports_for_its_own_plugin():
@@ -80,13 +108,13 @@ def test_a_call_made_inside_another_reports_for_its_own_plugin():
 
     def inner():
         threading.Thread(target=time.sleep, args=(0,), daemon=False).start()
-        return deadline.owner()
+        return owner()
 
     def outer():
-        return deadline.call(inner, plugin="inner", timeout=30,
-                             report=lambda plugin, message: reports.append(plugin)).value
+        return call_with_deadline(inner, HANG, plugin="inner",
+                                  report=lambda plugin, message: reports.append(plugin)).value
 
-    assert deadline.call(outer, plugin="outer", timeout=30).value == "inner"
+    assert call_with_deadline(outer, HANG, plugin="outer").value == "inner"
     assert reports == ["inner"]
 
 
@@ -103,8 +131,8 @@ def test_the_async_call_leaves_the_loop_free_and_keeps_its_deadline():
                 await asyncio.sleep(0.01)
 
         task = asyncio.create_task(ticker())
-        late = await deadline.acall(release.wait, (60,), plugin="slow", timeout=0.3)
-        quick = await deadline.acall(lambda: "done", plugin="quick", timeout=30)
+        late = await acall_with_deadline(lambda: release.wait(60), 0.3, plugin="slow")
+        quick = await acall_with_deadline(lambda: "done", HANG, plugin="quick")
         task.cancel()
         return late, quick, ticks
 
@@ -124,13 +152,13 @@ def _python(code: str, **kw) -> subprocess.Popen[str]:
 def test_a_process_ends_with_its_own_status_whatever_its_plugins_left_running():
     proc = _python("""
         import sys, threading, time
-        from massgen_plugins import deadline
+        from massgen_plugins.deadline import call_with_deadline
 
         def hook():
             threading.Thread(target=time.sleep, args=(3600,), daemon=False).start()
             time.sleep(3600)
 
-        print(deadline.call(hook, plugin="p", timeout=0.5).problem, flush=True)
+        print(call_with_deadline(hook, 0.5, plugin="p").problem(0.5), flush=True)
         sys.exit(3)
     """)
     out, _ = proc.communicate(timeout=60)
@@ -141,9 +169,9 @@ def test_a_process_ends_with_its_own_status_whatever_its_plugins_left_running():
 def test_the_users_ctrl_c_still_stops_a_process_waiting_on_a_plugin():
     proc = _python("""
         import time
-        from massgen_plugins import deadline
+        from massgen_plugins.deadline import call_with_deadline
         print("waiting", flush=True)
-        deadline.call(time.sleep, (3600,), plugin="p", timeout=None)
+        call_with_deadline(lambda: time.sleep(3600), None, plugin="p")
         print("not reached", flush=True)
     """)
     assert proc.stdout.readline() == "waiting\n"

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+import massgen_plugins
 from tests.conftest import REAL_PLUGINS
 
 COMBOS = list(itertools.product([True, False], repeat=3))
@@ -24,7 +25,7 @@ def test_real_plugins_are_discovered_from_their_installed_distributions(cli):
     for name in REAL_PLUGINS:
         row = plugins[name]
         assert row["distribution"] == "massgen-" + name.replace("_", "-")
-        assert row["version"] == "0.1.0"
+        assert row["version"] == massgen_plugins.__version__
         assert row["enabled"] and row["loaded"] and row["errors"] == []
     names = [n for n in plugins if n in REAL_PLUGINS]
     assert names == sorted(names), "plugins are listed in a deterministic (sorted) order"

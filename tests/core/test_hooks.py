@@ -58,7 +58,8 @@ def test_sink_wrappers_compose_once_in_the_documented_order(home, make_plugin):
     assert tui.events == ["c(b(a(e)))"]
 
 
-def test_a_wrapper_that_raises_or_returns_junk_is_skipped(home, make_plugin):
+def test_a_wrapper_that_returns_junk_is_skipped_and_one_that_raises_leaves_the_sink_alone(
+        home, make_plugin):
     make_plugin("a", wrapper())
     make_plugin("b", wrapper(body="raise ValueError('nope')"))
     make_plugin("c", wrapper(body="return 42"))
@@ -67,11 +68,14 @@ def test_a_wrapper_that_raises_or_returns_junk_is_skipped(home, make_plugin):
                 environ={"MASSGEN_LOAD_PLUGINS": "a,b,c"}, echo=warnings.append)
     tui = Recorder()
     host.build_event_sink(tui, Classifier()).emit("e")
-    assert tui.events == ["a(e)"]
+    # c answers junk: skipped. b raises: the TUI gets its events as if no plugin wrapped it
+    # (a is not asked; nothing went through a chain yet).
+    assert tui.events == ["e"]
     assert warnings == [
         "massgen-plugins: warning: plugin 'c': hook wrap_event_sink returned int, which lacks "
         "emit/flush/close; ignored",
-        "massgen-plugins: warning: plugin 'b': hook wrap_event_sink raised ValueError: nope"]
+        "massgen-plugins: warning: plugin 'b': hook wrap_event_sink raised ValueError: nope; "
+        "the TUI gets its events unwrapped"]
 
 
 RESOLVER = """

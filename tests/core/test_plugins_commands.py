@@ -44,9 +44,9 @@ def test_the_rest_of_the_file_is_kept_byte_for_byte(cli, user_config):
 
 def test_project_switch_and_a_note_when_something_else_wins(cli, user_config, home):
     result = cli("plugins", "disable", "log_analyzer", "--project")
-    project = home / "work" / ".massgen" / "config.yaml"
+    project = home / "work" / ".massgen-plugins" / "config.yaml"
     assert result.stdout == f"log_analyzer: disabled in {project}\n"
-    assert not user_config.exists()
+    assert not user_config.exists() and not (home / "work" / ".massgen").exists()
     result = cli("plugins", "enable", "log_analyzer")
     assert result.stdout.splitlines()[1] == (
         f"note: {project} says false for log_analyzer, and it wins")
@@ -54,6 +54,27 @@ def test_project_switch_and_a_note_when_something_else_wins(cli, user_config, ho
     result = cli("plugins", "enable", "log_analyzer", "--project",
                      env={"MASSGEN_DISABLE_PLUGINS": "log_analyzer"})
     assert "note: env MASSGEN_DISABLE_PLUGINS says false" in result.stdout
+
+
+def test_massgens_project_config_outranks_the_user_switch_and_is_never_written(cli, user_config,
+                                                                             home):
+    massgen_project = home / "work" / ".massgen" / "config.yaml"
+    massgen_project.parent.mkdir()
+    text = "agents:\n  - id: a\n    backend: {type: openai, model: gpt-5}\nplugins:\n" \
+           "  tui_throttle:\n    enabled: false\n"
+    massgen_project.write_text(text)
+    result = cli("plugins", "enable", "tui_throttle")
+    assert result.stdout.splitlines() == [
+        f"tui_throttle: enabled in {user_config}",
+        f"note: {massgen_project} says false for tui_throttle, and it wins"]
+    assert enabled(cli, "tui_throttle")["disabled_by"] == str(massgen_project)
+    result = cli("plugins", "enable", "tui_throttle", "--project")
+    assert result.stdout == (f"tui_throttle: enabled in "
+                             f"{home / 'work' / '.massgen-plugins' / 'config.yaml'}\n")
+    row = enabled(cli, "tui_throttle")
+    assert row["enabled"] is True
+    assert row["switched_by"] == str(home / "work" / ".massgen-plugins" / "config.yaml")
+    assert massgen_project.read_text() == text
 
 
 def test_unknown_name_is_refused_and_nothing_is_written(cli, user_config):

@@ -114,3 +114,57 @@ def test_an_endless_massgen_log_line_costs_no_memory(run):
         tracemalloc.stop()
     assert session.latest.errors == ("massgen.log: after the endless line",)
     assert peak < 16 * 1024 * 1024
+
+
+def test_a_hard_link_out_of_the_run_is_not_read_printed_or_sent(cli, run, outside):
+    a = attempt(run)
+    answer = next((a / "agent_a").glob("*/answer.txt"))
+    for inside in (answer, a / "agent_outputs" / "agent_b.txt", a / "final" / "agent_a" / "answer.txt"):
+        inside.unlink()
+        os.link(outside / "secret.txt", inside)
+    shown, warnings = everything(cli, run)
+    assert OUTSIDE_TEXT not in shown
+    assert f"{answer}: is a hard link, which could lead out of the run; skipped" in warnings
+
+
+def test_a_hard_linked_status_json_is_not_listed(cli, run, outside):
+    status = attempt(run) / "status.json"
+    text = status.read_text().replace("What is 2+2?", OUTSIDE_TEXT)
+    (outside / "status.json").write_text(text)
+    status.unlink()
+    os.link(outside / "status.json", status)
+    result = cli("logs", "list", "--json", "--logs-dir", str(run.parent))
+    assert result.returncode == 0 and no_traceback(result), result.stderr
+    assert OUTSIDE_TEXT not in result.stdout
+    assert f"{status}: is a hard link, which could lead out of the run; skipped" in result.stderr
+
+
+def _swap_for_a_link_on_open(monkeypatch, folder, replacement, name):
+    """Replace `folder` by a link to `replacement` the moment a file called `name` is opened:
+    after any check a reader makes first, before the open itself."""
+    real_open = os.open
+    swapped = []
+
+    def racing_open(path, *args, **kwargs):
+        if not swapped and os.path.basename(os.fspath(path)) == name:
+            folder.rename(folder.with_name(folder.name + ".moved"))
+            folder.symlink_to(replacement, target_is_directory=True)
+            swapped.append(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", racing_open)
+    return swapped
+
+
+def test_a_turn_swapped_for_a_link_between_check_and_open_is_not_followed(run, home, monkeypatch):
+    import shutil
+
+    decoy = home / "decoy_turn"
+    shutil.copytree(run / "turn_1", decoy)
+    for answer in decoy.rglob("answer.txt"):
+        answer.write_text(OUTSIDE_TEXT)
+    swapped = _swap_for_a_link_on_open(monkeypatch, run / "turn_1", decoy, "answer.txt")
+    warn = Warnings()
+    session = read_session(run, warn)
+    assert swapped, "the reader never opened an answer.txt"
+    assert OUTSIDE_TEXT not in repr(session)

@@ -303,20 +303,18 @@ def test_a_report_written_meanwhile_is_kept_and_the_reply_saved_beside(cli, mass
 
 
 def test_a_report_that_cannot_be_written_keeps_the_reply(home, monkeypatch):
+    import os
     from pathlib import Path
 
     from massgen_log_analyzer.report import ReportNotWritten, write_report
 
     report = home / "run" / "turn_1" / "ANALYSIS_REPORT.md"
     report.parent.mkdir(parents=True)
-    real_open = Path.open
 
-    def full_disk(self, mode="r", *args, **kwargs):
-        if self == report:
-            raise OSError(28, "No space left on device")
-        return real_open(self, mode, *args, **kwargs)
+    def full_disk(fd, data):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Path, "open", full_disk)
+    monkeypatch.setattr(os, "write", full_disk)  # the report's writes; the side file's are not
     with pytest.raises(ReportNotWritten) as info:
         write_report(report, "paid for, not lost", force=False)
     message = info.value.format_message()
@@ -367,7 +365,8 @@ def test_the_plan_reads_the_run_once_however_often_it_shrinks(logs, monkeypatch,
     monkeypatch.setattr(context_module, "read_events",
                         lambda *a, **k: scans.append(a[0]) or real(*a, **k))
     attempt = read_session(next(logs.glob("log_*"))).latest
-    choice = ModelChoice("openai", "gpt-5", context_window=3000, max_output_tokens=500)
+    # Small enough that the shared run_a and the synthetic run (without ../shared) both shrink.
+    choice = ModelChoice("openai", "gpt-5", context_window=1200, max_output_tokens=500)
     plan = make_plan(attempt, choice, None, 500, PluginContext(name="log_analyzer"))
     assert plan.fits is False and plan.cuts, "the run had to shrink to fit"
     assert len(scans) == 1

@@ -1,5 +1,8 @@
 """Beside the real MassGen 0.1.97: both commands work, its pins hold, its config files stay its own.
 
+Our switches never write MassGen's config files: tests/massgen/test_switch_files.py runs MassGen
+after them.
+
 These run in the environment `make test` builds with the real `massgen==0.1.97` from the
 package index plus our four distributions (`.venv-massgen`).
 """
@@ -59,16 +62,16 @@ def example_configs(package: Path) -> list[Path]:
 
 
 def test_every_massgen_example_config_leaves_our_host_working(real_massgen, home, monkeypatch,
-                                                             user_config):
+                                                             massgen_user_config):
     from massgen_plugins.config import Config
     from massgen_plugins.host import Host
 
     configs = example_configs(real_massgen)
     assert len(configs) > 200, "MassGen 0.1.97 ships a few hundred example configs"
-    user_config.parent.mkdir(parents=True)
+    massgen_user_config.parent.mkdir(parents=True)
     reported: list[str] = []
     for config in configs:
-        user_config.write_bytes(config.read_bytes())
+        massgen_user_config.write_bytes(config.read_bytes())
         host = Host(Config.load(environ={}), environ={}, echo=reported.append)
         assert {r.name for r in host.records if r.loaded} == PLUGINS, config
     assert reported == []
@@ -77,15 +80,16 @@ def test_every_massgen_example_config_leaves_our_host_working(real_massgen, home
 @pytest.mark.parametrize("command", [["--help"], ["plugins", "list", "--json"],
                                      ["config", "show", "--json"], ["config", "path"],
                                      ["logs", "models", "--json"]])
-def test_our_commands_with_a_massgen_config_in_each_file(real_massgen, home, user_config, command):
+def test_our_commands_with_a_massgen_config_in_each_file(real_massgen, home, massgen_user_config,
+                                                        command):
     configs = example_configs(real_massgen)
     sample = [configs[0], configs[len(configs) // 2], configs[-1]]
     project = home / "work" / ".massgen" / "config.yaml"
     project.parent.mkdir(parents=True)
-    user_config.parent.mkdir(parents=True)
+    massgen_user_config.parent.mkdir(parents=True)
     script = str(Path(sys.executable).parent / "massgen-plugins")
     for user, proj in zip(sample, reversed(sample)):
-        user_config.write_bytes(user.read_bytes())
+        massgen_user_config.write_bytes(user.read_bytes())
         project.write_bytes(proj.read_bytes())
         result = run(script, *command, home=home)
         assert result.returncode == 0 and result.stderr == "" and no_traceback(result), (
@@ -95,15 +99,15 @@ def test_our_commands_with_a_massgen_config_in_each_file(real_massgen, home, use
             assert {r["name"] for r in rows if r["enabled"] and r["loaded"]} == PLUGINS
 
 
-def test_a_switch_written_into_a_massgen_config_keeps_it_valid_for_massgen(real_massgen, home,
-                                                                         user_config):
+def test_a_switch_changes_only_its_own_lines_in_files_shaped_like_massgens(real_massgen,
+                                                                           user_config):
+    # Our file is the user's too: MassGen's few hundred configs are a corpus of the YAML
+    # people write (indents, flow style, block scalars, comments).
     import yaml
-    from massgen.config_validator import ConfigValidator
 
     from massgen_plugins.switches import set_plugin_enabled
 
     user_config.parent.mkdir(parents=True)
-    validator = ConfigValidator()
     for config in example_configs(real_massgen):
         text = config.read_text(encoding="utf-8")
         user_config.write_text(text, encoding="utf-8")
@@ -115,7 +119,4 @@ def test_a_switch_written_into_a_massgen_config_keeps_it_valid_for_massgen(real_
         assert added.sub("", written, count=1) == text, f"{config}: only the switch is added"
         after = yaml.safe_load(written)
         assert after.pop("plugins") == {"tui_throttle": {"enabled": False}}, config
-        assert after == before, f"{config}: MassGen's own settings changed"
-        was, now = validator.validate_config(before), validator.validate_config(
-            {**after, "plugins": {"tui_throttle": {"enabled": False}}})
-        assert (now.has_errors(), now.has_warnings()) == (was.has_errors(), was.has_warnings()), config
+        assert after == before, f"{config}: the other settings changed"

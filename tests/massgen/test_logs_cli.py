@@ -74,6 +74,16 @@ def test_self_mode_with_a_model_plans_and_sends_nothing(real_massgen, workdir, m
     assert not list((workdir / ".massgen" / "massgen_logs").glob("log_*/turn_1/ANALYSIS_REPORT.md"))
 
 
+def test_model_without_mode_is_our_report(real_massgen, workdir, massgen_emulator):
+    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": massgen_emulator.base_url("anthropic")}
+    done = massgen(workdir, "analyze", "--model", "anthropic/claude-sonnet-4-6", "--dry-run",
+                   env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Model      anthropic/claude-sonnet-4-6  (from --model)" in done.stdout
+    assert "Dry run: nothing was sent" in done.stdout and massgen_emulator.requests == []
+    assert "--spec" not in done.stdout + done.stderr
+
+
 def test_without_model_massgen_is_unchanged_and_models_is_added(real_massgen, workdir):
     prompt = massgen(workdir, "analyze")
     assert prompt.returncode == 0, prompt.stderr
@@ -83,8 +93,8 @@ def test_without_model_massgen_is_unchanged_and_models_is_added(real_massgen, wo
     mixed = massgen(workdir, "analyze", "--mode", "prompt", "--dry-run")
     assert mixed.returncode == 2
     assert mixed.stderr.splitlines()[-1] == (
-        "massgen-plugins: error: --dry-run apply to --mode report, and to --mode self with "
-        "--model (MassGen's own --mode prompt takes none of them)")
+        "massgen-plugins: error: --dry-run applies to --mode report and --mode self, not to "
+        "MassGen's own --mode prompt; drop it, or choose one of those modes")
     models = massgen(workdir, "models", "--json")
     assert models.returncode == 0, models.stderr
     assert "anthropic/claude-sonnet-4-6" in models.stdout

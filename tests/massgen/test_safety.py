@@ -88,7 +88,7 @@ def test_a_compression_that_hangs_is_abandoned_at_its_deadline(run_massgen, mass
                                                                make_plugin):
     make_plugin("sleepy", hook_plugin("time.sleep(3600)"))
     run = run_massgen(overflowing(massgen_emulator),
-                      extra=COMPACT_OFF + "plugin_timeouts: {compress_context: 3}\n")
+                      extra=COMPACT_OFF + "deadlines: {compress_context: 3}\n")
     log = finished(run)
     ours(run, log, "plugin 'sleepy': hook compress_context did not return within 3 s; not "
                    "asked again in this process; MassGen summarizes instead")
@@ -104,7 +104,7 @@ def test_plugins_that_hang_or_spawn_threads_while_loading_are_named_and_left_out
     make_plugin("slowsettings", "import time\nfrom massgen_plugins import hookimpl\n\n"
                                 "@hookimpl\ndef plugin_settings():\n    time.sleep(3600)\n")
     run = run_massgen(overflowing(massgen_emulator),
-                      extra=COMPACT_OFF + "plugin_timeouts: {import: 2, plugin_settings: 2}\n")
+                      extra=COMPACT_OFF + "deadlines: {import: 2, plugin_settings: 2}\n")
     log = finished(run)
     ours(run, log, "plugin 'stuck': import of fake_stuck did not finish within 2 s; going on "
                    "without it")

@@ -1,9 +1,11 @@
 """MassGen's own Textual TUI through the bridge: recorded runs, tui_throttle on and off.
 
-The real TextualApp of MassGen 0.1.97 runs headless (Textual's run_test) in two processes
+The real TextualApp of MassGen 0.1.97 runs headless (Textual's run_test) in four processes
 (tui_harness.py; `import massgen` takes 15 s): one with the bridge and tui_throttle on, one
 with tui_throttle switched off, which then also replays everything after putting back every
-function the bridge wrapped (MassGen exactly as without us). Each replays the recorded runs
+function the bridge wrapped (MassGen exactly as without us), and two with a sink plugin that
+fails on purpose (tests/faulty_sink.py, a distribution on the harness's PYTHONPATH), alone or
+next to MassGen under tui_throttle, a different fault for each run. Each replays the recorded runs
 in ../shared/massgen-logs at once, a flood, through MassGen's own viewer feeder, plus a copy
 of run_b whose text and thinking deltas are cut into 3- and 7-character pieces (what a fast
 model streams: many pieces with a space at one end, which MassGen strips one by one) with a
@@ -23,12 +25,27 @@ from typing import Any
 import pytest
 
 from massgen_plugins.events.classes import MASSGEN_TUI_CLASSES, Classifier
-from tests.conftest import SHARED
+from tests.conftest import SHARED, lay_plugin
+from tests.faulty_sink import faulty_sink
 
 RUNS = ("run_a_two_agents", "run_b_three_agents_long", "run_h_tools")
 SPLIT = "run_b_split"
 HARNESS = Path(__file__).with_name("tui_harness.py")
 WARNINGS = ("Backend slow, retrying (1/3)", "Backend slow, retrying (2/3)", "Backend answered")
+# Per fault mode: the faulty plugin's position, and each run's fault with the warning it makes
+# (the deadlines are the defaults: 2 s for a sink's call or a held event, 3 s to build one).
+FAULTS = {
+    "faults": ("", {
+        RUNS[0]: ("raise@40", "its TUI sink raised RuntimeError: faulty sink refuses event 40 in emit"),
+        RUNS[1]: ("base@300", "its TUI sink raised KeyboardInterrupt: faulty sink at event 300 in emit"),
+        RUNS[2]: ("block@40", "its TUI sink's emit did not return within 2 s"),
+        SPLIT: ("hold@100", "its TUI sink held an event for more than 2 s")}),
+    "faults_throttled": ("tryfirst", {
+        RUNS[0]: ("block@15", "its TUI sink's emit did not return within 2 s"),
+        RUNS[1]: ("raise@60", "its TUI sink raised RuntimeError: faulty sink refuses event 60 in emit"),
+        RUNS[2]: ("base@15", "its TUI sink raised KeyboardInterrupt: faulty sink at event 15 in emit"),
+        SPLIT: ("build-block", "hook wrap_event_sink did not return within 3 s")}),
+}
 
 pytestmark = pytest.mark.skipif(not (SHARED / "massgen-logs").is_dir(), reason="needs ../shared")
 
@@ -65,24 +82,38 @@ def replays(real_massgen: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
         attempts[run] = next((root / run).glob("log_*/turn_*/attempt_*"))
     attempts[SPLIT] = split_copy(SHARED / "massgen-logs" / RUNS[1], root / SPLIT)
     procs = {}
+    off = {"MASSGEN_DISABLE_PLUGINS": "tui_throttle"}
     for mode, extra, flags in (("on", {}, ["--scroll"]),
-                               ("off", {"MASSGEN_DISABLE_PLUGINS": "tui_throttle"},
-                                ["--scroll", "--without-bridge-too"])):
+                               ("off", off, ["--scroll", "--without-bridge-too"]),
+                               ("faults", off, []), ("faults_throttled", {}, [])):
         home = root / f"home-{mode}"
         home.mkdir()
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("MASSGEN")},
                "HOME": str(home), "XDG_CONFIG_HOME": str(home / "xdg"),
                "MASSGEN_LOG_BASE_DIR": str(home / "logs"), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
                **extra}
+        if mode in FAULTS:
+            position, plan = FAULTS[mode]
+            lay_plugin(home / "site", "faulty_sink", faulty_sink(position))
+            env["PYTHONPATH"] = os.pathsep.join([str(home / "site"), env.get("PYTHONPATH", "")])
+            config = home / "xdg" / "massgen" / "config.yaml"
+            config.parent.mkdir(parents=True)
+            steps = ", ".join(plan[run][0] for run in attempts)
+            config.write_text(f"plugins: {{faulty_sink: {{plan: [{steps}]}}}}\n", encoding="utf-8")
+            flags = [*flags, "--log"]
         out = root / f"{mode}.json"
         procs[mode] = (out, subprocess.Popen(
             [sys.executable, str(HARNESS), str(out), *flags, *map(str, attempts.values())],
             cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     reports = {}
     for mode, (out, proc) in procs.items():
-        log, _ = proc.communicate(timeout=600)
+        # The process ends, stuck plugin threads or not (a generous limit, never reached).
+        log, _ = proc.communicate(timeout=900)
         assert proc.returncode == 0, log[-4000:]
         report = json.loads(out.read_text(encoding="utf-8"))
+        report["output"] = log
+        if mode in FAULTS:
+            report["massgen_log"] = Path(report["massgen_log"]).read_text(encoding="utf-8")
         names = {str(path): name for name, path in attempts.items()}
         report["runs"] = {names[k]: v for k, v in report["runs"].items()}
         if "without_bridge" in report:
@@ -109,6 +140,7 @@ def test_the_bridge_feeds_massgens_tui_through_tui_throttle(replays):
         assert seams["tui"] == "wrapped"
     assert "tui_throttle" in replays["on"]["bridge"]["plugins"]
     assert "tui_throttle" not in replays["off"]["bridge"]["plugins"]
+    assert fault_lines(replays["on"]["output"]) == [], "no deadline taken for a fault"
     for run, report in replays["on"]["runs"].items():
         # Deltas were merged (fewer, larger events): the comparisons below are not trivial.
         assert len(report["received"]) < 0.8 * report["fed"], run
@@ -192,6 +224,41 @@ def test_full_collections_leave_massgens_objects_alone_only_while_a_chain_feeds_
         assert report["frozen_after"] == 0, "thawed when the app unmounts"
     for run, report in replays["off"]["runs"].items():
         assert report["frozen"] == report["frozen_after"] == 0, "MassGen as it is"
+
+
+def fault_lines(text: str) -> list[str]:
+    """The warning lines our bridge and host wrote about plugins."""
+    return [line for line in text.splitlines() if "massgen-plugins: warning: plugin" in line]
+
+
+def test_a_failing_sink_plugin_alone_costs_massgens_app_no_event_and_repeats_none(replays):
+    faults, without = replays["faults"]["runs"], replays["off"]["without_bridge"]
+    for run in (*RUNS, SPLIT):
+        # Every field of every event, in MassGen's order, once: what MassGen alone receives.
+        assert faults[run]["received"] == without[run]["received"], run
+        assert faults[run]["fed"] == without[run]["fed"]
+        assert faults[run]["content"] == without[run]["content"], run
+
+
+def test_beside_tui_throttle_a_failing_sink_plugin_costs_massgens_app_nothing(replays):
+    faults, without = replays["faults_throttled"]["runs"], replays["off"]["without_bridge"]
+    for run in (*RUNS, SPLIT):
+        for key in ("critical", "status", "thinking_done", "content"):
+            assert faults[run][key] == without[run][key], (run, key)
+
+
+@pytest.mark.parametrize("mode", list(FAULTS))
+def test_each_fault_is_one_warning_naming_the_plugin_in_the_output_and_massgen_log(replays,
+                                                                                   mode):
+    report = replays[mode]
+    expected = [says for _, says in FAULTS[mode][1].values()]
+    for where in ("output", "massgen_log"):
+        lines = fault_lines(report[where])
+        assert len(lines) == len(expected), (where, lines)
+        for line, says in zip(lines, expected):
+            assert "plugin 'faulty_sink': " + says in line, (where, line)
+            assert "directly" in line or "unwrapped" in line, line
+    assert "Traceback" not in report["output"]
 
 
 class _Ev:

@@ -2,12 +2,14 @@
 
 Run by tests/massgen/test_tui.py, one process per mode, since `import massgen` takes 15 s:
 
-    python tests/massgen/tui_harness.py OUT.json [--scroll] [--without-bridge-too] ATTEMPT_DIR...
+    python tests/massgen/tui_harness.py OUT.json [--scroll] [--without-bridge-too] [--log]
+        ATTEMPT_DIR...
 
 The mode is the environment's: the bridge on or off (MASSGEN_PLUGINS_BRIDGE), plugins on or off
 (MASSGEN_DISABLE_PLUGINS). Each run is replayed by MassGen's own viewer feeder, at once (a
-flood), into a TextualApp built as MassGen's own tests build one; once the replay is over
-and the UI has been quiet for a while, the harness reports, per run:
+flood), into a TextualApp built as MassGen's own tests build one; once the replay is over, the
+bridge holds no event for the app and the UI has been quiet for a while, the harness reports,
+per run:
 
 - received: every event MassGen's app routed to its panels (_route_event_batch), in order,
   with all its fields, and whether each was the very object the feeder handed in;
@@ -20,7 +22,9 @@ and the UI has been quiet for a while, the harness reports, per run:
 
 `--without-bridge-too` replays every run a second time after putting back every MassGen
 function the bridge wrapped (the bridge's own `uninstrument`). `--scroll` adds a live stream
-(an EventEmitter listener, as in `massgen` runs) during which a reader scrolls up.
+(an EventEmitter listener, as in `massgen` runs) during which a reader scrolls up. `--log`
+sets up MassGen's own logging first, as its CLI does (warnings on stderr and in the run's
+massgen.log, whose path is reported).
 """
 
 from __future__ import annotations
@@ -167,12 +171,16 @@ def replay(attempt: Path, out: Path) -> dict[str, Any]:
 
 
 async def settle(app: Any) -> None:
-    """Until MassGen's batch is empty and nothing was applied for QUIET_S."""
+    """Until the bridge holds nothing for the app, MassGen's batch is empty, and nothing was
+    applied for QUIET_S."""
     while True:
         await asyncio.sleep(0.05)
+        bridge = sys.modules.get("massgen_plugins.bridge.tui")
+        feed = None if bridge is None else bridge._FEEDS.get(app)
+        held = feed is not None and feed is not bridge._PASS and feed.pending() > 0
         with app._event_batch_lock:
             pending = bool(app._event_batch) or app._event_batch_timer is not None
-        if not pending and time.monotonic() - RECORD.last > QUIET_S:
+        if not held and not pending and time.monotonic() - RECORD.last > QUIET_S:
             return
 
 
@@ -256,13 +264,20 @@ def main() -> None:
     out_path = Path(args.pop(0))
     with_scroll = "--scroll" in args
     both = "--without-bridge-too" in args
+    log = "--log" in args
     runs = [Path(a) for a in args if not a.startswith("--")]
     work = out_path.parent / f"{out_path.stem}-work"
     work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {}
+    if log:
+        from massgen import logger_config
+
+        logger_config.setup_logging()
+        results["massgen_log"] = str(logger_config.get_log_session_dir() / "massgen.log")
     instrument()
     from massgen_plugins.bridge import runtime
 
-    results: dict[str, Any] = {"runs": {str(r): replay(r, work) for r in runs}}
+    results["runs"] = {str(r): replay(r, work) for r in runs}
     if with_scroll:
         results["scroll"] = scroll(work)
     results["bridge"] = runtime.report()  # the host is made on the first event
@@ -272,6 +287,10 @@ def main() -> None:
         uninstrument()
         results["without_bridge"] = {str(r): replay(r, work) for r in runs}
     out_path.write_text(json.dumps(results, default=str), encoding="utf-8")
+    if log:
+        from massgen.logger_config import logger
+
+        logger.complete()  # the file sink writes from a queue of its own
 
 
 if __name__ == "__main__":

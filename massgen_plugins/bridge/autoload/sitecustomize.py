@@ -9,7 +9,9 @@ import importlib.util
 import os
 import sys
 
-import _massgen_plugins_bridge  # noqa: F401  (installs the watcher as it is imported)
+import _massgen_plugins_bridge
+
+_massgen_plugins_bridge.install()
 
 _here = os.path.dirname(os.path.abspath(__file__))
 _rest = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]

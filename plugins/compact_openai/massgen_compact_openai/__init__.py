@@ -1,3 +1,3 @@
 """MassGen plugin: OpenAI's native Responses compaction instead of LLM summarization."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

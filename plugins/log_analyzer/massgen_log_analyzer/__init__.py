@@ -1,3 +1,3 @@
 """MassGen plugin: massgen-plugins logs analyze with any provider/model, and the cost before the run."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

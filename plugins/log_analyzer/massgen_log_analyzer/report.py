@@ -10,7 +10,6 @@ saved to a side file the message names.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -48,16 +47,13 @@ def render(plan: Any, result: Any, cost: Decimal | None) -> str:
 
 def write_report(path: Path, text: str, force: bool) -> None:
     """Write the report; on any failure keep `text` in a side file and say where, in one line."""
-    from massgen_plugins.config import write_atomic
+    from massgen_plugins.logs.files import write_in_run
 
     try:
-        if force:
-            write_atomic(path, lambda fh: fh.write(text))
-        else:
-            with path.open("x", encoding="utf-8") as fh:  # fails if another run wrote one
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
+        # Into the run's folder (the session: the report's turn dir's parent) through no link,
+        # however its folders changed while the model wrote; without force, never over a
+        # report another analysis wrote meanwhile.
+        write_in_run(path.parent.parent, path, text, replace=force)
         return
     except FileExistsError:
         why = f"{path} appeared while this analysis ran (another analysis?)"

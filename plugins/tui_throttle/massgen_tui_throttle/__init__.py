@@ -1,3 +1,3 @@
 """MassGen plugin: coalesced, rate-capped event delivery to the TUI."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

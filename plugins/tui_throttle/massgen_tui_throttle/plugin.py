@@ -21,7 +21,7 @@ def plugin_settings() -> Mapping[str, Setting]:
         "max_latency_ms": Setting(float, default=300.0,
                                   help="no pending event waits longer than this"),
         "max_fps": Setting(float, default=20.0,
-                           help="timed flushes per second at most (critical events may add half again)"),
+                           help="timed flushes per second at most (critical events go at once)"),
     }
 
 
@@ -31,10 +31,6 @@ def wrap_event_sink(sink: Any, classify: Any, context: PluginContext) -> Any:
     from massgen_tui_throttle.throttle import ThrottleSink
 
     intervals = {k: float(v) / 1000 for k, v in (context.get("intervals") or {}).items()}
-    # MassGen's own TUI hands events to its UI thread in 16 ms batches, and draws a frame for
-    # its animations at least every 100 ms: holding a tool call or a vote for a frame slot
-    # there only adds latency.
-    paced_by_tui = getattr(classify, "tui", None) == "massgen"
     return ThrottleSink(sink, classify, intervals,
                         max_latency=float(context.get("max_latency_ms")) / 1000,
-                        max_fps=float(context.get("max_fps")), hold_critical=not paced_by_tui)
+                        max_fps=float(context.get("max_fps")))

@@ -15,24 +15,23 @@
 
 Pacing: a lone event after a quiet spell goes out at once (leading edge); otherwise an entry
 waits at most its type's interval, and never more than `max_latency`. Timed flushes are at
-least `1 / max_fps` apart. A critical event goes out at once, even inside that gap, as long as
-critical events have not used up their allowance of extra flushes (half of `max_fps` per
-second, in bursts of up to three); past it, as when a producer floods the UI, a critical event
-waits for the next frame slot, at most `1 / max_fps`, so the frame rate stays within
-1.5 × `max_fps` whatever arrives. Under a flood (more than 2,000 events/s, far beyond reading
-speed, as in a replay at full speed), the frame gap doubles: the text is a blur either way,
-and the UI's share of the CPU matters more then.
+least `1 / max_fps` apart. A critical event goes out at once, with what was pending before
+it: MassGen's TUI hands events to its UI thread in 16 ms batches itself, so holding one for a
+frame slot would only add latency. Under a flood (more than 2,000 events/s, far beyond
+reading speed, as in a replay at full speed), the frame gap triples: the text is a blur
+either way, and the UI's share of the CPU matters more then.
 
 One flusher thread per sink drives the timed flushes, so an urgent flush never leaves a second
 timed chain running. Everything pending is flushed on `flush()` and `close()`.
 
-The inner sink is called outside the lock that guards the pending events, one caller at a
-time, in the order the batches were made: while it is slow, producers keep merging into
-their slots instead of waiting. A producer hands its own batch over itself when nobody else
-is (so a lone or critical event still shows at once); otherwise it leaves it queued for the
-caller of the moment or the flusher, and returns. An exception from the inner sink is
-counted (`sink_errors` in the metrics), the batch is retried event by event so only the
-event the sink refuses is not shown, and nothing stops: not the flusher, not the producers.
+The inner sink is called outside the lock that guards the pending events, one event per call,
+one caller at a time, in the order the flushes were made: while it is slow, producers keep
+merging into their slots instead of waiting. A producer hands its own flush over itself when
+nobody else is (so a lone or critical event still shows at once); otherwise it leaves it
+queued for the caller of the moment or the flusher, and returns. Each event the sink takes is
+handed to it exactly once: one it raises on is counted (`refused`) and never handed again, and
+nothing stops, not the flusher, not the producers. Every event keeps its `seq`; one that
+stands for several (merged deltas, a superseding state) carries the `seq` of the last.
 """
 
 from __future__ import annotations
@@ -50,7 +49,6 @@ from massgen_plugins.events.classes import CRITICAL, STATE, STREAMING
 DEFAULT_INTERVALS = {STREAMING: 0.05, "thinking": 0.1, STATE: 0.25}
 DEFAULT_MAX_LATENCY = 0.3
 DEFAULT_MAX_FPS = 20.0
-CRITICAL_BURST = 3.0  # extra flushes critical events may take at once
 FLOOD_RATE = 2000.0  # events/s over a window of FLOOD_WINDOW seconds
 FLOOD_WINDOW = 0.5
 FLOOD_SLOWDOWN = 3  # the frame gap grows this much under a flood
@@ -60,8 +58,8 @@ FLOOD_SLOWDOWN = 3  # the frame gap grows this much under a flood
 class _Slot:
     event: Any
     parts: list[str]
+    seqs: list[int | None]  # each part's `seq`
     since: float
-    merged: int = 0
 
     def takes(self, event: Any) -> bool:
         """Whether `event` may merge into this slot: same round, same fields but content."""
@@ -81,40 +79,26 @@ class ThrottleSink:
     def __init__(self, inner: Any, classify: Any,
                  intervals: Mapping[str, float] | None = None,
                  max_latency: float = DEFAULT_MAX_LATENCY, max_fps: float = DEFAULT_MAX_FPS,
-                 clock: Callable[[], float] = time.monotonic, hold_critical: bool = True) -> None:
-        """Wrap `inner`; `classify.of(event)` gives a class; `intervals`: type or class to seconds.
-
-        `hold_critical=False`: a critical event never waits for a frame slot (for a TUI that
-        paces its own hand-offs, as MassGen's does every 16 ms).
-        """
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """Wrap `inner`; `classify.of(event)` gives a class; `intervals`: type or class to seconds."""
         self.inner = inner
         self.classify = classify
-        self.hold_critical = hold_critical
         self.intervals = {**DEFAULT_INTERVALS, **(intervals or {})}
         self.max_latency = max_latency
         self.min_gap = self._gap = 1.0 / max_fps if max_fps > 0 else 0.0
         self.clock = clock
         self._slots: dict[tuple[str | None, str], _Slot] = {}
-        # Critical events waiting for the next frame slot, each preceded by what was pending
-        # when it arrived; every slot in `_slots` is newer than all of these.
-        self._held: list[Any] = []
-        self._burst = CRITICAL_BURST
-        self._burst_at = self._window_start = clock()
+        self._window_start = clock()
         self._window_events = 0
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        # Batches made but not yet handed to the inner sink, oldest first (under _lock), and
+        # Flushes made but not yet handed to the inner sink, oldest first (under _lock), and
         # the lock held by whoever is calling the inner sink.
         self._out: deque[list[Any]] = deque()
         self._out_lock = threading.Lock()
-        self.sink_errors = 0
-        self.last_sink_error: str | None = None
+        self.refused = 0  # events the inner sink raised on
         self._last_flush = float("-inf")
         self._closed = False
-        self.events_in = self.events_out = self.coalesced = self.flushes = self.critical_held = 0
-        self.flooded_windows = 0
-        self.max_pending_latency = 0.0
-        self._batch_inner = callable(getattr(inner, "emit_many", None))
         self._thread = threading.Thread(target=self._run, name="massgen-tui-throttle",
                                         daemon=True)
         self._thread.start()
@@ -140,44 +124,39 @@ class ThrottleSink:
             if self._closed:  # a late event is not lost: it goes straight through
                 self._out.append([event])
                 return True
-            self.events_in += 1
             now = self.clock()
             self._measure_rate(now)
             if kind == CRITICAL:
-                if not self.hold_critical or self._may_flush_now(now):
-                    self._send([*self._take_all(now), event], now)
-                else:
-                    self._held = [*self._take_all(now), event]
-                    self.critical_held += 1
-                    self._wake.notify()
+                self._send([*self._take_all(), event], now)
                 return False
             key = (event.agent_id, event.event_type)
             slot = self._slots.get(key)
             if slot is None:
                 quiet = now - self._last_flush >= max(self._gap,
                                                       self._interval(event.event_type, kind))
-                if quiet and not self._slots and not self._held:
+                if quiet and not self._slots:
                     self._send([event], now)  # leading edge: a lone event shows at once
                 else:
-                    self._slots[key] = _Slot(event, [self._content(event)], now)
-                    self._wake.notify()
+                    self._open(key, event, now)
             elif kind == STREAMING and slot.takes(event):
                 slot.parts.append(self._content(event))
-                slot.merged += 1
+                slot.seqs.append(event.seq)
             elif kind == STREAMING:
                 # Another round or other fields: what is pending goes first, in order.
-                self._send(self._take_all(now), now)
-                self._slots[key] = _Slot(event, [self._content(event)], now)
-                self._wake.notify()
+                self._send(self._take_all(), now)
+                self._open(key, event, now)
             else:  # state: the newer one supersedes
-                slot.event, slot.merged = event, slot.merged + 1
+                slot.event = event
         return False
+
+    def _open(self, key: tuple[str | None, str], event: Any, now: float) -> None:
+        self._slots[key] = _Slot(event, [self._content(event)], [event.seq], now)
+        self._wake.notify()
 
     def flush(self) -> None:
         """Deliver everything pending now, then flush the inner sink."""
         with self._lock:
-            now = self.clock()
-            self._send(self._take_all(now), now)
+            self._send(self._take_all(), self.clock())
         self._out_lock.acquire()
         self._hand_over()
         self._call(self.inner.flush)
@@ -187,24 +166,13 @@ class ThrottleSink:
         with self._lock:
             if self._closed:
                 return
-            now = self.clock()
-            self._send(self._take_all(now), now)
+            self._send(self._take_all(), self.clock())
             self._closed = True
             self._wake.notify()
         self._thread.join(timeout=5)
         self._out_lock.acquire()
         self._hand_over()
         self._call(self.inner.close)
-
-    def metrics(self) -> dict[str, Any]:
-        """Counters for the headless stats."""
-        inner = getattr(self.inner, "metrics", None)
-        return {**(inner() if callable(inner) else {}), "tui_throttle": {
-            "events_in": self.events_in, "events_out": self.events_out,
-            "coalesced": self.coalesced, "flushes": self.flushes,
-            "critical_held": self.critical_held, "flooded_windows": self.flooded_windows,
-            "sink_errors": self.sink_errors,
-            "max_pending_latency_ms": round(self.max_pending_latency * 1000, 3)}}
 
     # -- internals (called with the lock held) -----------------------------------------------
 
@@ -220,55 +188,45 @@ class ThrottleSink:
         elapsed = now - self._window_start
         if elapsed >= FLOOD_WINDOW:
             flooded = self._window_events / elapsed > FLOOD_RATE
-            self.flooded_windows += flooded
             self._gap = self.min_gap * (FLOOD_SLOWDOWN if flooded else 1)
             self._window_start, self._window_events = now, 0
 
-    def _may_flush_now(self, now: float) -> bool:
-        """Whether a critical event may go now: outside the frame gap, or from the allowance."""
-        if now - self._last_flush >= self._gap:  # always, when there is no frame cap
-            return True
-        self._burst = min(CRITICAL_BURST,
-                          self._burst + (now - self._burst_at) * 0.5 / self._gap)
-        self._burst_at = now
-        if self._burst >= 1:
-            self._burst -= 1
-            return True
-        return False
-
     def _merged(self, slot: _Slot) -> list[Any]:
-        """The slot's events: one for merged deltas, unless the TUI joins them otherwise."""
-        if slot.merged == 0 or self.classify.of(slot.event) != STREAMING:
-            return [slot.event]
+        """The slot's events: one for merged deltas, unless the TUI joins them otherwise.
+
+        Each carries the `seq` of the last part it stands for.
+        """
+        if len(slot.parts) == 1 or self.classify.of(slot.event) != STREAMING:
+            return [slot.event]  # a state slot holds the newest event: its own `seq`
         join = getattr(self.classify, "join", None)
         try:
-            contents = join(slot.event, slot.parts) if callable(join) else ["".join(slot.parts)]
+            pieces = join(slot.event, slot.parts) if callable(join) else None
+            if pieces is None or sum(n for _, n in pieces) != len(slot.parts):
+                pieces = [("".join(slot.parts), len(slot.parts))]
         except Exception:  # the parts one by one always show what they would have shown
-            contents = list(slot.parts)
-        return [attrs.evolve(slot.event, data={**slot.event.data, "content": c})
-                for c in contents]
-
-    def _take(self, keys: list[tuple[str | None, str]], now: float) -> list[Any]:
-        """The held events, then the slots under `keys` (all newer than anything held)."""
-        out, self._held = self._held, []
-        for key in keys:
-            slot = self._slots.pop(key)
-            self.max_pending_latency = max(self.max_pending_latency, now - slot.since)
-            merged = self._merged(slot)
-            self.coalesced += slot.merged + 1 - len(merged)
-            out += merged
+            pieces = [(part, 1) for part in slot.parts]
+        out, end = [], 0
+        for content, count in pieces:
+            end += count
+            out.append(attrs.evolve(slot.event, data={**slot.event.data, "content": content},
+                                    seq=slot.seqs[end - 1]))
         return out
 
-    def _take_all(self, now: float) -> list[Any]:
-        return self._take(list(self._slots), now)
+    def _take(self, keys: list[tuple[str | None, str]]) -> list[Any]:
+        """The slots under `keys`, each as its events, in that order."""
+        out: list[Any] = []
+        for key in keys:
+            out += self._merged(self._slots.pop(key))
+        return out
+
+    def _take_all(self) -> list[Any]:
+        return self._take(list(self._slots))
 
     def _send(self, events: list[Any], now: float) -> None:
         """Queue one flush's batch (the lock held); it is handed over outside the lock."""
         if not events:
             return
         self._last_flush = now
-        self.flushes += 1
-        self.events_out += len(events)
         self._out.append(events)
         self._wake.notify()
 
@@ -298,23 +256,18 @@ class ThrottleSink:
                     self._wake.notify()  # queued while this caller was busy: the flusher's
 
     def _deliver(self, events: list[Any]) -> None:
-        # One hand-off per flush: the app applies it as one batch, one refresh per widget.
-        if self._batch_inner:
-            try:
-                self.inner.emit_many(events)
-                return
-            except Exception:  # retried one by one below, where a refusal is counted
-                pass
-        for event in events:  # one by one: only an event the sink refuses is not shown
-            self._call(self.inner.emit, event)
+        for event in events:  # one by one: each is handed over once, refused or not
+            if not self._call(self.inner.emit, event):
+                self.refused += 1
 
-    def _call(self, method: Callable[..., Any], *args: Any) -> None:
-        """Call the inner sink; an exception is counted (sink_errors), never raised."""
+    @staticmethod
+    def _call(method: Callable[..., Any], *args: Any) -> bool:
+        """Call the inner sink; False when it raised (never raised on, never retried)."""
         try:
             method(*args)
-        except Exception as exc:  # the sink's own bug must not stop the events of others
-            self.sink_errors += 1
-            self.last_sink_error = f"{type(exc).__name__}: {exc}"
+        except Exception:  # the sink's own bug must not stop the events of others
+            return False
+        return True
 
     def _deadline(self, key: tuple[str | None, str], slot: _Slot) -> float:
         kind = self.classify(key[1])  # the interval is the type's
@@ -332,20 +285,17 @@ class ThrottleSink:
             while not self._closed:
                 if self._out:
                     return True
-                if not self._slots and not self._held:
+                if not self._slots:
                     self._wake.wait()
                     continue
                 now = self.clock()
                 deadlines = {k: self._deadline(k, s) for k, s in self._slots.items()}
-                first = min(deadlines.values(), default=float("inf"))
-                if self._held:
-                    first = min(first, self._last_flush + self._gap)
+                first = min(deadlines.values())
                 if first > now:
                     self._wake.wait(timeout=first - now)
                     continue
                 # Everything due goes out, and whatever would be due within the frame gap
                 # joins it, so one flush serves several agents.
                 horizon = now + self._gap
-                self._send(self._take([k for k, d in deadlines.items() if d <= horizon], now),
-                           now)
+                self._send(self._take([k for k, d in deadlines.items() if d <= horizon]), now)
             return False
