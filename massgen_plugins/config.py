@@ -468,7 +468,13 @@ class Config:
 
     def source(self, path: Path_ | str) -> str | None:
         """Where the value at a key path (or dotted key) came from, or None when nothing set it."""
-        return self.sources.get(dotted(path))
+        key = dotted(path)
+        while key:
+            # A leaf inside a dict set whole (a plugin's default {text: 50, ...}) has its source.
+            if key in self.sources:
+                return self.sources[key]
+            key = key.rpartition(".")[0]
+        return None
 
     def set(self, path: Path_ | str, value: Any, source: str) -> None:
         """Set one leaf value and record its source, replacing what a lower layer said."""

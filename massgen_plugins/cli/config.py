@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -30,7 +31,7 @@ def group() -> click.Group:
         JSON: {"values": {...nested...}, "sources": {"dotted.key": source}, "files": [...]}
         """
         from massgen_plugins.config import dotted
-        from massgen_plugins.secrets import is_secret_key, mask
+        from massgen_plugins.secrets import is_secret_key, mask, redact, redact_data
 
         cfg = get_host(ctx).config
         flat = {path: (mask(str(v)) if is_secret_key(path[-1]) and v else v)
@@ -42,8 +43,13 @@ def group() -> click.Group:
                 for part in path[:-1]:
                     node = node.setdefault(part, {})
                 node[path[-1]] = value
-            emit_json({"values": nested, "sources": {dotted(p): cfg.source(p) for p in flat},
-                       "files": files_json(cfg.files)})
+            # Sources are file paths and names, not secrets, even where the key is `api_key`:
+            # they are masked as text, not by the key they sit under.
+            sources = {dotted(p): cfg.source(p) for p in flat}
+            click.echo(json.dumps({
+                "values": redact_data(nested), "files": redact_data(files_json(cfg.files)),
+                "sources": {k: None if v is None else redact(v) for k, v in sources.items()},
+            }, indent=2, sort_keys=True, default=str))
             return
         if not flat:
             click.echo("No settings: every value is a default.")

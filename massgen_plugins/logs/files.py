@@ -230,10 +230,7 @@ def write_in_run(root: Path, path: Path, text: str, replace: bool = False) -> No
         os.close(base)
     try:
         name = parts[-1]
-        if replace:
-            _replace_at(folder, name, text.encode("utf-8"))
-        else:
-            _create_at(folder, name, text.encode("utf-8"))
+        _place_at(folder, name, text.encode("utf-8"), replace)
         with contextlib.suppress(OSError):  # where the OS allows it: the new name is durable
             os.fsync(folder)
     finally:
@@ -264,23 +261,40 @@ def _create_at(folder: int, name: str, data: bytes, mode: int | None = None) -> 
         raise
 
 
-def _replace_at(folder: int, name: str, data: bytes) -> None:
-    """Put `data` in `name` in `folder` by renaming a synced temporary sibling over it."""
+def _place_at(folder: int, name: str, data: bytes, replace: bool) -> None:
+    """Give `name` in `folder` the whole of `data` or nothing: a synced temporary sibling first.
+
+    `replace` renames it over `name`; otherwise a link takes the name and fails with
+    FileExistsError if it is taken (a file system without links: a check, then a rename). The
+    temporary sibling is removed whatever happens.
+    """
     import secrets
 
     try:
         old = os.stat(name, dir_fd=folder, follow_symlinks=False)
-        mode = stat.S_IMODE(old.st_mode) if stat.S_ISREG(old.st_mode) else None
+        mode = stat.S_IMODE(old.st_mode) if replace and stat.S_ISREG(old.st_mode) else None
     except FileNotFoundError:
         mode = None
-    temp = f".{name}.{secrets.token_hex(6)}"
+    temp = f".{name}.{secrets.token_hex(6)}.tmp"
     _create_at(folder, temp, data, mode)  # the replaced file's mode, if it had one
     try:
-        os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
-    except BaseException:
-        with contextlib.suppress(OSError):
+        if replace:
+            os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+            return
+        try:
+            os.link(temp, name, src_dir_fd=folder, dst_dir_fd=folder, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
+                raise
+            try:
+                os.stat(name, dir_fd=folder, follow_symlinks=False)
+            except FileNotFoundError:
+                os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+            else:
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), name) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temp, dir_fd=folder)
-        raise
 
 
 def entries_at(fd: int) -> dict[str, str]:

@@ -10,12 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 from massgen_plugins.cli import get_host
 from massgen_plugins.cli.logs import load_target, logs_dir_option
 from massgen_plugins.cli.output import emit_json, table
 from massgen_plugins.errors import MassgenError, UsageError
+from massgen_plugins.providers.keys import MissingKeyError
 from massgen_plugins.safe_text import shown
 
 REPORT = "ANALYSIS_REPORT.md"
@@ -37,7 +39,8 @@ class AnalysisError(UsageError):
                    "then plugins.log_analyzer.default_model, then the first provider with a key.")
 @click.option("--turn", type=click.IntRange(min=1), help="Analyze this turn (default: the last).")
 @click.option("--dry-run", is_flag=True,
-              help="Print the plan and stop. Nothing is sent: token counts are estimates.")
+              help="Print the plan and stop. Nothing is sent and no key is needed: token "
+                   "counts are estimates.")
 @click.option("--count-tokens", is_flag=True,
               help="Count exactly: sends the analysis text to the provider's free count endpoint.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -57,15 +60,17 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
     anything is sent. A dry run sends nothing at all.
 
     \b
-    Examples:
+    Examples (a provider alone, as in --model gemini, takes its default model):
       massgen-plugins logs analyze --model anthropic/claude-sonnet-4-6
-      massgen-plugins logs analyze --model gemini --dry-run    # the provider's default model
-      massgen-plugins logs analyze log_20261122_035141_547798 --turn 2 --model sonnet --yes
+      massgen-plugins logs analyze --model gemini --dry-run
+      massgen-plugins logs analyze --turn 2 --model sonnet --yes \\
+          log_20261122_035141_547798
       massgen-plugins logs analyze --mode self --model openai/gpt-5 --dry-run
-      MASSGEN_ANALYSIS_MODEL=openai/gpt-5 massgen-plugins logs analyze --max-cost 0.50
+      MASSGEN_ANALYSIS_MODEL=openai/gpt-5 \\
+          massgen-plugins logs analyze --max-cost 0.50
     """
     from massgen_log_analyzer.plan import make_plan
-    from massgen_log_analyzer.report import render, write_report
+    from massgen_log_analyzer.report import count_text, deliver
     from massgen_log_analyzer.streaming import run
     from massgen_plugins import ModelChoice
 
@@ -85,16 +90,20 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
     choice = host.call_first("resolve_analysis_model", expect=ModelChoice, spec=spec)
     if choice is None:
         raise AnalysisError("no plugin could resolve an analysis model; pass --model")
+    providers_cfg = _plain(host.config.get("providers") or {})
+    missing = _missing_key(choice.provider, providers_cfg)
     if mode == "self":
-        return _self(session.path, attempt, choice, context, host, turn, dry_run, yes, force,
-                     max_cost, ui, as_json)
+        return _self(session.path, attempt, choice, context, turn, dry_run, yes, force,
+                     max_cost, ui, as_json, providers_cfg, missing)
+    if missing and (not dry_run or count_tokens):
+        raise MissingKeyError(missing)
     from massgen_plugins.providers.registry import make_provider
 
-    providers_cfg = _plain(host.config.get("providers") or {})
-    provider = make_provider(choice.provider, providers_cfg, timeout=600.0)
-    plan = _counted(provider, lambda exact: make_plan(
+    # A dry run without a key estimates: it sends nothing, so it needs no provider.
+    provider = None if missing else make_provider(choice.provider, providers_cfg, timeout=600.0)
+    plan = _counted(provider, lambda exact: attrs.evolve(make_plan(
         attempt, choice, provider, int(context.get("output_tokens")), context, exact),
-        count_tokens)
+        missing_key=missing), count_tokens)
     _show_and_check(plan, as_json, max_cost, dry_run, count_tokens)
     if dry_run:
         return
@@ -108,21 +117,33 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
         plan = _counted(provider, lambda exact: make_plan(
             attempt, choice, provider, int(context.get("output_tokens")), context, exact, read),
             True)
-    result, plan = run(provider, plan, attempt, context)
-    from massgen_plugins.providers.catalog import actual_cost
-
-    cost = actual_cost(plan.entry, result.usage.input_tokens, result.usage.output_tokens)
-    write_report(report, render(plan, result, cost), force)
+    result, plan = run(provider, plan, attempt, context, report)
+    settled = deliver(report, plan, result, force)
+    if settled.doubts:
+        click.echo(shown(f"massgen-plugins: warning: the provider reported usage that is not a "
+                         f"token count ({', '.join(settled.doubts)}); the cost is unknown"),
+                   err=True)
+    cost = settled.cost
     summary = {"report": str(report), "model": f"{choice.provider}/{choice.model}",
-               "input_tokens": result.usage.input_tokens,
-               "output_tokens": result.usage.output_tokens,
+               "input_tokens": settled.input_tokens, "output_tokens": settled.output_tokens,
                "cost_usd": None if cost is None else float(cost)}
     if as_json:
         emit_json({"plan": plan.as_json(), "result": summary})
     else:
-        click.echo(shown(f"Wrote {report} ({result.usage.input_tokens:,} in, "
-                         f"{result.usage.output_tokens:,} out, "
+        click.echo(shown(f"Wrote {report} ({count_text(settled.input_tokens)} in, "
+                         f"{count_text(settled.output_tokens)} out, "
                          f"{'cost unknown' if cost is None else f'${cost:.4f}'})"))
+
+
+def _missing_key(provider: str, providers_cfg: Any) -> str | None:
+    """What is wrong with the provider's key, in one line, or None when it has one."""
+    from massgen_plugins.providers.keys import require_key
+
+    try:
+        require_key(provider, providers_cfg)
+    except MissingKeyError as exc:
+        return exc.format_message()
+    return None
 
 
 def _counted(provider: Any, make: Any, exact: bool) -> Any:
@@ -175,24 +196,25 @@ def _too_dear(plan: Any, max_cost: float) -> bool:
     return plan.high is None or plan.high > Decimal(str(max_cost))
 
 
-def _self(log_dir: Path, attempt: Any, choice: Any, context: Any, host: Any, turn: int | None,
+def _self(log_dir: Path, attempt: Any, choice: Any, context: Any, turn: int | None,
           dry_run: bool, yes: bool, force: bool, max_cost: float | None, ui: str,
-          as_json: bool) -> None:
+          as_json: bool, providers_cfg: Any, missing: str | None) -> None:
     """MassGen's multi-agent self-analysis with `choice` for its agents."""
     from massgen_log_analyzer import self_analysis
     from massgen_log_analyzer.plan import make_self_plan
     from massgen_plugins.providers.keys import require_key
 
     self_analysis.massgen_config()  # one line now if MassGen is missing, not after the plan
-    plan = make_self_plan(log_dir, attempt.path.parent, choice, int(context.get("output_tokens")),
-                          context)
+    plan = attrs.evolve(make_self_plan(log_dir, attempt.path.parent, choice,
+                                       int(context.get("output_tokens")), context),
+                        missing_key=missing)
     _show_and_check(plan, as_json, max_cost, dry_run, counted=False)
     if dry_run:
         return
     if not yes and sys.stdin.isatty() and not click.confirm("Run this analysis?", default=True):
         click.echo("Cancelled: nothing was sent.")
         return
-    credentials = require_key(choice.provider, _plain(host.config.get("providers") or {}))
+    credentials = require_key(choice.provider, providers_cfg)
     code = self_analysis.run(log_dir, turn or attempt.turn, force, ui, choice, credentials)
     if code:
         raise click.exceptions.Exit(code)

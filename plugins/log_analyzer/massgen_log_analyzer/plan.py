@@ -52,13 +52,16 @@ class Plan:
     recommendations: list[str]
     # The run's sections, read once: every refit (trimming, a retry) reuses them.
     sections: tuple[Any, ...] = attrs.field(default=(), repr=False)
+    # What is wrong with the key, when the provider has none (a dry run goes ahead).
+    missing_key: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The plan as `--json` prints it."""
         c = self.choice
         return {
             "mode": "report", "model": f"{c.provider}/{c.model}", "source": c.source,
-            "key": c.key_env, "input_tokens": self.tokens.tokens,
+            "key": c.key_env, "key_missing": self.missing_key,
+            "input_tokens": self.tokens.tokens,
             "count_exact": self.tokens.exact, "count_source": self.tokens.source,
             "context_window": c.context_window, "output_reserve": self.reserve,
             "fits": self.fits, "full_tokens": self.full_tokens, "trimmed": list(self.cuts),
@@ -71,7 +74,7 @@ class Plan:
 
         c = self.choice
         click.echo(shown(f"Model      {c.provider}/{c.model}  (from {c.source})"))
-        click.echo(f"Key        {c.key_env}")
+        show_key(c, self.missing_key)
         how = (f"exact: {self.tokens.source}" if self.tokens.exact
                else "estimated, about 4 characters a token")
         click.echo(f"Input      {self.tokens.tokens:,} tokens ({how})")
@@ -107,13 +110,15 @@ class SelfPlan:
     entry: Any
     low: Any
     high_cost: Any
+    missing_key: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The plan as `--json` prints it."""
         c = self.choice
         return {
             "mode": "self", "model": f"{c.provider}/{c.model}", "source": c.source,
-            "key": c.key_env, "log_dir": str(self.log_dir), "turn": self.turn_dir.name,
+            "key": c.key_env, "key_missing": self.missing_key, "log_dir": str(self.log_dir),
+            "turn": self.turn_dir.name,
             "log_tokens": self.log_tokens, "count_exact": False,
             "count_source": "estimate (4 chars per token)",
             "assumptions": self.assumptions,
@@ -141,7 +146,7 @@ class SelfPlan:
         c = self.choice
         click.echo("Mode       MassGen self-analysis (agents read the log files themselves)")
         click.echo(shown(f"Model      {c.provider}/{c.model} for every agent  (from {c.source})"))
-        click.echo(f"Key        {c.key_env}")
+        show_key(c, self.missing_key)
         click.echo(shown(f"Logs       {self.log_tokens:,} tokens in {self.turn_dir} (estimated, "
                          "about 4 characters a token)"))
         click.echo(f"Assumes    {SELF_AGENTS} agents, up to {SELF_ROUNDS} answers each; each "
@@ -152,6 +157,14 @@ class SelfPlan:
             tier = ", tiered prices" if self.high_cost.tiered else ""
             click.echo(f"Cost       ${self.low.low:.4f} - ${self.high_cost.high:.4f} "
                        f"({self.high_cost.source}{tier})")
+
+
+def show_key(choice: Any, missing: str | None) -> None:
+    """The plan's key line: where the key comes from, or what to set."""
+    from massgen_plugins.safe_text import shown
+
+    click.echo(shown(f"Key        {choice.key_env}" if missing is None
+                     else f"Key        missing: {missing}"))
 
 
 def cost_json(cost: Any) -> dict[str, Any] | None:

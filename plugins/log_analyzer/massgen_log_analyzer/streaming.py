@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -17,7 +18,7 @@ import click
 
 from massgen_log_analyzer.plan import Plan, request
 from massgen_plugins.errors import UsageError
-from massgen_plugins.safe_text import shown
+from massgen_plugins.safe_text import shown, shown_block
 
 
 class AnalysisFailed(UsageError):
@@ -43,13 +44,17 @@ class Waiting:
         return Text(shown(f"{self.what} ({waited:.0f} s)"))
 
 
-def run(provider: Any, plan: Plan, attempt: Any, context: Any) -> tuple[Any, Plan]:
-    """Stream the analysis with live progress; one trimmed retry on a context-length error."""
+def run(provider: Any, plan: Plan, attempt: Any, context: Any, report: Path) -> tuple[Any, Plan]:
+    """Stream the analysis with live progress; one trimmed retry on a context-length error.
+
+    If the stream breaks after text has arrived, the part received (paid for) is saved beside
+    `report`'s name in a side file that the error names.
+    """
     from massgen_plugins.providers.errors import AuthenticationError, ContextLengthError
 
     for retry in (False, True):
         try:
-            return _stream(provider, plan), plan
+            return _stream(provider, plan, report), plan
         except ContextLengthError as exc:
             if retry:
                 raise AnalysisFailed(f"{exc.format_message()}; the log still does not fit after "
@@ -72,11 +77,12 @@ def _shrunk(plan: Plan, attempt: Any) -> Plan:
                         full_tokens=plan.full_tokens or plan.tokens.tokens, fits=False)
 
 
-def _stream(provider: Any, plan: Plan) -> Any:
+def _stream(provider: Any, plan: Plan, report: Path) -> Any:
     from rich.console import Console
 
     live = sys.stderr.isatty()
     waiting = Waiting()
+    received: list[str] = []
 
     def on_retry(err: Any, wait: float, attempt: int) -> None:
         waiting.what = (f"{err.format_message()}; retrying in {wait:.1f} s (attempt "
@@ -91,9 +97,14 @@ def _stream(provider: Any, plan: Plan) -> Any:
         if status is not None:
             status.start()
         for delta in stream:
+            received.append(delta)
             waiting.received += len(delta)
-    except KeyboardInterrupt:
-        raise AnalysisFailed("interrupted: no report was written") from None
+    except BaseException as exc:
+        if received:  # paid for: saved before anything else can fail
+            raise _partial("".join(received), report, exc) from None
+        if isinstance(exc, KeyboardInterrupt):
+            raise AnalysisFailed("interrupted: no report was written") from None
+        raise
     finally:
         if status is not None:
             status.stop()
@@ -101,5 +112,31 @@ def _stream(provider: Any, plan: Plan) -> Any:
     click.echo(f"  received: ~{waiting.received // 4:,} tokens in "
                f"{time.monotonic() - waiting.started:.1f} s", err=True)
     if stream.result is None:
-        raise AnalysisFailed("the stream ended without a result; no report was written")
+        raise _partial("".join(received), report, None)
     return stream.result
+
+
+def _partial(text: str, report: Path, exc: BaseException | None) -> AnalysisFailed:
+    """Save the part of a reply received before the stream broke; the error saying where."""
+    from massgen_log_analyzer.report import keep
+    from massgen_plugins.errors import MassgenError
+
+    if isinstance(exc, KeyboardInterrupt):
+        why = "interrupted"
+    elif isinstance(exc, MassgenError):
+        why = exc.format_message()
+    elif exc is not None:
+        why = f"the stream broke ({type(exc).__name__}: {exc})"
+    else:
+        why = "the stream ended without a result"
+    if not text:
+        return AnalysisFailed(f"{why}; no report was written")
+    note = (f"<!-- A partial reply: {why}, after {len(text):,} characters. "
+            "Not a report. -->\n\n")
+    kept = keep(note + text, report)
+    if isinstance(kept, Path):
+        return AnalysisFailed(f"{why}; no report was written; the {len(text):,} characters "
+                              f"received are saved in {kept}")
+    click.echo(shown_block(text))
+    return AnalysisFailed(f"{why}; no report was written, and the {len(text):,} characters "
+                          f"received could not be saved ({kept}); they are printed above")
