@@ -79,8 +79,8 @@ def run(enabled: bool, work: Path) -> dict[str, object]:
         "requests": len(sent), "bytes": sum(len(t.encode()) for t in text),
         "compact": sum(r.path.endswith("/compact") for r in sent),
         "summarizer": sum(SUMMARIZER in t for t in text),
-        "compressions": [(c["agent"], c["method"], c["tokens_before"], c["tokens_after"])
-                         for c in compressions],
+        "compressions": [(c["agent"], c["method"], c["tokens_before"], c["tokens_after"],
+                          c.get("ok", True)) for c in compressions],
         "refused_after": refused(done.stderr),
         "attempt": str(attempt),
         "last_error": (done.stderr.strip().splitlines() or [""])[-1] if done.returncode else "",
@@ -113,8 +113,9 @@ def main() -> None:
         print(f"  {key:<14} {on[key]!s:>12} {off[key]!s:>12}")
     print(f"  bytes sent, on/off: {on['bytes'] / off['bytes']:.2f}x")
     for label, result in (("on", on), ("off", off)):
-        for agent, method, before, after in result["compressions"]:
-            print(f"  [{label}] {agent}: {method}, ~{before:,} -> ~{after:,} tokens")
+        for agent, method, before, after, ok in result["compressions"]:
+            print(f"  [{label}] {agent}: {method}, ~{before:,} -> ~{after:,} tokens"
+                  + ("" if ok else " (its retry was refused)"))
 
 
 if __name__ == "__main__":

@@ -52,11 +52,15 @@ CORE_SCHEMA: dict[str, Any] = {
     # Event type -> streaming | state | critical, over the defaults in events/classes.py.
     "tui": {"event_classes": Setting(dict, item_type=str, help="event type to class",
                                      choices=("streaming", "state", "critical"))},
-    # Seconds one call into a plugin may take, per hook; past it MassGen's own path runs
-    # (defaults: host.DEFAULT_DEADLINES).
+    # Seconds one call into a plugin may take, per hook (and `import`: loading a plugin's
+    # module); past it MassGen's own path runs (defaults: host.DEFAULT_DEADLINES).
     "deadlines": {
         "wrap_event_sink": Setting(float, help="seconds a plugin may take to wrap the TUI's sink"),
         "event_sink": Setting(float, help="seconds one call into the TUI's sink chain may take"),
+        "import": Setting(float, help="seconds a plugin's module may take to import"),
+        **{hook: Setting(float, help=f"seconds one {hook} call may take")
+           for hook in ("compress_context", "plugin_settings", "register_commands",
+                        "compression_settings", "resolve_analysis_model", "doctor_notes")},
     },
 }
 

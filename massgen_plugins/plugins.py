@@ -91,19 +91,30 @@ def new_manager() -> pluggy.PluginManager:
 
 
 def load(pm: pluggy.PluginManager, records: list[PluginRecord],
-         warn: Callable[[str, str], None]) -> None:
-    """Import and register each enabled plugin, in order; block the disabled ones unimported."""
+         warn: Callable[[str, str], None], timeout: float | None = None) -> None:
+    """Import and register each enabled plugin, in order; block the disabled ones unimported.
+
+    Each import runs on a daemon thread with `timeout` seconds to finish (see deadline): one
+    that hangs, raises or even calls sys.exit is one warning, and the others load.
+    """
+    from massgen_plugins.deadline import call_with_deadline, seconds
+
     for record in records:
         if not record.enabled:
             pm.set_blocked(record.name)
             continue
-        try:
-            obj = load_object(record.value)
-        except BaseException as exc:  # a plugin's import may even call sys.exit
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            warn(record.name, f"failed to import {record.value}: {type(exc).__name__}: {exc}")
+        outcome = call_with_deadline(lambda value=record.value: load_object(value), timeout,
+                                     f"massgen-plugins {record.name}: import", plugin=record.name,
+                                     report=warn)
+        if outcome.timed_out:
+            warn(record.name, f"import of {record.value} did not finish within "
+                              f"{seconds(timeout or 0)}; going on without it")
             continue
+        if not outcome.ok:
+            err = outcome.error
+            warn(record.name, f"failed to import {record.value}: {type(err).__name__}: {err}")
+            continue
+        obj = outcome.value
         try:
             pm.register(obj, name=record.name)
         except Exception as exc:  # e.g. a hook asking for an argument the spec lacks

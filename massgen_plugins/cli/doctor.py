@@ -128,7 +128,8 @@ def command() -> click.Command:
 
         JSON: {"massgen": {"found", "version", "path", "known_version", "built_against"},
         "bridge": {"active", "why", "hook", "checked"}, "seams": [{"name", "targets", "status",
-        "detail", "fallback", "hooks", "uses", "uses_fallback", "plugins"}]}
+        "detail", "fallback", "hooks", "uses", "uses_fallback", "plugins"}],
+        "notes": [{"plugin", "note"}]}
         """
         report = diagnose()
         if go_live and report["massgen"]["found"]:
@@ -146,12 +147,31 @@ def command() -> click.Command:
         for seam in report["seams"]:
             seam["plugins"] = sorted({name for hook in seam["hooks"]
                                       for name in host.implementers(hook)})
+        report["notes"] = [{"plugin": name, "note": str(note)}
+                           for name, notes in host.call_all("doctor_notes",
+                                                            backends=backends(host.config))
+                           if isinstance(notes, (list, tuple)) for note in notes]
         if as_json:
             emit_json(report)
             return
         show(report)
 
     return doctor
+
+
+def backends(config: Any) -> list[dict[str, Any]]:
+    """The MassGen agents' backend sections in the config files read (`--config` too)."""
+    from massgen_plugins.config import plain
+
+    found = []
+    for _, data in config.raw:
+        agents = data.get("agents")
+        agents = [data.get("agent")] if agents is None else agents
+        for agent in agents if isinstance(agents, list) else []:
+            backend = agent.get("backend") if isinstance(agent, dict) else None
+            if isinstance(backend, dict):
+                found.append(plain(backend))
+    return found
 
 
 def show(report: dict[str, Any]) -> None:
@@ -185,6 +205,8 @@ def show(report: dict[str, Any]) -> None:
         echo(f"    if missing: {seam['fallback']}")
         if seam.get("uses"):
             echo(f"    without what it uses: {seam['uses_fallback']}")
+    for note in report.get("notes", []):
+        echo(f"Note     {note['plugin']}: {note['note']}")
 
 
 def run_command() -> click.Command:
