@@ -66,7 +66,9 @@ class Job:
     report: Path
     waiting: Any
     outcome: Any = None
-    thread: threading.Thread | None = None
+    # Set when the job's thread is done. Waited on rather than joined: a join that Ctrl-C
+    # interrupts can mark a thread that still runs as stopped (CPython's tstate lock).
+    done: threading.Event = attrs.field(factory=threading.Event)
 
 
 def report_name(choice: Any) -> str:
@@ -309,17 +311,16 @@ def _run_all(jobs: list[Job], attempt: Any, context: Any, force: bool) -> None:
     for job in jobs:
         # Daemon threads: a model still waiting for its first token when the user presses
         # Ctrl-C has nothing to keep, and must not hold the process open.
-        job.thread = threading.Thread(target=_work, args=(job, attempt, context, force, cancel,
-                                                          gate), daemon=True)
-        job.thread.start()
+        threading.Thread(target=_work, args=(job, attempt, context, force, cancel, gate),
+                         daemon=True).start()
     status = (Console(stderr=True).status(Board([j.waiting for j in jobs]))
               if sys.stderr.isatty() else None)
     if status is not None:
         status.start()
     try:
         for job in jobs:
-            while job.thread.is_alive():
-                job.thread.join(0.2)  # a join with a timeout lets Ctrl-C through
+            while not job.done.wait(0.2):  # a wait with a timeout lets Ctrl-C through
+                pass
     except KeyboardInterrupt:
         cancel.set()
         _salvage(jobs)
@@ -339,38 +340,52 @@ def _salvage(jobs: list[Job]) -> None:
     deadline = time.monotonic() + SETTLE_SECONDS
     for job in jobs:
         if job.waiting.received:
-            job.thread.join(max(0.0, deadline - time.monotonic()))
+            job.done.wait(max(0.0, deadline - time.monotonic()))
     for job in jobs:
-        if not job.thread.is_alive():
+        if job.done.is_set():
             continue
-        if job.outcome is None and job.waiting.claim():
+        if job.waiting.claim():
             error = _partial(job.waiting.text(), job.report, KeyboardInterrupt())
             job.outcome = Outcome.failed(job, error, None)
         else:
-            job.thread.join()  # it is writing its report: a moment, and nothing half done
+            job.done.wait()  # it is writing its report: a moment, and nothing half done
 
 
 def _work(job: Job, attempt: Any, context: Any, force: bool, cancel: threading.Event,
           gate: threading.Semaphore) -> None:
     """One model's analysis, in its own thread: stream, deliver, and record how it ended."""
+    with gate:
+        started = time.monotonic()
+        try:
+            outcome = _analyse(job, attempt, context, force, cancel, started)
+            if outcome is not None:
+                job.outcome = outcome
+        except MassgenError as exc:
+            job.outcome = job.outcome or _failed(job, exc, started)
+        except Exception as exc:  # noqa: BLE001 - our bug in one model; the others go on
+            job.outcome = _failed(job, MassgenError(f"{type(exc).__name__}: {exc}"), started)
+        finally:
+            job.done.set()
+
+
+def _analyse(job: Job, attempt: Any, context: Any, force: bool, cancel: threading.Event,
+             started: float) -> Any:
+    """Stream one model's reply and write its report: its Outcome, or None when the main
+    thread keeps the reply (Ctrl-C)."""
     from massgen_log_analyzer.comparison import Outcome
     from massgen_log_analyzer.report import deliver
     from massgen_log_analyzer.streaming import AnalysisFailed, run
 
-    with gate:
-        started = time.monotonic()
-        try:
-            if cancel.is_set():
-                raise AnalysisFailed("interrupted before it started: nothing was sent")
-            result, plan = run(job.provider, job.plan, attempt, context, job.report,
-                               job.waiting, cancel)
-            if not job.waiting.claim():
-                return  # the main thread kept it after Ctrl-C
-            settled, text = deliver(job.report, plan, result, force)
-            job.outcome = Outcome.done(job, plan, result, settled, text,
-                                       time.monotonic() - started)
-        except MassgenError as exc:
-            job.outcome = job.outcome or Outcome.failed(job, exc, time.monotonic() - started)
-        except Exception as exc:  # noqa: BLE001 - our bug in one model; the others go on
-            job.outcome = Outcome.failed(job, MassgenError(f"{type(exc).__name__}: {exc}"),
-                                         time.monotonic() - started)
+    if cancel.is_set():
+        raise AnalysisFailed("interrupted before it started: nothing was sent")
+    result, plan = run(job.provider, job.plan, attempt, context, job.report, job.waiting, cancel)
+    if not job.waiting.claim():
+        return None
+    settled, text = deliver(job.report, plan, result, force)
+    return Outcome.done(job, plan, result, settled, text, time.monotonic() - started)
+
+
+def _failed(job: Job, error: MassgenError, started: float) -> Any:
+    from massgen_log_analyzer.comparison import Outcome
+
+    return Outcome.failed(job, error, time.monotonic() - started)
