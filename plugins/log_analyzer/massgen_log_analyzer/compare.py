@@ -271,8 +271,7 @@ def _finish(jobs: list[Job], attempt: Any, context: Any, total: Any, chosen: Any
     else:
         comparison.show(outcomes, turn_dir, elapsed)
         if compared is not None:
-            click.echo(shown(f"Wrote {compared} (the table, and the reports section by "
-                             "section)"))
+            click.echo(shown(f"Wrote {compared}"))
         if copied is not None:
             click.echo(shown(f"Wrote {copied} (the report of {chosen.spec})"))
     failed = [o for o in outcomes if not o.written]

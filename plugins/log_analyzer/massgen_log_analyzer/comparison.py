@@ -335,7 +335,10 @@ def markdown(attempt: Any, outcomes: list[Outcome], total: Total, elapsed: float
             lines += [f"## {_md_line(title)}", ""]
             for o, text in zip(written, texts, strict=True):
                 lines += [f"### {_md_line(o.model)}", ""]
-                body = "(no such section)" if text is None else shown_block(text) or "(empty)"
+                if text is None:
+                    lines += ["_(no such section)_", ""]
+                    continue
+                body = shown_block(text) or "(empty)"
                 lines += [f"> {x}".rstrip() for x in body.splitlines()] + [""]
     return "\n".join(lines).rstrip() + "\n"
 
