@@ -54,7 +54,12 @@ def figures(stdout):
 
 def sent(emulator, provider):
     """The requests a provider got, as count or generate."""
-    return ["count" if "count" in r.path.lower() else "generate" for r in emulator.of(provider)]
+    return [_kind(r) for r in emulator.of(provider)]
+
+
+def _kind(request):
+    path = request.path.lower()
+    return "count" if "count" in path or path.endswith("/input_tokens") else "generate"
 
 
 def test_two_models_write_their_reports_beside_each_other(cli, massgen_emulator, logs, env):
@@ -403,3 +408,25 @@ def test_on_a_shared_run_with_three_agents(cli, massgen_emulator, home, env):
     assert [r["status"] for r in data["results"]] == ["written", "written"]
     body = json.dumps(massgen_emulator.of("anthropic")[-1].body)
     assert "agent_c" in body, "the three agents' run is what was sent"
+
+
+@pytest.mark.parametrize("models", [[SONNET], [SONNET, MINI]])
+def test_max_cost_holds_once_counted_exactly(cli, massgen_emulator, logs, env, models):
+    # The emulator counts the request's JSON, a little more than the plan's estimate: a limit
+    # between the two passes the plan and stops the run after the free count, unpaid.
+    which = ["--model", models[0]] if len(models) == 1 else ["--compare", ",".join(models)]
+
+    def high(*extra):
+        data = json.loads(compare(cli, logs, env, *which, "--dry-run", "--json", *extra).stdout)
+        return data["total_cost_usd"]["high"] if "plans" in data else data["cost_usd"]["high"]
+
+    estimated, exact = high(), high("--count-tokens")
+    assert estimated < exact, "the emulator's count is above the estimate"
+    limit = f"{(estimated + exact) / 2:.6f}"
+    before = len(massgen_emulator.requests)
+    result = compare(cli, logs, env, *which, "--max-cost", limit, "--yes")
+    assert result.returncode == 2 and no_traceback(result), result.stderr
+    line = result.stderr.splitlines()[-1]
+    assert line.startswith("massgen-plugins: error: counted exactly, the ")
+    assert {_kind(r) for r in massgen_emulator.requests[before:]} == {"count"}
+    assert not list(turn_dir(logs).glob("ANALYSIS_*"))
