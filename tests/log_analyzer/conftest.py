@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -33,10 +38,18 @@ def logs(home):
     base = home / "logs"
     reference = SHARED / "massgen-logs" / "run_a_two_agents"
     if reference.is_dir():
-        shutil.copytree(next(reference.glob("log_*")), base / next(reference.glob("log_*")).name)
+        copy_run(next(reference.glob("log_*")), base)
     else:
         write_run(base)
     return base
+
+
+def copy_run(run: Path, base: Path) -> Path:
+    """A writable copy of a shared run (read-only where it is) in `base`."""
+    copy = Path(shutil.copytree(run, base / run.name))
+    for path in [copy, *copy.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
+    return copy
 
 
 def turn_dir(logs):
@@ -93,3 +106,33 @@ class BreakingServer:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def analyze_on_a_terminal(args: list[str], env: dict[str, str], cwd: Path,
+                          interrupt: bool) -> tuple[int, str]:
+    """Run `massgen-plugins logs analyze ARGS` with stderr on a terminal (the progress shows
+    there); with `interrupt`, Ctrl-C once text is arriving. Its exit code and its stderr."""
+    script = Path(sys.executable).parent / "massgen-plugins"
+    leader, follower = os.openpty()
+    proc = subprocess.Popen([str(script), "logs", "analyze", *args], env={**os.environ, **env},
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=follower, text=True)
+    os.close(follower)
+    screen = b""
+    try:
+        if interrupt:
+            deadline = time.monotonic() + 60
+            while b"receiving" not in screen and time.monotonic() < deadline:
+                screen += os.read(leader, 65536)
+            proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+        while True:
+            try:
+                more = os.read(leader, 65536)
+            except OSError:
+                break
+            if not more:
+                break
+            screen += more
+    finally:
+        os.close(leader)
+    return proc.returncode, screen.decode(errors="replace").replace("\r\n", "\n")

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SHARED, no_traceback
-from tests.log_analyzer.conftest import MODELS, BreakingServer, turn_dir
+from tests.log_analyzer.conftest import (
+    MODELS,
+    BreakingServer,
+    analyze_on_a_terminal,
+    copy_run,
+    turn_dir,
+)
 
 SONNET, MINI, FLASH = MODELS["anthropic"], MODELS["openai"], MODELS["google"]
 REPLIES = {
@@ -346,40 +346,19 @@ def test_what_does_not_go_with_compare_is_one_line(cli, massgen_emulator, logs, 
 
 def test_ctrl_c_keeps_what_each_model_had_received(logs, env, home):
     # openai streams some text, then stalls; anthropic never sends a first token.
-    server = BreakingServer(stall=True)
-    script_path = Path(sys.executable).parent / "massgen-plugins"
     from massgen_plugins.testing.emulator import Emulator
 
+    server = BreakingServer(stall=True)
     with Emulator() as slow:
         slow.fail("timeout", "anthropic", delay=30.0)
-        leader, follower = os.openpty()
-        proc = subprocess.Popen(
-            [str(script_path), "logs", "analyze", "--logs-dir", str(logs), "--compare",
-             f"openai/gpt-5,{SONNET}", "--yes"],
-            env={**os.environ, **env, "OPENAI_BASE_URL": server.url,
-                 "ANTHROPIC_BASE_URL": slow.base_url("anthropic")},
-            cwd=home / "work", stdout=subprocess.PIPE, stderr=follower, text=True)
-        os.close(follower)
-        screen = b""
         try:
-            deadline = time.monotonic() + 60
-            while b"receiving" not in screen and time.monotonic() < deadline:
-                screen += os.read(leader, 65536)
-            proc.send_signal(signal.SIGINT)
-            out, _ = proc.communicate(timeout=60)
-            while True:
-                try:
-                    more = os.read(leader, 65536)
-                except OSError:
-                    break
-                if not more:
-                    break
-                screen += more
+            code, err = analyze_on_a_terminal(
+                ["--logs-dir", str(logs), "--compare", f"openai/gpt-5,{SONNET}", "--yes"],
+                {**env, "OPENAI_BASE_URL": server.url,
+                 "ANTHROPIC_BASE_URL": slow.base_url("anthropic")}, home / "work", True)
         finally:
-            os.close(leader)
             server.close()
-    err = screen.decode(errors="replace").replace("\r\n", "\n")
-    assert proc.returncode == 1 and "Traceback" not in err, err
+    assert code == 1 and "Traceback" not in err, err
     errors = [x[x.index("massgen-plugins: error"):] for x in err.splitlines() if "error:" in x]
     assert len(errors) == 2, errors
     gpt = next(x for x in errors if "openai/gpt-5:" in x)
@@ -396,10 +375,7 @@ def test_on_a_shared_run_with_three_agents(cli, massgen_emulator, home, env):
     if not source.is_dir():
         pytest.skip("needs ../shared/massgen-logs")
     logs = home / "logs"
-    run = next(source.glob("log_*"))
-    shutil.copytree(run, logs / run.name)
-    for path in [logs, *logs.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o200)  # the shared copy is read-only
+    copy_run(next(source.glob("log_*")), logs)
     script(massgen_emulator, "anthropic", "openai")
     result = compare(cli, logs, env, "--compare", f"{SONNET},{MINI}", "--yes", "--json")
     assert result.returncode == 0, result.stderr

@@ -8,13 +8,12 @@ import resource
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import no_traceback
-from tests.log_analyzer.conftest import MODELS, BreakingServer, turn_dir
+from tests.log_analyzer.conftest import MODELS, BreakingServer, analyze_on_a_terminal, turn_dir
 
 REPLY = "## Summary\nAgent A won with two votes."
 
@@ -111,35 +110,13 @@ def test_a_run_removed_while_the_analysis_ran_keeps_the_reply_in_a_side_file(hom
 @pytest.mark.parametrize("how", ["dropped", "interrupted"])
 def test_a_stream_broken_after_text_arrived_keeps_the_part_received(logs, env, home, how):
     server = BreakingServer(stall=how == "interrupted")
-    script = Path(sys.executable).parent / "massgen-plugins"
-    # stderr on a terminal: the progress line says when text has arrived.
-    leader, follower = os.openpty()
-    proc = subprocess.Popen([str(script), "logs", "analyze", "--logs-dir", str(logs), "--model",
-                             "openai/gpt-5", "--yes"],
-                            env={**os.environ, **env, "OPENAI_BASE_URL": server.url},
-                            cwd=home / "work", stdout=subprocess.PIPE, stderr=follower, text=True)
-    os.close(follower)
-    screen = b""
     try:
-        if how == "interrupted":
-            deadline = time.monotonic() + 60
-            while b"receiving" not in screen and time.monotonic() < deadline:
-                screen += os.read(leader, 65536)
-            proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
-        while True:
-            try:
-                more = os.read(leader, 65536)
-            except OSError:
-                break
-            if not more:
-                break
-            screen += more
+        code, err = analyze_on_a_terminal(
+            ["--logs-dir", str(logs), "--model", "openai/gpt-5", "--yes"],
+            {**env, "OPENAI_BASE_URL": server.url}, home / "work", how == "interrupted")
     finally:
-        os.close(leader)
         server.close()
-    err = screen.decode(errors="replace").replace("\r\n", "\n")
-    assert proc.returncode == 2 and "Traceback" not in err, err
+    assert code == 2 and "Traceback" not in err, err
     (line,) = [x[x.index("massgen-plugins: error"):] for x in err.splitlines() if "error" in x]
     assert "no report was written; the 61 characters received are saved in " in line, line
     if how == "interrupted":

@@ -305,6 +305,7 @@ def _run_all(jobs: list[Job], attempt: Any, context: Any, force: bool) -> None:
 
     for job in jobs:
         job.waiting = Waiting(job.choice.spec)
+        job.waiting.what = f"queued: {PARALLEL} models run at a time"
     cancel = threading.Event()
     gate = threading.Semaphore(PARALLEL)
     for job in jobs:
