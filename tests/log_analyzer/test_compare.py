@@ -145,6 +145,9 @@ def test_reports_side_by_side_where_they_fit(cli, massgen_emulator, logs, env, c
         assert lines[at + 1:at + 7] == [
             SONNET, "  agent_a won, two votes to none.", MINI, "  Agent A won after one restart.",
             FLASH, "  A clear win for agent_a."]
+        at = lines.index(next(x for x in lines if x.startswith("Errors ")))
+        assert lines[at + 1:at + 4] == [MINI, "  None.",
+                                        f"(no such section from {SONNET}, {FLASH})"]
     # The figures: the report names beside them where they fit, else listed below.
     assert all(name(m) in result.stdout for m in models)
 

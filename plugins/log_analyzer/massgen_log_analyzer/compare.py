@@ -88,9 +88,11 @@ def run_comparison(host: Any, attempt: Any, specs: str, opts: Options) -> None:
     turn_dir = attempt.path.parent
     reports = [turn_dir / report_name(c) for c in choices]
     chosen = _report_from(host, opts.report_from, choices)
-    if len(set(reports)) < len(reports):
-        raise AnalysisError(f"--compare {specs}: two models give the same report file name; "
-                            "compare them in two runs")
+    for n, report in enumerate(reports):
+        if report in reports[:n]:
+            other = choices[reports.index(report)].spec
+            raise AnalysisError(f"{other} and {choices[n].spec} would both write {report.name}; "
+                                "compare one of them at a time")
     if not opts.dry_run and not opts.force:
         written = [*reports, turn_dir / COMPARISON, *([turn_dir / REPORT] if chosen else [])]
         there = [p.name for p in written if p.exists() or p.is_symlink()]

@@ -243,8 +243,13 @@ def show(outcomes: list[Outcome], turn_dir: Path, elapsed: float) -> None:
         for title, texts in align([o.reply for o in written]):
             console.print(Rule(Text(shown(title), style="bold"), align="left"))
             for o, text in zip(written, texts, strict=True):
-                console.print(Text(shown(o.model), style="bold"))
-                console.print(Text("\n".join("  " + x for x in _cell(text, width - 2))))
+                if text is not None:
+                    console.print(Text(shown(o.model), style="bold"))
+                    console.print(Text("\n".join("  " + x for x in _cell(text, width - 2))))
+            lacking = [o.model for o, text in zip(written, texts, strict=True) if text is None]
+            if lacking:
+                console.print(Text(shown(f"(no such section from {', '.join(lacking)})"),
+                                   style="dim"))
     if written:
         console.print(Rule())
     names = [_figures(o) for o in outcomes]
