@@ -252,19 +252,19 @@ def show(outcomes: list[Outcome], turn_dir: Path, elapsed: float) -> None:
                                    style="dim"))
     if written:
         console.print(Rule())
-    names = [_figures(o) for o in outcomes]
+    rows = [_figures(o) for o in outcomes]
     total = spent(outcomes)
     last = ["Total", total.text(), _sum(o.input_tokens for o in outcomes),
             _sum(o.output_tokens for o in outcomes), f"{elapsed:.1f} s", ""]
-    figures = _figures_table(names, last, with_reports=True)
+    figures = _figures_table(rows, last, with_reports=True)
     # Where the report names do not fit beside the figures, they go below, one a line.
     below = Measurement.get(console, console.options.update_width(10**4), figures).maximum > width
     if below:
-        figures = _figures_table(names, last, with_reports=False)
+        figures = _figures_table(rows, last, with_reports=False)
     console.print(figures)
     console.print(Text(shown(f"Reports in {turn_dir}" + (":" if below else "")), style="bold"))
     if below:
-        for row in names:
+        for row in rows:
             console.print(Text(shown(f"  {row[0]}: {row[-1]}")))
 
 
