@@ -6,17 +6,14 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import no_traceback
-from tests.log_analyzer.conftest import MODELS, turn_dir
+from tests.log_analyzer.conftest import MODELS, BreakingServer, analyze_on_a_terminal, turn_dir
 
 REPLY = "## Summary\nAgent A won with two votes."
 
@@ -110,90 +107,16 @@ def test_a_run_removed_while_the_analysis_ran_keeps_the_reply_in_a_side_file(hom
     assert not report.parent.exists()
 
 
-class BreakingServer:
-    """An OpenAI Responses stream that sends some text, then drops the connection or stalls."""
-
-    def __init__(self, stall: bool = False) -> None:
-        self.stall = stall
-        self.sent = threading.Event()
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                data += conn.recv(65536)
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = int([x.split(b":")[1] for x in head.split(b"\r\n")
-                          if x.lower().startswith(b"content-length")][0])
-            while len(body) < length:
-                body += conn.recv(65536)
-            if b"input_tokens" in head.split(b"\r\n")[0]:  # the exact count before the call
-                reply = json.dumps({"object": "response.input_tokens", "input_tokens": 99})
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (len(reply), reply.encode()))
-                return
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
-            response = {"id": "resp_1", "object": "response", "created_at": 1, "model": "gpt-5",
-                        "status": "in_progress", "output": [], "usage": None}
-            events = [{"type": "response.created", "response": response}]
-            pieces = ["## Summary\n", "The paid part ", "sk-proj-PLANTEDpartialKEY0123456789 "]
-            for n, piece in enumerate(pieces):
-                events.append({"type": "response.output_text.delta", "item_id": "msg_1",
-                               "output_index": 0, "content_index": 0, "delta": piece,
-                               "logprobs": [], "sequence_number": n + 1})
-            for event in events:
-                conn.sendall(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
-            self.sent.set()
-            if self.stall:
-                time.sleep(30)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 @pytest.mark.parametrize("how", ["dropped", "interrupted"])
 def test_a_stream_broken_after_text_arrived_keeps_the_part_received(logs, env, home, how):
     server = BreakingServer(stall=how == "interrupted")
-    script = Path(sys.executable).parent / "massgen-plugins"
-    # stderr on a terminal: the progress line says when text has arrived.
-    leader, follower = os.openpty()
-    proc = subprocess.Popen([str(script), "logs", "analyze", "--logs-dir", str(logs), "--model",
-                             "openai/gpt-5", "--yes"],
-                            env={**os.environ, **env, "OPENAI_BASE_URL": server.url},
-                            cwd=home / "work", stdout=subprocess.PIPE, stderr=follower, text=True)
-    os.close(follower)
-    screen = b""
     try:
-        if how == "interrupted":
-            deadline = time.monotonic() + 60
-            while b"receiving" not in screen and time.monotonic() < deadline:
-                screen += os.read(leader, 65536)
-            proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
-        while True:
-            try:
-                more = os.read(leader, 65536)
-            except OSError:
-                break
-            if not more:
-                break
-            screen += more
+        code, err = analyze_on_a_terminal(
+            ["--logs-dir", str(logs), "--model", "openai/gpt-5", "--yes"],
+            {**env, "OPENAI_BASE_URL": server.url}, home / "work", how == "interrupted")
     finally:
-        os.close(leader)
         server.close()
-    err = screen.decode(errors="replace").replace("\r\n", "\n")
-    assert proc.returncode == 2 and "Traceback" not in err, err
+    assert code == 2 and "Traceback" not in err, err
     (line,) = [x[x.index("massgen-plugins: error"):] for x in err.splitlines() if "error" in x]
     assert "no report was written; the 61 characters received are saved in " in line, line
     if how == "interrupted":

@@ -28,6 +28,8 @@ from massgen_plugins.errors import MassgenError
 class ReportNotWritten(MassgenError):
     """The report could not be written; the reply was kept elsewhere (exit code 1)."""
 
+    kept: Path | None = None  # the side file holding the reply, when it could be saved
+
 
 @attrs.frozen
 class Settled:
@@ -98,8 +100,11 @@ def count_text(value: int | None) -> str:
     return "unknown" if value is None else f"{value:,}"
 
 
-def deliver(path: Path, plan: Any, result: Any, force: bool) -> Settled:
-    """Make and write the report of a paid reply; whatever fails, the reply is kept and said where."""
+def deliver(path: Path, plan: Any, result: Any, force: bool) -> tuple[Settled, str]:
+    """Make and write the report of a paid reply, and return it with its figures.
+
+    Whatever fails, the reply is kept and the error says where.
+    """
     try:
         settled = settle(plan.entry, result.usage)
         text = render(plan, result, settled)
@@ -108,7 +113,7 @@ def deliver(path: Path, plan: Any, result: Any, force: bool) -> Settled:
                             f"the report could not be made ({type(exc).__name__}: {exc})",
                             force) from None
     write_report(path, text, force)
-    return settled
+    return settled, text
 
 
 def write_report(path: Path, text: str, force: bool) -> None:
@@ -138,8 +143,10 @@ def kept_or_shown(text: str, report: Path, why: str, force: bool = True) -> Repo
     """Save `text` to a side file (or print it) and return the one-line error that says where."""
     kept = keep(text, report)
     if isinstance(kept, Path):
-        return ReportNotWritten(f"{why}; the reply is saved in {kept}"
-                                + ("" if force else "; pass --force to replace the report"))
+        error = ReportNotWritten(f"{why}; the reply is saved in {kept}"
+                                 + ("" if force else "; pass --force to replace the report"))
+        error.kept = kept
+        return error
     import click
 
     from massgen_plugins.safe_text import shown_block
@@ -155,7 +162,8 @@ def keep(text: str, report: Path) -> Path | str:
 
     data = shown_block(text)
     stamp = dt.datetime.now().strftime("%Y%m%d_%H%M%S")
-    name = f"ANALYSIS_REPORT.{report.parent.parent.name}.{report.parent.name}.{stamp}.md"
+    # The report's own name first: the models of a comparison failing in one second differ.
+    name = f"{report.stem}.{report.parent.parent.name}.{report.parent.name}.{stamp}.md"
     why = "no folder"
     try:
         folders = [Path.cwd(), Path(tempfile.gettempdir())]
