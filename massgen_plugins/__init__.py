@@ -12,7 +12,8 @@ importable from this package, by theme:
 - errors the user sees as one line: `MassgenError`, `UsageError`, `ConfigError`;
 - models: specs (`ModelSpec`, `parse_spec`, `provider_name`, `PROVIDERS`, `SpecError`), keys
   (`Credentials`, `find_key`, `require_key`, `KEY_ENV`, `MissingKeyError`), calls
-  (`make_provider`, `Provider`, `GenerateRequest`, `estimate_tokens`), their errors
+  (`make_provider`, `Provider`, `OpenAIProvider` for endpoints beyond generation,
+  `GenerateRequest`, `estimate_tokens`), their errors
   (`ProviderError`, `AuthenticationError`, `BadRequestError`, `ContextLengthError`,
   `RateLimitError`, `TransientError`) and the catalog (`catalog_entry`, `CatalogEntry`,
   `known_models`, `unit_prices`, `estimate_cost`, `actual_cost`, `CostEstimate`);
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
         find_key,
         require_key,
     )
+    from massgen_plugins.providers.openai_api import OpenAIProvider
     from massgen_plugins.providers.registry import make_provider
     from massgen_plugins.providers.specs import (
         PROVIDERS,
@@ -121,6 +123,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     **{n: ("massgen_plugins.providers.keys", n)
        for n in ("KEY_ENV", "Credentials", "MissingKeyError", "find_key", "require_key")},
     "make_provider": ("massgen_plugins.providers.registry", "make_provider"),
+    "OpenAIProvider": ("massgen_plugins.providers.openai_api", "OpenAIProvider"),
     **{n: ("massgen_plugins.providers.specs", n)
        for n in ("PROVIDERS", "ModelSpec", "SpecError", "parse_spec", "provider_name")},
     "GenerateRequest": ("massgen_plugins.providers.types", "GenerateRequest"),
@@ -138,7 +141,7 @@ __all__ = [
     "emit_json", "estimate_cost", "estimate_tokens", "Event", "EventSink", "find_key",
     "freeze", "GenerateRequest", "hookimpl", "Host", "host_of", "KEY_ENV", "known_models",
     "load_run", "logs_dir_option", "make_provider", "MassgenError", "MissingKeyError",
-    "ModelChoice", "ModelSpec", "parse_spec", "PluginContext", "Provider", "provider_name",
+    "ModelChoice", "ModelSpec", "OpenAIProvider", "parse_spec", "PluginContext", "Provider", "provider_name",
     "ProviderError", "PROVIDERS", "RateLimitError", "redact", "require_key", "sections_for",
     "Session", "Setting", "shown", "shown_block", "SpecError", "STATE", "STREAMING", "table",
     "thaw", "TransientError", "unit_prices", "UsageError", "Warnings", "write_in_run",

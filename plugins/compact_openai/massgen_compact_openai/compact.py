@@ -141,9 +141,7 @@ def compact(request: CompressionRequest, credentials: Any, model: str | None, ti
     """
     import attrs
 
-    from massgen_plugins.providers.errors import BadRequestError
-    from massgen_plugins.providers.openai_api import OpenAIProvider
-    from massgen_plugins.values import thaw
+    from massgen_plugins import BadRequestError, OpenAIProvider, thaw
 
     items = [thaw(i) for i in request.items]
     pending = {i.get("call_id") for i in items if i.get("type") == "function_call"} - {

@@ -58,8 +58,7 @@ def compress_context(request: CompressionRequest,
         first_time_skipped,
         unclaimed,
     )
-    from massgen_plugins.providers.keys import find_key
-    from massgen_plugins.values import thaw
+    from massgen_plugins import find_key, thaw
 
     allow = bool(context.get("allow_compatible"))
     if not claims(request, allow):
@@ -69,7 +68,7 @@ def compress_context(request: CompressionRequest,
         return None
     key = find_key("openai", thaw(context.core.get("providers") or {}))
     if key is None and request.api_key:
-        from massgen_plugins.providers.keys import Credentials
+        from massgen_plugins import Credentials
 
         key = Credentials("openai", request.api_key, "the conversation", request.base_url)
     if key is None:

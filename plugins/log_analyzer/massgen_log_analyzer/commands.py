@@ -13,12 +13,17 @@ from typing import Any
 import attrs
 import click
 
-from massgen_plugins.cli import get_host
-from massgen_plugins.cli.logs import load_target, logs_dir_option
-from massgen_plugins.cli.output import emit_json, table
-from massgen_plugins.errors import MassgenError, UsageError
-from massgen_plugins.providers.keys import MissingKeyError
-from massgen_plugins.safe_text import shown
+from massgen_plugins import (
+    MassgenError,
+    MissingKeyError,
+    UsageError,
+    emit_json,
+    host_of,
+    load_run,
+    logs_dir_option,
+    shown,
+    table,
+)
 
 REPORT = "ANALYSIS_REPORT.md"
 LIVE_PREFIXES = {"openai": ("gpt-", "o1", "o3", "o4"), "anthropic": ("claude-",),
@@ -87,9 +92,9 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
     from massgen_plugins import ModelChoice
 
     _refuse_mixed(compare, spec, mode, report_from)
-    host = get_host(ctx)
+    host = host_of(ctx)
     context = host.context("log_analyzer")
-    session, attempts = load_target(log_dir, logs_dir)
+    session, attempts = load_run(log_dir, logs_dir)
     if turn is not None:
         attempts = [a for a in session.attempts if a.turn == turn]
     if not attempts:
@@ -116,7 +121,7 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
                      max_cost, ui, as_json, providers_cfg, missing)
     if missing and (not dry_run or count_tokens):
         raise MissingKeyError(missing)
-    from massgen_plugins.providers.registry import make_provider
+    from massgen_plugins import make_provider
 
     # A dry run without a key estimates: it sends nothing, so it needs no provider.
     provider = None if missing else make_provider(choice.provider, providers_cfg, timeout=600.0)
@@ -176,7 +181,7 @@ def _refuse_mixed(compare: str | None, spec: str | None, mode: str,
 
 def missing_key(provider: str, providers_cfg: Any) -> str | None:
     """What is wrong with the provider's key, in one line, or None when it has one."""
-    from massgen_plugins.providers.keys import require_key
+    from massgen_plugins import require_key
 
     try:
         require_key(provider, providers_cfg)
@@ -187,7 +192,7 @@ def missing_key(provider: str, providers_cfg: Any) -> str | None:
 
 def counted(provider: Any, make: Any, exact: bool) -> Any:
     """A plan, counted exactly if asked; a count the provider refuses is one line."""
-    from massgen_plugins.providers.errors import AuthenticationError, ProviderError
+    from massgen_plugins import AuthenticationError, ProviderError
 
     try:
         return make(exact)
@@ -242,7 +247,7 @@ def _self(log_dir: Path, attempt: Any, choice: Any, context: Any, turn: int | No
     """MassGen's multi-agent self-analysis with `choice` for its agents."""
     from massgen_log_analyzer import self_analysis
     from massgen_log_analyzer.plan import make_self_plan
-    from massgen_plugins.providers.keys import require_key
+    from massgen_plugins import require_key
 
     self_analysis.massgen_config()  # one line now if MassGen is missing, not after the plan
     plan = attrs.evolve(make_self_plan(log_dir, attempt.path.parent, choice,
@@ -274,11 +279,9 @@ def models(ctx: click.Context, provider: str | None, live: bool, as_json: bool) 
     """
     from massgen_log_analyzer.plan import ANALYSIS_MODELS, plain
     from massgen_log_analyzer.resolve import providers_with_keys, resolve
-    from massgen_plugins.providers.catalog import lookup, unit_prices
-    from massgen_plugins.providers.registry import make_provider
-    from massgen_plugins.providers.specs import ModelSpec, provider_name
+    from massgen_plugins import ModelSpec, catalog_entry, make_provider, provider_name, unit_prices
 
-    host = get_host(ctx)
+    host = host_of(ctx)
     context = host.context("log_analyzer")
     only = provider_name(provider) if provider else None
     keys = providers_with_keys(context)
@@ -311,7 +314,7 @@ def models(ctx: click.Context, provider: str | None, live: bool, as_json: bool) 
         name, _, model = spec.partition("/")
         if only and name != only:
             continue
-        entry = lookup(ModelSpec(name, model), overrides, info)
+        entry = catalog_entry(ModelSpec(name, model), overrides, info)
         price_in, price_out = unit_prices(entry)
         rows.append({"model": spec, "context_window": entry.context_window,
                      "window_source": entry.window_source,

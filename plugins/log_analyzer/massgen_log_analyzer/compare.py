@@ -32,9 +32,7 @@ from massgen_log_analyzer.commands import (
     missing_key,
     too_dear,
 )
-from massgen_plugins.errors import MassgenError
-from massgen_plugins.providers.keys import MissingKeyError
-from massgen_plugins.safe_text import shown
+from massgen_plugins import MassgenError, MissingKeyError, shown
 
 COMPARISON = "ANALYSIS_COMPARISON.md"
 PARALLEL = 4
@@ -103,7 +101,7 @@ def run_comparison(host: Any, attempt: Any, specs: str, opts: Options) -> None:
     missing = [missing_key(c.provider, providers_cfg) for c in choices]
     if any(missing) and (not opts.dry_run or opts.count_tokens):
         raise MissingKeyError("; ".join(dict.fromkeys(m for m in missing if m)))
-    from massgen_plugins.providers.registry import make_provider
+    from massgen_plugins import make_provider
 
     jobs = []
     sections: tuple[Any, ...] = ()
@@ -116,7 +114,7 @@ def run_comparison(host: Any, attempt: Any, specs: str, opts: Options) -> None:
                         waiting=None))
     total = total_cost(jobs)
     if opts.as_json and (opts.dry_run or _too_dear(total, opts.max_cost)):
-        from massgen_plugins.cli.output import emit_json
+        from massgen_plugins import emit_json
 
         emit_json(_plans_json(jobs, total))
     elif not opts.as_json:
@@ -262,7 +260,7 @@ def _finish(jobs: list[Job], attempt: Any, context: Any, total: Any, chosen: Any
         compared = _place(place, turn_dir / COMPARISON, text, opts.force, notes,
                           "; the table is shown above")
     if opts.as_json:
-        from massgen_plugins.cli.output import emit_json
+        from massgen_plugins import emit_json
 
         emit_json({**_plans_json(jobs, total),
                    "results": [o.as_json() for o in outcomes],

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins.safe_text import shown, shown_block
+from massgen_plugins import shown, shown_block
 
 COLUMN_MIN = 34
 CELL_LINES = 8

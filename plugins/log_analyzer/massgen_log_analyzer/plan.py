@@ -70,7 +70,7 @@ class Plan:
 
     def show(self) -> None:
         """Print the plan for a person (cut names quote the run: made safe to show)."""
-        from massgen_plugins.safe_text import shown
+        from massgen_plugins import shown
 
         c = self.choice
         click.echo(shown(f"Model      {c.provider}/{c.model}  (from {c.source})"))
@@ -141,7 +141,7 @@ class SelfPlan:
 
     def show(self) -> None:
         """Print the plan for a person."""
-        from massgen_plugins.safe_text import shown
+        from massgen_plugins import shown
 
         c = self.choice
         click.echo("Mode       MassGen self-analysis (agents read the log files themselves)")
@@ -161,7 +161,7 @@ class SelfPlan:
 
 def show_key(choice: Any, missing: str | None) -> None:
     """The plan's key line: where the key comes from, or what to set."""
-    from massgen_plugins.safe_text import shown
+    from massgen_plugins import shown
 
     click.echo(shown(f"Key        {choice.key_env}" if missing is None
                      else f"Key        missing: {missing}"))
@@ -186,7 +186,7 @@ def show_cost(cost: Any) -> None:
 
 def request(choice: Any, text: str, reserve: int) -> Any:
     """The generation request an analysis sends."""
-    from massgen_plugins.providers.types import GenerateRequest
+    from massgen_plugins import GenerateRequest
 
     return GenerateRequest(model=choice.model, messages=[{"role": "user", "content": text}],
                            system=SYSTEM, max_output_tokens=reserve)
@@ -194,7 +194,7 @@ def request(choice: Any, text: str, reserve: int) -> Any:
 
 def count(provider: Any, req: Any, exact: bool) -> Any:
     """The request's size: the provider's exact count (sends the text), or an estimate."""
-    from massgen_plugins.providers.base import estimate_tokens
+    from massgen_plugins import estimate_tokens
 
     return provider.count_tokens(req, strict=True) if exact else estimate_tokens(req)
 
@@ -202,10 +202,7 @@ def count(provider: Any, req: Any, exact: bool) -> Any:
 def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, context: Any,
               exact: bool = False, sections: Any = None) -> Plan:
     """Count, fit and price the analysis of `attempt` with `choice` (`sections`: already read)."""
-    from massgen_plugins.logs.context import build_context, sections_for
-    from massgen_plugins.logs.files import Warnings
-    from massgen_plugins.providers.catalog import estimate_cost, lookup
-    from massgen_plugins.providers.specs import ModelSpec
+    from massgen_plugins import ModelSpec, Warnings, build_context, catalog_entry, estimate_cost, sections_for
 
     window = choice.context_window or 128_000
     reserve = min(output_tokens, choice.max_output_tokens or output_tokens)
@@ -227,7 +224,7 @@ def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, cont
             if tokens.tokens + reserve <= window:
                 break
             budget = int(budget * (window - reserve) / (tokens.tokens + system_tokens) * 0.95)
-    entry = lookup(ModelSpec(choice.provider, choice.model), plain(context.core.get("model_catalog")))
+    entry = catalog_entry(ModelSpec(choice.provider, choice.model), plain(context.core.get("model_catalog")))
     cost = estimate_cost(entry, tokens.tokens, min(1000, reserve), reserve)
     return Plan(choice=choice, tokens=tokens, reserve=reserve, fits=full_tokens is None,
                 full_tokens=full_tokens, cuts=tuple(cuts), text=text, entry=entry, cost=cost,
@@ -238,13 +235,12 @@ def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, cont
 def make_self_plan(log_dir: Path, turn_dir: Path, choice: Any, output_tokens: int,
                    context: Any) -> SelfPlan:
     """The logs' size and the cost range of MassGen's self-analysis with `choice`."""
-    from massgen_plugins.providers.catalog import estimate_cost, lookup
-    from massgen_plugins.providers.specs import ModelSpec
+    from massgen_plugins import ModelSpec, catalog_entry, estimate_cost
 
     log_tokens = files_size(turn_dir) // 4
     window = choice.context_window or 128_000
     reserve = min(output_tokens, choice.max_output_tokens or output_tokens)
-    entry = lookup(ModelSpec(choice.provider, choice.model), plain(context.core.get("model_catalog")))
+    entry = catalog_entry(ModelSpec(choice.provider, choice.model), plain(context.core.get("model_catalog")))
     low_in = int(SELF_AGENTS * SELF_READ_LOW * log_tokens)
     # An agent cannot take more than its window in one request.
     high_in = SELF_AGENTS * SELF_ROUNDS * min(log_tokens, window)
@@ -275,13 +271,12 @@ def files_size(folder: Path) -> int:
 def recommend(needed: int, reserve: int, context: Any) -> list[str]:
     """Models from providers with keys whose window holds the whole run, cheapest first."""
     from massgen_log_analyzer.resolve import providers_with_keys
-    from massgen_plugins.providers.catalog import estimate_cost, lookup
-    from massgen_plugins.providers.specs import ModelSpec
+    from massgen_plugins import ModelSpec, catalog_entry, estimate_cost
 
     fits = []
     for provider in providers_with_keys(context):
         for model in ANALYSIS_MODELS[provider]:
-            entry = lookup(ModelSpec(provider, model), plain(context.core.get("model_catalog")))
+            entry = catalog_entry(ModelSpec(provider, model), plain(context.core.get("model_catalog")))
             if entry.context_window and entry.context_window >= needed + reserve:
                 cost = estimate_cost(entry, needed, reserve, reserve)
                 fits.append((cost.high if cost else Decimal("Infinity"), f"{provider}/{model}"))
@@ -290,6 +285,6 @@ def recommend(needed: int, reserve: int, context: Any) -> list[str]:
 
 def plain(value: Any) -> Any:
     """A frozen config value as plain data ({} when unset)."""
-    from massgen_plugins.values import thaw
+    from massgen_plugins import thaw
 
     return thaw(value) if value else {}

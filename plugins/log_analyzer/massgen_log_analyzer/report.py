@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins.errors import MassgenError
+from massgen_plugins import MassgenError
 
 
 class ReportNotWritten(MassgenError):
@@ -54,7 +54,7 @@ def tokens(value: Any) -> int | None:
 
 def settle(entry: Any, usage: Any) -> Settled:
     """The usage a provider reported, checked, and what it cost (None when unknown)."""
-    from massgen_plugins.providers.catalog import actual_cost
+    from massgen_plugins import actual_cost
 
     counts, doubts = {}, []
     for name in ("input_tokens", "output_tokens"):
@@ -74,7 +74,7 @@ def render(plan: Any, result: Any, settled: Settled) -> str:
     The model's text is data: secrets masked, escape sequences made visible (a report is read
     with cat as often as with an editor).
     """
-    from massgen_plugins.safe_text import shown_block
+    from massgen_plugins import shown_block
 
     c = plan.choice
     cuts = "".join(f"\n  - {x}" for x in plan.cuts)
@@ -134,7 +134,7 @@ def place(path: Path, text: str, replace: bool) -> None:
     `replace` renames over an existing file; otherwise FileExistsError if the name is taken.
     The run's folder is the session's (the report sits in a turn directory).
     """
-    from massgen_plugins.logs.files import write_in_run
+    from massgen_plugins import write_in_run
 
     write_in_run(path.parent.parent, path, text, replace=replace)
 
@@ -149,7 +149,7 @@ def kept_or_shown(text: str, report: Path, why: str, force: bool = True) -> Repo
         return error
     import click
 
-    from massgen_plugins.safe_text import shown_block
+    from massgen_plugins import shown_block
 
     click.echo(shown_block(text))  # nowhere to write: the reply goes to the terminal, not nowhere
     return ReportNotWritten(f"{why}, and it could not be saved in the working folder or "
@@ -158,7 +158,7 @@ def kept_or_shown(text: str, report: Path, why: str, force: bool = True) -> Repo
 
 def keep(text: str, report: Path) -> Path | str:
     """Save a reply that could not go where it belongs (secrets masked): its path, or why not."""
-    from massgen_plugins.safe_text import shown_block
+    from massgen_plugins import shown_block
 
     data = shown_block(text)
     stamp = dt.datetime.now().strftime("%Y%m%d_%H%M%S")

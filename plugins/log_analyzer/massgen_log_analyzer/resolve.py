@@ -7,11 +7,20 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from massgen_plugins import ModelChoice, PluginContext
-from massgen_plugins.providers.catalog import known_models, lookup, unit_prices
-from massgen_plugins.providers.keys import KEY_ENV, MissingKeyError, find_key
-from massgen_plugins.providers.specs import PROVIDERS, SpecError, parse_spec
-from massgen_plugins.values import thaw
+from massgen_plugins import (
+    KEY_ENV,
+    PROVIDERS,
+    MissingKeyError,
+    ModelChoice,
+    PluginContext,
+    SpecError,
+    catalog_entry,
+    find_key,
+    known_models,
+    parse_spec,
+    thaw,
+    unit_prices,
+)
 
 # One capable, long-context model per provider, cheap enough to read whole runs.
 DEFAULTS = {"openai": "gpt-5-mini", "anthropic": "claude-sonnet-4-6",
@@ -66,7 +75,7 @@ def resolve(spec: str | None, context: PluginContext,
                  else "built-in default")
         source += f", {parsed.provider}'s default model ({where})"
     parsed = parse_spec(f"{parsed.provider}/{model}")
-    entry = lookup(parsed, overrides)
+    entry = catalog_entry(parsed, overrides)
     # Known: priced by genai-prices (which knows dated ids too) or in config's catalog. A
     # built-in window alone is no proof: `gemini-2.5` covers the misspelt `gemini-2.5-flsh`.
     if str(parsed) not in overrides and not entry.priced:

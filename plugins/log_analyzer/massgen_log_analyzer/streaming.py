@@ -19,8 +19,7 @@ import attrs
 import click
 
 from massgen_log_analyzer.plan import Plan, request
-from massgen_plugins.errors import UsageError
-from massgen_plugins.safe_text import shown, shown_block
+from massgen_plugins import UsageError, shown, shown_block
 
 
 class AnalysisFailed(UsageError):
@@ -97,7 +96,7 @@ def run(provider: Any, plan: Plan, attempt: Any, context: Any, report: Path,
     `report`'s name in a side file that the error names. With `waiting` the caller shows the
     progress (a comparison's board); `cancel` set stops the stream as Ctrl-C would.
     """
-    from massgen_plugins.providers.errors import AuthenticationError, ContextLengthError
+    from massgen_plugins import AuthenticationError, ContextLengthError
 
     for retry in (False, True):
         try:
@@ -121,7 +120,7 @@ def _prefix(waiting: Waiting | None) -> str:
 
 
 def _shrunk(plan: Plan, attempt: Any) -> Plan:
-    from massgen_plugins.logs.context import build_context
+    from massgen_plugins import build_context
 
     budget = int(plan.tokens.tokens * 0.7)
     trimmed = build_context(attempt, budget, sections=list(plan.sections) or None)
@@ -183,7 +182,7 @@ def _stream(provider: Any, plan: Plan, report: Path, shared: Waiting | None,
 def _partial(text: str, report: Path, exc: BaseException | None) -> AnalysisFailed:
     """Save the part of a reply received before the stream broke; the error saying where."""
     from massgen_log_analyzer.report import keep
-    from massgen_plugins.errors import MassgenError
+    from massgen_plugins import MassgenError
 
     if isinstance(exc, KeyboardInterrupt):
         why = "interrupted"
