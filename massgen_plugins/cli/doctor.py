@@ -36,11 +36,14 @@ def installed_hook() -> Path | None:
 
 def bridge_switch(value: str | None) -> tuple[bool, str | None]:
     """What MASSGEN_PLUGINS_BRIDGE=value does: on or off, and the warning for a value unknown."""
+    import importlib
+
     try:  # the start-up module is the one definition of the values it takes
-        from massgen_plugins.bridge.autoload import _massgen_plugins_bridge as startup
+        startup = importlib.import_module("massgen_plugins.bridge.autoload._massgen_plugins_bridge")
     except ImportError:  # a wheel moves it to the top of site-packages
-        import _massgen_plugins_bridge as startup
-    return startup.switch(value)
+        startup = importlib.import_module("_massgen_plugins_bridge")
+    on, warning = startup.switch(value)
+    return bool(on), warning
 
 
 def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -110,7 +113,8 @@ def live(timeout: float) -> dict[str, Any]:
                           timeout=timeout)
     for out in done.stdout.splitlines():
         if out.startswith(LIVE_MARK):
-            return json.loads(out[len(LIVE_MARK):])
+            report: dict[str, Any] = json.loads(out[len(LIVE_MARK):])
+            return report
     last = (done.stderr.strip().splitlines() or ["no output"])[-1]
     raise click.ClickException(f"importing MassGen with the bridge failed: {last}")
 

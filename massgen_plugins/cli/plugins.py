@@ -50,9 +50,9 @@ def group() -> click.Group:
 
     def switch(ctx: click.Context, name: str, project: bool, enabled: bool) -> None:
         from massgen_plugins.config import ENABLED, PLUGINS
+        from massgen_plugins.entry_points import normalize
         from massgen_plugins.errors import ConfigError
         from massgen_plugins.paths import project_config_path, user_config_path
-        from massgen_plugins.plugins import normalize
         from massgen_plugins.switches import set_plugin_enabled
 
         host = get_host(ctx)
