@@ -88,7 +88,7 @@ def fitted(text: str, width: int, indent: int = 0) -> list[str]:
     for piece, spaced in pieces:
         joined = line + (" " if spaced and not fresh else "") + piece
         if not fresh and len(joined) > width:
-            lines.append(line)
+            lines.append(line.rstrip(" "))
             line = " " * indent + piece
         else:
             line = joined
