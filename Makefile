@@ -9,6 +9,7 @@
 #   .venv-massgen  the real massgen==0.1.97 from the package index plus our four distributions
 #                  (built and installed as a user would), with MassGen's pins kept: the
 #                  coexistence and real-MassGen tests run there
+#   .venv-matrix/V one per MassGen release of `make matrix`, made the same way
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -32,7 +33,7 @@ MASSGEN_SUITES := tests/massgen tests/bridge tests/compact_openai
 # that suite runs in a network namespace of its own, with only the loopback interface up.
 ISOLATE := $(shell unshare -n true 2>/dev/null && command -v ip >/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$@\"' sh")
 
-.PHONY: setup demo test test-main test-lowest test-massgen check bench clean
+.PHONY: setup demo test test-main test-lowest test-massgen check bench matrix clean
 
 setup: $(VENV)/.synced
 
@@ -70,9 +71,8 @@ demo: setup
 	$(BIN)/massgen-plugins plugins list
 	$(BIN)/massgen-plugins logs summary --logs-dir $(EXAMPLE)
 	$(BIN)/massgen-plugins logs tools --logs-dir $(EXAMPLE)
-	@echo "The analysis plan (a dry run sends nothing, so a stand-in key will do):"
-	GOOGLE_API_KEY=stand-in-key-for-the-offline-demo GEMINI_API_KEY= \
-	  $(BIN)/massgen-plugins logs analyze --logs-dir $(EXAMPLE) --model google/gemini-2.5-flash --dry-run
+	@echo "The analysis plan (a dry run sends nothing and needs no key):"
+	$(BIN)/massgen-plugins logs analyze --logs-dir $(EXAMPLE) --model google/gemini-2.5-flash --dry-run
 
 # Every part, even after one fails; then one line each, and a failure if any failed.
 PARTS := check main lowest massgen
@@ -113,5 +113,11 @@ bench: setup $(MASSGEN)/.installed
 	$(BIN)/python bench/providers.py
 	$(BIN)/python bench/logs.py --size-mb 1024
 
+# The MassGen version matrix, not part of `make test`: for each release in bench/massgen_matrix.py
+# (or VERSIONS="0.1.90 0.1.97"), doctor and real runs of every seam; writes
+# docs/massgen-versions.md. Each run makes its own network namespace; installs need the index.
+matrix: setup
+	UV=$(UV) $(BIN)/python bench/massgen_matrix.py $(VERSIONS)
+
 clean:
-	rm -rf $(VENV) $(LOWEST) $(MASSGEN) .tools $(RESULTS)
+	rm -rf $(VENV) $(LOWEST) $(MASSGEN) .venv-matrix .tools $(RESULTS)

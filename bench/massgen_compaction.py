@@ -28,9 +28,9 @@ from massgen_plugins.testing.massgen_driver import BACKGROUND_TOOLS, AgentSettin
 AGENTS = """\
 agents:
   - id: agent_a
-    backend: {{type: openai, model: gpt-4o, base_url: {url}}}
+    backend: {{type: openai, model: gpt-4o{openai_url}}}
   - id: agent_b
-    backend: {{type: openai, model: gpt-4o-mini, base_url: {url}}}
+    backend: {{type: openai, model: gpt-4o-mini{openai_url}}}
   - id: agent_c
     backend: {{type: chatcompletion, model: gpt-4.1-mini, base_url: {url}}}
 orchestrator:
@@ -55,17 +55,22 @@ def run(enabled: bool, work: Path) -> dict[str, object]:
         emu.responder = MassgenDriver({"gpt-4o": first, "gpt-4.1-mini": first})
         emu.windows.update({"gpt-4o": 6000, "gpt-4.1-mini": 6000})
         config = work / "run.yaml"
-        config.write_text(AGENTS.format(url=emu.base_url("openai"),
+        url = emu.base_url("openai")
+        # Before 0.1.64 MassGen's `openai` backend sends base_url: to the API as a parameter;
+        # it reaches the emulator through OPENAI_BASE_URL, which the SDK reads.
+        old = massgen_version() < (0, 1, 64)
+        config.write_text(AGENTS.format(url=url, openai_url="" if old else f", base_url: {url}",
                                         enabled=str(enabled).lower()))
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("MASSGEN")}, **ENV,
-               "HOME": str(work)}
+               "HOME": str(work), **({"OPENAI_BASE_URL": url} if old else {})}
         done = subprocess.run([str(Path(sys.executable).parent / "massgen"), "--automation",
                                "--no-session-registry", "--config", str(config),
                                "What is 2+2?"], cwd=work, env=env, capture_output=True,
                               text=True, timeout=600)
         sent = list(emu.requests)
     fields = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
-    attempt = Path(fields.get("LOG_DIR", work)) / "turn_1" / "attempt_1"
+    # LOG_DIR is relative to the run's working directory.
+    attempt = work / fields.get("LOG_DIR", ".") / "turn_1" / "attempt_1"
     records = attempt / "massgen_plugins" / "compressions.jsonl"
     compressions = [json.loads(x) for x in records.read_text().splitlines()] if records.exists() else []
     text = [json.dumps(r.body) for r in sent]
@@ -74,10 +79,21 @@ def run(enabled: bool, work: Path) -> dict[str, object]:
         "requests": len(sent), "bytes": sum(len(t.encode()) for t in text),
         "compact": sum(r.path.endswith("/compact") for r in sent),
         "summarizer": sum(SUMMARIZER in t for t in text),
-        "compressions": [(c["agent"], c["method"], c["tokens_before"], c["tokens_after"])
-                         for c in compressions],
+        "compressions": [(c["agent"], c["method"], c["tokens_before"], c["tokens_after"],
+                          c.get("ok", True)) for c in compressions],
         "refused_after": refused(done.stderr),
+        "attempt": str(attempt),
+        "last_error": (done.stderr.strip().splitlines() or [""])[-1] if done.returncode else "",
+        "bridge_lines": [line for line in done.stderr.splitlines()
+                         if line.startswith("massgen-plugins: ")],
     }
+
+
+def massgen_version() -> tuple[int, ...]:
+    """The installed MassGen's version, as (0, 1, 97)."""
+    import importlib.metadata as md
+
+    return tuple(int(p) for p in md.version("massgen").split(".")[:3] if p.isdigit())
 
 
 def refused(stderr: str) -> int:
@@ -97,8 +113,9 @@ def main() -> None:
         print(f"  {key:<14} {on[key]!s:>12} {off[key]!s:>12}")
     print(f"  bytes sent, on/off: {on['bytes'] / off['bytes']:.2f}x")
     for label, result in (("on", on), ("off", off)):
-        for agent, method, before, after in result["compressions"]:
-            print(f"  [{label}] {agent}: {method}, ~{before:,} -> ~{after:,} tokens")
+        for agent, method, before, after, ok in result["compressions"]:
+            print(f"  [{label}] {agent}: {method}, ~{before:,} -> ~{after:,} tokens"
+                  + ("" if ok else " (its retry was refused)"))
 
 
 if __name__ == "__main__":

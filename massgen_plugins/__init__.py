@@ -1,31 +1,161 @@
-"""MassGen's plugin layer: the hook markers and the values that cross hook boundaries.
+"""MassGen's plugin layer. This module is the public API: a plugin imports from here only.
 
-Plugins import what they need from here (`from massgen_plugins import hookimpl, Setting`).
-The names load on first use: this package is imported at every interpreter start in an
-environment with the MassGen bridge installed, and must cost nothing until MassGen runs.
+    from massgen_plugins import PluginContext, Setting, hookimpl
+
+The hooks are documented in `massgen_plugins.hookspecs`. Everything else a plugin needs is
+importable from this package, by theme:
+
+- hooks and their values: `hookimpl`, `PluginContext`, `Setting`, `ModelChoice`,
+  `CompressionRequest`, `CompressionResult`, `freeze`, `thaw`;
+- MassGen's events, for `wrap_event_sink`: `Event`, `EventSink`, `Classifier`, `STREAMING`,
+  `STATE`, `CRITICAL`;
+- errors the user sees as one line: `MassgenError`, `UsageError`, `ConfigError`;
+- models: specs (`ModelSpec`, `parse_spec`, `provider_name`, `PROVIDERS`, `SpecError`), keys
+  (`Credentials`, `find_key`, `require_key`, `KEY_ENV`, `MissingKeyError`), calls
+  (`make_provider`, `Provider`, `OpenAIProvider` for endpoints beyond generation,
+  `GenerateRequest`, `estimate_tokens`), their errors
+  (`ProviderError`, `AuthenticationError`, `BadRequestError`, `ContextLengthError`,
+  `RateLimitError`, `TransientError`) and the catalog (`catalog_entry`, `CatalogEntry`,
+  `known_models`, `unit_prices`, `estimate_cost`, `actual_cost`, `CostEstimate`);
+- run logs: `load_run`, `logs_dir_option`, `Session`, `Attempt`, `Warnings`,
+  `build_context`, `sections_for`, `write_in_run`;
+- text for people: `shown`, `shown_block` (safe to print, secrets masked), `redact`,
+  `emit_json`, `table`;
+- the host of a command: `host_of`, `Host`.
+
+The names load on first use (`massgen-plugins --help` must not pay for what it does not
+use); type checkers read them from the block below.
 """
 
-# No imports here, not even typing (9 ms): see the docstring.
+from __future__ import annotations
+
+# No imports at run time here beyond the standard library's typing marker: see the docstring.
+from typing import TYPE_CHECKING
+
 __version__ = "0.2.0"
 
-_EXPORTS = {
-    "hookimpl": "massgen_plugins.hookspecs",
-    "CompressionRequest": "massgen_plugins.values",
-    "CompressionResult": "massgen_plugins.values",
-    "ModelChoice": "massgen_plugins.values",
-    "PluginContext": "massgen_plugins.values",
-    "Setting": "massgen_plugins.values",
+if TYPE_CHECKING:
+    from massgen_plugins.cli import get_host as host_of
+    from massgen_plugins.cli.logs import load_target as load_run
+    from massgen_plugins.cli.logs import logs_dir_option
+    from massgen_plugins.cli.output import emit_json, table
+    from massgen_plugins.errors import ConfigError, MassgenError, UsageError
+    from massgen_plugins.events.classes import CRITICAL, STATE, STREAMING, Classifier
+    from massgen_plugins.events.model import Event
+    from massgen_plugins.events.sink import EventSink
+    from massgen_plugins.hookspecs import hookimpl
+    from massgen_plugins.host import Host
+    from massgen_plugins.logs.context import build_context, sections_for
+    from massgen_plugins.logs.files import Warnings, write_in_run
+    from massgen_plugins.logs.model import Attempt, Session
+    from massgen_plugins.providers.base import Provider, estimate_tokens
+    from massgen_plugins.providers.catalog import (
+        CatalogEntry,
+        CostEstimate,
+        actual_cost,
+        estimate_cost,
+        known_models,
+        unit_prices,
+    )
+    from massgen_plugins.providers.catalog import lookup as catalog_entry
+    from massgen_plugins.providers.errors import (
+        AuthenticationError,
+        BadRequestError,
+        ContextLengthError,
+        ProviderError,
+        RateLimitError,
+        TransientError,
+    )
+    from massgen_plugins.providers.keys import (
+        KEY_ENV,
+        Credentials,
+        MissingKeyError,
+        find_key,
+        require_key,
+    )
+    from massgen_plugins.providers.openai_api import OpenAIProvider
+    from massgen_plugins.providers.registry import make_provider
+    from massgen_plugins.providers.specs import (
+        PROVIDERS,
+        ModelSpec,
+        SpecError,
+        parse_spec,
+        provider_name,
+    )
+    from massgen_plugins.providers.types import GenerateRequest
+    from massgen_plugins.safe_text import shown, shown_block
+    from massgen_plugins.secrets import redact
+    from massgen_plugins.values import (
+        CompressionRequest,
+        CompressionResult,
+        ModelChoice,
+        PluginContext,
+        Setting,
+        freeze,
+        thaw,
+    )
+
+# name -> (module, attribute): what each public name is, loaded on first use.
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "host_of": ("massgen_plugins.cli", "get_host"),
+    "load_run": ("massgen_plugins.cli.logs", "load_target"),
+    "logs_dir_option": ("massgen_plugins.cli.logs", "logs_dir_option"),
+    "emit_json": ("massgen_plugins.cli.output", "emit_json"),
+    "table": ("massgen_plugins.cli.output", "table"),
+    **{n: ("massgen_plugins.errors", n) for n in ("ConfigError", "MassgenError", "UsageError")},
+    **{n: ("massgen_plugins.events.classes", n)
+       for n in ("CRITICAL", "STATE", "STREAMING", "Classifier")},
+    "Event": ("massgen_plugins.events.model", "Event"),
+    "EventSink": ("massgen_plugins.events.sink", "EventSink"),
+    "hookimpl": ("massgen_plugins.hookspecs", "hookimpl"),
+    "Host": ("massgen_plugins.host", "Host"),
+    **{n: ("massgen_plugins.logs.context", n) for n in ("build_context", "sections_for")},
+    **{n: ("massgen_plugins.logs.files", n) for n in ("Warnings", "write_in_run")},
+    **{n: ("massgen_plugins.logs.model", n) for n in ("Attempt", "Session")},
+    **{n: ("massgen_plugins.providers.base", n) for n in ("Provider", "estimate_tokens")},
+    **{n: ("massgen_plugins.providers.catalog", n)
+       for n in ("CatalogEntry", "CostEstimate", "actual_cost", "estimate_cost", "known_models",
+                 "unit_prices")},
+    "catalog_entry": ("massgen_plugins.providers.catalog", "lookup"),
+    **{n: ("massgen_plugins.providers.errors", n)
+       for n in ("AuthenticationError", "BadRequestError", "ContextLengthError",
+                 "ProviderError", "RateLimitError", "TransientError")},
+    **{n: ("massgen_plugins.providers.keys", n)
+       for n in ("KEY_ENV", "Credentials", "MissingKeyError", "find_key", "require_key")},
+    "make_provider": ("massgen_plugins.providers.registry", "make_provider"),
+    "OpenAIProvider": ("massgen_plugins.providers.openai_api", "OpenAIProvider"),
+    **{n: ("massgen_plugins.providers.specs", n)
+       for n in ("PROVIDERS", "ModelSpec", "SpecError", "parse_spec", "provider_name")},
+    "GenerateRequest": ("massgen_plugins.providers.types", "GenerateRequest"),
+    **{n: ("massgen_plugins.safe_text", n) for n in ("shown", "shown_block")},
+    "redact": ("massgen_plugins.secrets", "redact"),
+    **{n: ("massgen_plugins.values", n)
+       for n in ("CompressionRequest", "CompressionResult", "ModelChoice", "PluginContext",
+                 "Setting", "freeze", "thaw")},
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "actual_cost", "Attempt", "AuthenticationError", "BadRequestError", "build_context",
+    "catalog_entry", "CatalogEntry", "Classifier", "CompressionRequest", "CompressionResult",
+    "ConfigError", "ContextLengthError", "CostEstimate", "Credentials", "CRITICAL",
+    "emit_json", "estimate_cost", "estimate_tokens", "Event", "EventSink", "find_key",
+    "freeze", "GenerateRequest", "hookimpl", "Host", "host_of", "KEY_ENV", "known_models",
+    "load_run", "logs_dir_option", "make_provider", "MassgenError", "MissingKeyError",
+    "ModelChoice", "ModelSpec", "OpenAIProvider", "parse_spec", "PluginContext", "Provider", "provider_name",
+    "ProviderError", "PROVIDERS", "RateLimitError", "redact", "require_key", "sections_for",
+    "Session", "Setting", "shown", "shown_block", "SpecError", "STATE", "STREAMING", "table",
+    "thaw", "TransientError", "unit_prices", "UsageError", "Warnings", "write_in_run",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
+    export = _EXPORTS.get(name)
+    if export is None:
         raise AttributeError(f"module 'massgen_plugins' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module), name)
+    module, attribute = export
+    value = getattr(importlib.import_module(module), attribute)
     globals()[name] = value  # later lookups skip this function
     return value

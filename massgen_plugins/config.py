@@ -12,7 +12,7 @@ older `plugins disable` wrote one): that is one warning, and `config migrate` mo
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +52,15 @@ CORE_SCHEMA: dict[str, Any] = {
     # Event type -> streaming | state | critical, over the defaults in events/classes.py.
     "tui": {"event_classes": Setting(dict, item_type=str, help="event type to class",
                                      choices=("streaming", "state", "critical"))},
-    # Seconds one call into a plugin may take, per hook; past it MassGen's own path runs
-    # (defaults: host.DEFAULT_DEADLINES).
+    # Seconds one call into a plugin may take, per hook (and `import`: loading a plugin's
+    # module); past it MassGen's own path runs (defaults: host.DEFAULT_DEADLINES).
     "deadlines": {
         "wrap_event_sink": Setting(float, help="seconds a plugin may take to wrap the TUI's sink"),
         "event_sink": Setting(float, help="seconds one call into the TUI's sink chain may take"),
+        "import": Setting(float, help="seconds a plugin's module may take to import"),
+        **{hook: Setting(float, help=f"seconds one {hook} call may take")
+           for hook in ("compress_context", "plugin_settings", "register_commands",
+                        "compression_settings", "resolve_analysis_model", "doctor_notes")},
     },
 }
 
@@ -169,7 +173,7 @@ def parse_yaml(text: str, where: Path | str) -> Any:
     """
     from ruamel.yaml.error import YAMLError
 
-    from massgen_plugins.logs.files import DataError, check_data, check_yaml_text
+    from massgen_plugins.data import DataError, check_data, check_yaml_text
 
     try:
         check_yaml_text(text)
@@ -227,7 +231,7 @@ def check_value(value: Any, setting: Setting) -> str | None:
     want = setting.type
     if value is None:
         return None
-    ok = {
+    ok: Callable[[Any], bool] = {
         bool: lambda v: isinstance(v, bool),
         int: lambda v: isinstance(v, int) and not isinstance(v, bool),
         float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
@@ -464,7 +468,13 @@ class Config:
 
     def source(self, path: Path_ | str) -> str | None:
         """Where the value at a key path (or dotted key) came from, or None when nothing set it."""
-        return self.sources.get(dotted(path))
+        key = dotted(path)
+        while key:
+            # A leaf inside a dict set whole (a plugin's default {text: 50, ...}) has its source.
+            if key in self.sources:
+                return self.sources[key]
+            key = key.rpartition(".")[0]
+        return None
 
     def set(self, path: Path_ | str, value: Any, source: str) -> None:
         """Set one leaf value and record its source, replacing what a lower layer said."""

@@ -15,8 +15,16 @@ validated settings.
 A hook that raises is reported as a one-line warning naming the plugin, and the host carries on
 as if that plugin had not answered. To report the *user's* mistake instead (a bad model spec, a
 missing key), raise ``massgen_plugins.errors.MassgenError`` or a subclass: the command then stops
-with that one-line message and its exit code. Set ``MASSGEN_STRICT_PLUGINS=1`` in a plugin's CI to turn those
+with that one-line message and its exit code (not inside MassGen's context recovery, where
+MassGen summarizes instead). Set ``MASSGEN_STRICT_PLUGINS=1`` in a plugin's CI to turn those
 warnings into errors.
+
+Every hook call, and the plugin's import, runs on a daemon thread of its own with a deadline
+(``deadlines.<hook>`` in config, seconds). Past it the call is abandoned: one warning, the
+host's own path, and that hook of that plugin is not asked again in the process. A
+KeyboardInterrupt or SystemExit raised in your hook is your plugin's failure, not the user's.
+Threads you start are daemons (one warning when you ask for ``daemon=False``): nothing of a
+plugin's may keep MassGen or the CLI alive past its end.
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
     import click
 
     from massgen_plugins.events.classes import Classifier
@@ -45,7 +56,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def plugin_settings() -> Mapping[str, Setting]:
+def plugin_settings() -> Mapping[str, Setting] | None:
     """Declare the settings this plugin reads, as a mapping of key to ``Setting``.
 
     The host validates ``plugins.<name>`` in every config file against it: an unknown key or a
@@ -71,12 +82,14 @@ def compress_context(
     """Compress a conversation's working context, or return None for "not mine".
 
     Asked through the bridge by MassGen's context recovery, in a worker thread with a deadline
-    (block as you need, within it). ``request.api`` says what format the items are in;
-    answer only for the ones you know. The first plugin that returns a result wins. When every
-    plugin returns None, raises, or returns something that is not a ``CompressionResult``, the
-    host summarizes instead (MassGen with its own summarization). So does it when the result
-    would break the conversation (a tool call without its output) or is not under
-    ``request.target_tokens`` (items and instructions, about four characters a token).
+    (``deadlines.compress_context``, 120 s; block as you need, within it).
+    ``request.api`` says what format the items are in; answer only for the ones you know. The
+    first plugin that returns a result wins. When every plugin returns None, raises, or returns
+    something that is not a ``CompressionResult``, MassGen summarizes instead. So it does when
+    the result would break the conversation (a tool call without its output), is not under
+    ``request.target_tokens`` (items and instructions, about four characters a token), or when
+    the request MassGen retries with it is still too long for the model (then also for that
+    agent's later overflows).
     """
 
 
@@ -127,4 +140,16 @@ def wrap_event_sink(sink: EventSink, classify: Classifier,
     call into the sink and for how long it may hold an event): past it, or when the hook or
     the sink raises anything, the TUI gets its events directly from then on, every event the
     chain held delivered once, in order, and one warning names the plugin.
+    """
+
+
+@hookspec
+def doctor_notes(backends: Sequence[Mapping[str, Any]],
+                 context: PluginContext) -> Sequence[str] | None:
+    """Say what in this setup keeps the plugin from doing its work, one line each, for doctor.
+
+    ``backends`` are the MassGen agents' ``backend`` sections (``type``, ``model``,
+    ``base_url``...) in the config files read, a run config given with ``--config`` included.
+    ``massgen-plugins doctor`` shows each line under the plugin's name. Return None, or
+    nothing, when all is well.
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ import pluggy
 
 from massgen_plugins import plugins as discovery
 from massgen_plugins.config import ENABLED, PLUGINS, Config
+from massgen_plugins.deadline import call_with_deadline
 from massgen_plugins.errors import MassgenError, PluginError
 from massgen_plugins.values import PluginContext, Setting
 
@@ -27,7 +29,18 @@ DEADLINES = "deadlines"
 # call into the chain it built (emit, flush, close), and how long an event it took may wait
 # before it reaches the TUI: tui_throttle holds an event at most 0.3 s, and a full garbage
 # collection in a MassGen process stops every thread for up to 0.75 s.
-DEFAULT_DEADLINES = {"wrap_event_sink": 3.0, "event_sink": 2.0}
+DEFAULT_DEADLINES = {"wrap_event_sink": 3.0, "event_sink": 2.0,
+                     # An import pulls in the plugin's SDKs: seconds on a cold disk.
+                     "import": 30.0,
+                     # Above compact_openai's own worst case (timeout_s 60, retry_budget_s 20):
+                     # a working compaction is never cut short; a hung one costs its agent
+                     # two minutes, once (the plugin is not asked again).
+                     "compress_context": 120.0,
+                     # Hooks that read settings or wire objects together: no network by
+                     # contract; resolving a model may look a key or a catalog up.
+                     "plugin_settings": 10.0, "register_commands": 10.0,
+                     "compression_settings": 10.0, "doctor_notes": 10.0,
+                     "resolve_analysis_model": 30.0}
 
 
 class Host:
@@ -46,7 +59,8 @@ class Host:
         for line in [*config.warnings, *conflicts]:
             self.report(f"massgen-plugins: warning: {line}")
         self._switch()
-        discovery.load(self.pm, self.records, self.warn)
+        self._stalled: set[tuple[str, str]] = set()  # (plugin, hook) calls that timed out
+        discovery.load(self.pm, self.records, self.warn, self.deadline("import"))
         self._contexts: dict[str, PluginContext] = {}
         self._load_settings()
 
@@ -75,7 +89,7 @@ class Host:
             if not record.loaded:
                 continue
             schema: dict[str, Setting] = {}
-            for _, declared in self._each("plugin_settings", only=record.name):
+            for _, declared in self.call_all("plugin_settings", only=record.name):
                 if isinstance(declared, Mapping) and all(
                         isinstance(v, Setting) for v in declared.values()):
                     schema.update(declared)
@@ -141,18 +155,34 @@ class Host:
         """The enabled plugins that implement `hook`, in call order."""
         return [impl.plugin_name for impl in self._impls(hook)]
 
-    def _call(self, impl: Any, hook: str, kwargs: Mapping[str, Any]) -> tuple[bool, Any]:
-        args = {**kwargs, "context": self.context(impl.plugin_name)}
-        try:
-            return True, impl.function(*(args[a] for a in impl.argnames))
-        except MassgenError:
-            raise  # the plugin is reporting the user's error, not failing itself
-        except Exception as exc:
-            self.warn(impl.plugin_name, f"hook {hook} raised {type(exc).__name__}: {exc}")
-            return False, None
+    def _call(self, impl: Any, hook: str, kwargs: Mapping[str, Any], user_errors: bool = True,
+              fallback: str = "") -> tuple[bool, Any]:
+        """One implementation's answer, within the hook's deadline, on a daemon thread.
 
-    def _each(self, hook: str, only: str | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Each plugin's answer to `hook`, skipping the ones that raised."""
+        A MassgenError is the user's error (re-raised) where `user_errors`; anything else the
+        plugin raises, or a deadline passed, is one warning, ending with `fallback`.
+        """
+        name = impl.plugin_name
+        if (name, hook) in self._stalled:
+            return False, None  # its last call still runs: asking again would wait again
+        args = {**kwargs, "context": self.context(name)}
+        timeout = self.deadline(hook)
+        outcome = call_with_deadline(lambda: impl.function(*(args[a] for a in impl.argnames)),
+                                     timeout, f"massgen-plugins {name}: {hook}", plugin=name,
+                                     report=self.warn)
+        if outcome.ok:
+            return True, outcome.value
+        if user_errors and isinstance(outcome.error, MassgenError):
+            raise outcome.error  # the plugin is reporting the user's error, not failing itself
+        if outcome.timed_out:
+            self._stalled.add((name, hook))
+        self.warn(name, f"hook {hook} {outcome.problem(timeout)}"
+                  + ("; not asked again in this process" if outcome.timed_out else "")
+                  + (f"; {fallback}" if fallback else ""))
+        return False, None
+
+    def call_all(self, hook: str, only: str | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Each plugin's answer to `hook`, skipping the ones that failed (each reported)."""
         answers = []
         for impl in self._impls(hook, only):
             ok, value = self._call(impl, hook, kwargs)
@@ -160,13 +190,16 @@ class Host:
                 answers.append((impl.plugin_name, value))
         return answers
 
-    def call_first(self, hook: str, expect: type | None = None, **kwargs: Any) -> Any:
+    def call_first(self, hook: str, expect: type | None = None, user_errors: bool = True,
+                   fallback: str = "", **kwargs: Any) -> Any:
         """The first non-None answer of a firstresult hook that is an `expect`, or None.
 
-        A plugin that raises or answers something else is reported and the next one is asked.
+        A plugin that raises, runs past the hook's deadline or answers something else is
+        reported (the line ends with `fallback`) and the next one is asked. `user_errors`:
+        a MassgenError stops the command as the user's error (see hookspecs).
         """
         for impl in self._impls(hook):
-            ok, value = self._call(impl, hook, kwargs)
+            ok, value = self._call(impl, hook, kwargs, user_errors, fallback)
             if not ok or value is None:
                 continue
             if expect is not None and not isinstance(value, expect):
@@ -178,9 +211,14 @@ class Host:
 
     def deadline(self, name: str) -> float:
         """Seconds one call may take under `deadlines.<name>` in config (DEADLINES: defaults)."""
-        value = self.config.get(f"{DEADLINES}.{name}")
-        return float(value) if isinstance(value, (int, float)) and value > 0 else \
-            DEFAULT_DEADLINES[name]
+        key = f"{DEADLINES}.{name}"
+        value = self.config.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+            self.report(f"massgen-plugins: warning: {self.config.source(key)}: {key}: expected "
+                        f"more than 0 seconds, got {value}; using {DEFAULT_DEADLINES[name]:g}")
+            self.config.set(key, DEFAULT_DEADLINES[name], "default")
+            return DEFAULT_DEADLINES[name]
+        return float(value) if isinstance(value, (int, float)) else DEFAULT_DEADLINES[name]
 
     def build_event_sink(self, sink: EventSink, classify: Classifier,
                          guard: Callable[[str, EventSink], EventSink] | None = None) -> EventSink:
@@ -192,17 +230,15 @@ class Host:
         the chain yet. `guard(plugin, sink)` wraps each plugin's sink where the next plugin, or
         the caller, calls it.
         """
-        from massgen_plugins.deadline import call_with_deadline
-
         timeout = self.deadline("wrap_event_sink")
         chain, owner = sink, None
         for impl in self._impls("wrap_event_sink"):
             inner = chain if guard is None or owner is None else guard(owner, chain)
             args = {"sink": inner, "classify": classify, "context": self.context(impl.plugin_name)}
             outcome = call_with_deadline(
-                lambda impl=impl, args=args: impl.function(*(args[a] for a in impl.argnames)),
-                timeout, f"massgen-plugins {impl.plugin_name}: wrap_event_sink",
-                on_late=_close_late)
+                functools.partial(impl.function, *(args[a] for a in impl.argnames)), timeout,
+                f"massgen-plugins {impl.plugin_name}: wrap_event_sink",
+                on_late=_close_late, plugin=impl.plugin_name, report=self.warn)
             if not outcome.ok:
                 self.warn(impl.plugin_name, f"hook wrap_event_sink {outcome.problem(timeout)}; "
                           "the TUI gets its events unwrapped")

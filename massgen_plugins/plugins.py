@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -91,19 +92,30 @@ def new_manager() -> pluggy.PluginManager:
 
 
 def load(pm: pluggy.PluginManager, records: list[PluginRecord],
-         warn: Callable[[str, str], None]) -> None:
-    """Import and register each enabled plugin, in order; block the disabled ones unimported."""
+         warn: Callable[[str, str], None], timeout: float | None = None) -> None:
+    """Import and register each enabled plugin, in order; block the disabled ones unimported.
+
+    Each import runs on a daemon thread with `timeout` seconds to finish (see deadline): one
+    that hangs, raises or even calls sys.exit is one warning, and the others load.
+    """
+    from massgen_plugins.deadline import call_with_deadline, seconds
+
     for record in records:
         if not record.enabled:
             pm.set_blocked(record.name)
             continue
-        try:
-            obj = load_object(record.value)
-        except BaseException as exc:  # a plugin's import may even call sys.exit
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            warn(record.name, f"failed to import {record.value}: {type(exc).__name__}: {exc}")
+        outcome = call_with_deadline(functools.partial(load_object, record.value), timeout,
+                                     f"massgen-plugins {record.name}: import", plugin=record.name,
+                                     report=warn)
+        if outcome.timed_out:
+            warn(record.name, f"import of {record.value} did not finish within "
+                              f"{seconds(timeout or 0)}; going on without it")
             continue
+        if not outcome.ok:
+            err = outcome.error
+            warn(record.name, f"failed to import {record.value}: {type(err).__name__}: {err}")
+            continue
+        obj = outcome.value
         try:
             pm.register(obj, name=record.name)
         except Exception as exc:  # e.g. a hook asking for an argument the spec lacks
@@ -114,10 +126,23 @@ def load(pm: pluggy.PluginManager, records: list[PluginRecord],
             if not caller.has_spec():
                 warn(record.name, f"implements unknown hook '{caller.name}' (misspelled?); "
                                   "it is never called")
+            elif _wrapping(caller, record.name):
+                # The host calls each plugin on its own, with its own context and deadline, so
+                # there is no inner call for a wrapper to surround.
+                warn(record.name, f"implements hook '{caller.name}' as a pluggy wrapper "
+                                  "(wrapper=True or hookwrapper=True), which massgen-plugins "
+                                  "does not run; implement it as a plain hook")
+
+
+def _wrapping(caller: Any, name: str) -> bool:
+    """Whether plugin `name` implements this hook as a wrapper."""
+    return any(i.plugin_name == name and (i.hookwrapper or i.wrapper)
+               for i in caller.get_hookimpls())
 
 
 def hooks_of(pm: pluggy.PluginManager, record: PluginRecord) -> list[str]:
     """The names of the known hooks a loaded plugin implements."""
     if not record.loaded:
         return []
-    return sorted(c.name for c in pm.get_hookcallers(record.plugin) or [] if c.has_spec())
+    return sorted(c.name for c in pm.get_hookcallers(record.plugin) or []
+                  if c.has_spec() and not _wrapping(c, record.name))

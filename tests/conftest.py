@@ -63,6 +63,23 @@ def lay_plugin(where: Path, name: str, source: str = "", dist: str | None = None
     return module
 
 
+def lay_seam_modules(site: Path) -> None:
+    """Empty files for each seam's module in a stand-in `massgen` under `site` (kept if there).
+
+    The bridge warns at start-up for a seam whose module MassGen lacks; with these, a stand-in
+    MassGen has them all, and a probe that never imports them gets no warning for them.
+    """
+    from massgen_plugins.bridge.seams import SEAMS
+
+    for seam in SEAMS:
+        parts = seam.trigger.split(".")
+        for depth in range(1, len(parts)):
+            package = site.joinpath(*parts[:depth])
+            package.mkdir(parents=True, exist_ok=True)
+            (package / "__init__.py").touch()
+        site.joinpath(*parts).with_suffix(".py").touch()
+
+
 @pytest.fixture
 def make_plugin(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Path]]:
     """Install a plugin distribution into a site dir on sys.path (and PYTHONPATH).

@@ -5,18 +5,23 @@ On a context-length error every MassGen API backend awaits
 Wrapped, that method builds a CompressionRequest from the agent's context (MassGen's system
 message as instructions; for the Responses backend the items as MassGen's own
 `ResponseFormatter` sends them, and the server-side history the failed request continued),
-asks the plugins in a worker thread (a compaction call must not stall the other agents'
-streams), and gives MassGen back a message list in its own format. No answer, a failure, or an
-answer the host refuses (see `massgen_plugins.compression.refusal`) calls MassGen's original
-method: its summarization stays the fallback for every backend and every failure.
+asks the plugins on a daemon thread (a compaction call must not stall the other agents'
+streams, nor an abandoned one MassGen's exit), and gives MassGen back a message list in its own
+format. No answer, a failure, a deadline passed, or an answer the host refuses (see
+`massgen_plugins.compression.refusal`) calls MassGen's original method: its summarization
+stays the fallback for every backend and every failure. On the Responses backend the retry
+that follows is watched too: if it is still too long, MassGen's summarization runs then, in the
+same attempt (see `_retry`).
 
 Each compression, ours or MassGen's, is one line in the run's output and massgen.log, and a
-record in `<attempt dir>/massgen_plugins/compressions.jsonl` for `massgen-plugins logs summary`.
+record in `<attempt dir>/massgen_plugins/compressions.jsonl` for `massgen-plugins logs summary`,
+written once the retry says whether it worked (`ok`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import atexit
+import inspect
 import json
 import os
 import sys
@@ -25,8 +30,11 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from massgen_plugins.bridge import runtime
 from massgen_plugins.bridge.seams import Seam, resolve, wrap
+from massgen_plugins.deadline import acall_with_deadline
 
 RECORDS = "compressions.jsonl"
 SUMMARIZATION = "massgen-summarization"
@@ -39,14 +47,41 @@ _LAST_REQUEST: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyD
 
 def instrument(seam: Seam) -> None:
     """Wrap recovery on ResponseBackend and CustomToolAndMCPBackend, and watch Responses calls."""
+    global _WATCHED
     recover, create, recover_others = (resolve(t) for t in seam.targets)  # all checked first
-    wrap(*create, _remember_request)
+    wrap(*create, _on_request)
     wrap(*recover, _recover)
     wrap(*recover_others, _recover)
+    _WATCHED = inspect.getattr_static(*create)
+    atexit.register(_unsent)
 
 
-def _remember_request(wrapped: Any, instance: Any, args: tuple[Any, ...],
-                      kwargs: dict[str, Any]) -> Any:
+@attrs.define
+class Compressed:
+    """One compression, recorded once the request MassGen retries with it says whether it fit."""
+
+    method: str
+    before: list[Any]
+    after: list[Any]
+    latency: float
+    result: Any = None
+    request: Any = None
+    note: str = ""
+    # For a plugin's answer: MassGen's own summarization and its arguments, to run when the
+    # retry is refused again.
+    fallback: tuple[Any, tuple[Any, ...], dict[str, Any]] | None = None
+
+
+# Per backend (by id, held until the retry): the compression its next Responses request
+# carries; and the plugin method whose result did not fit its window (later overflows go
+# straight to MassGen's summarization).
+_PENDING: dict[int, tuple[Any, Compressed]] = {}
+_NO_FIT: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_WATCHED: Any = None  # ResponseBackend._create_response_stream as wrapped
+
+
+def _on_request(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
     params = args[0] if args else kwargs.get("api_params")
     if isinstance(params, Mapping) and instance is not None:
         last = _LAST_REQUEST.setdefault(instance, {})
@@ -54,7 +89,84 @@ def _remember_request(wrapped: Any, instance: Any, args: tuple[Any, ...],
         system = _system_of(params.get("input"))
         if system is not None:  # a chained request sends only new items, not the system
             last["system"] = system
-    return wrapped(*args, **kwargs)
+    held = _PENDING.pop(id(instance), None) if instance is not None else None
+    if held is None or not isinstance(params, Mapping):
+        if held is not None:
+            _record(instance, held[1])
+        return wrapped(*args, **kwargs)
+    return _retry(wrapped, instance, args, kwargs, held[1])
+
+
+async def _retry(wrapped: Any, backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 done: Compressed) -> Any:
+    """MassGen's retry after a compression; if ours is refused as too long, its summarization.
+
+    MassGen retries once and then gives the agent's attempt up: a plugin's result that does not
+    fit the window would lose an agent that MassGen's own summarization saves. So that retry
+    is refused here, MassGen's original summarization runs on the messages it had handed over,
+    and the request goes again with only its input rebuilt, as MassGen would have built it.
+    """
+    try:
+        stream = await wrapped(*args, **kwargs)
+    except Exception as exc:
+        if not _too_long(exc) or done.fallback is None:
+            _record(backend, done, *_verdict(exc, "MassGen's error handling takes over"))
+            raise
+        _NO_FIT[backend] = done.method
+        _record(backend, done, *_verdict(exc, "MassGen summarizes instead"))
+        summarize, rargs, rkwargs = done.fallback
+        started = time.monotonic()
+        try:
+            out = await summarize(*rargs, **rkwargs)
+            params = dict(args[0] if args else kwargs["api_params"])
+            params["input"] = _formatter(backend).format_messages(out)
+        except Exception as inner:
+            runtime.warn(f"bridge: MassGen's summarization after {done.method} failed for "
+                         f"{_agent(backend)} ({type(inner).__name__}: {inner})")
+            raise exc from None
+        again = Compressed(SUMMARIZATION, done.before, out, time.monotonic() - started,
+                           note=f"after {done.method} did not fit")
+        rest = {k: v for k, v in kwargs.items() if k != "api_params"}
+        try:
+            stream = await wrapped(params, *args[1:], **rest)
+        except Exception as last:
+            _record(backend, again, *_verdict(last, "MassGen's error handling takes over"))
+            raise
+        _record(backend, again)
+        return stream
+    _record(backend, done)
+    return stream
+
+
+def _verdict(exc: BaseException, then: str) -> tuple[bool, str]:
+    """Whether a compression worked, given the error its retry met, and the note saying so."""
+    if _too_long(exc):
+        return False, f"the retry was still too long ({_short(exc)}); {then}"
+    return True, f"the retry failed: {_short(exc)}"  # not the compression's doing
+
+
+def _too_long(exc: BaseException) -> bool:
+    """MassGen's own test for a context-length error."""
+    try:
+        from massgen.backend._context_errors import is_context_length_error
+
+        return bool(is_context_length_error(exc))
+    except Exception:
+        return False
+
+
+def _short(exc: BaseException) -> str:
+    """The API's own message for an SDK error (not its whole JSON body), on one short line."""
+    body = getattr(exc, "body", None)
+    inner = body.get("error", body) if isinstance(body, Mapping) else None
+    message = inner.get("message") if isinstance(inner, Mapping) else None
+    text = " ".join(str(message if isinstance(message, str) and message else exc).split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _formatter(backend: Any) -> Any:
+    handler = getattr(backend, "api_params_handler", None)
+    return getattr(handler, "formatter", None) or backend.formatter
 
 
 def _recover(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -64,37 +176,63 @@ def _recover(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[st
 async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
     from massgen_plugins.compression import refusal
-    from massgen_plugins.errors import MassgenError
 
     messages = list(args[0] if args else kwargs.get("messages") or [])
     started = time.monotonic()
-    note = ""
-    try:
-        built = _request(backend, messages)
-    except Exception as exc:  # a context we cannot read must not break MassGen's recovery
-        runtime.warn(f"bridge: cannot hand {_agent(backend)}'s context to the plugins "
-                     f"({type(exc).__name__}: {exc}); MassGen summarizes it")
-        built = None
+    stale = _PENDING.pop(id(backend), None)
+    if stale is not None:  # a compression whose retry never went out
+        _record(backend, stale[1], note="its retry was never sent")
+    note, built = "", None
+    if backend in _NO_FIT:
+        note = f"{_NO_FIT[backend]} did not fit this agent's window before"
+    else:
+        try:
+            built = _request(backend, messages)
+        except Exception as exc:  # a context we cannot read must not break MassGen's recovery
+            runtime.warn(f"bridge: cannot hand {_agent(backend)}'s context to the plugins "
+                         f"({type(exc).__name__}: {exc}); MassGen summarizes it")
     if built is not None:
         request, system = built
-        try:
-            result = await asyncio.to_thread(_ask, request)
-        except MassgenError as exc:  # a plugin set to fail rather than fall back
-            _record(backend, "failed", messages, None, started, note=exc.format_message())
-            raise
+        # A daemon thread, not asyncio.to_thread: the default executor's threads are joined
+        # at exit, so a plugin call left running would keep MassGen from ending.
+        asked = await acall_with_deadline(lambda: _ask(request), None,
+                                          "massgen-plugins: compress_context",
+                                          plugin=runtime.PREFIX)
+        if not asked.ok:
+            runtime.warn(f"bridge: asking the plugins to compress {_agent(backend)}'s context "
+                         f"{asked.problem(None)}; MassGen summarizes it")
+        result = asked.value
         if result is not None:
             why = refusal(request, result)
             if why is None:
                 out = _to_massgen(system, result.items)
-                _record(backend, result.method, messages, out, started, result=result,
-                        request=request)
+                _hold(backend, Compressed(result.method, messages, out,
+                                          time.monotonic() - started, result, request,
+                                          fallback=(wrapped, args, kwargs)))
                 return out
             note = f"{result.method} refused: {why}"
             runtime.warn(f"compress_context ({result.method}) was refused for "
                          f"{_agent(backend)}: {why}; MassGen summarizes instead")
     out = await wrapped(*args, **kwargs)
-    _record(backend, SUMMARIZATION, messages, out, started, note=note)
+    _hold(backend, Compressed(SUMMARIZATION, messages, out, time.monotonic() - started,
+                              note=note))
     return out
+
+
+def _unsent() -> None:
+    """At exit, the compressions whose retry never went out (a cancelled agent): recorded."""
+    while _PENDING:
+        backend, done = _PENDING.popitem()[1]
+        _record(backend, done, note="its retry was never sent")
+
+
+def _hold(backend: Any, done: Compressed) -> None:
+    """Keep a compression until its retry is answered; record it now where none is watched."""
+    if _WATCHED is not None and inspect.getattr_static(
+            type(backend), "_create_response_stream", None) is _WATCHED:
+        _PENDING[id(backend)] = (backend, done)
+    else:
+        _record(backend, done)
 
 
 def _ask(request: Any) -> Any:
@@ -104,7 +242,8 @@ def _ask(request: Any) -> Any:
     host = runtime.host()
     if host is None:
         return None
-    return host.call_first("compress_context", expect=CompressionResult, request=request)
+    return host.call_first("compress_context", expect=CompressionResult, user_errors=False,
+                           fallback="MassGen summarizes instead", request=request)
 
 
 def _api_of(backend: Any) -> tuple[str, str | None]:
@@ -210,20 +349,20 @@ def _agent(backend: Any) -> str:
     return str(getattr(backend, "agent_id", None) or config.get("agent_id") or "an agent")
 
 
-def _record(backend: Any, method: str, before: list[Any], after: list[Any] | None,
-            started: float, result: Any = None, request: Any = None, note: str = "") -> None:
+def _record(backend: Any, done: Compressed, ok: bool = True, note: str = "") -> None:
     """One line in the run's output and massgen.log, and one JSON record in the run's folder."""
     try:
-        _write_record(backend, method, before, after, started, result, request, note)
+        if note and done.note:
+            note = f"{note} ({done.note})"
+        _write_record(backend, done, ok, note or done.note)
     except Exception as exc:  # accounting must never cost MassGen its recovery
         runtime.warn(f"bridge: cannot record a compression ({type(exc).__name__}: {exc})")
 
 
-def _write_record(backend: Any, method: str, before: list[Any], after: list[Any] | None,
-                  started: float, result: Any, request: Any, note: str) -> None:
+def _write_record(backend: Any, done: Compressed, ok: bool, note: str) -> None:
     from massgen_plugins.compression import estimate
 
-    latency = time.monotonic() - started
+    result, request, before, after = done.result, done.request, done.before, done.after
     cost = None
     tokens_before = estimate(before)
     chained = False
@@ -240,16 +379,16 @@ def _write_record(backend: Any, method: str, before: list[Any], after: list[Any]
             tokens_before, chained = result.input_tokens, True
     entry = {
         "time": time.time(), "agent": _agent(backend), "backend": type(backend).__name__,
-        "model": (getattr(backend, "config", None) or {}).get("model"), "method": method,
-        "reason": "reactive", "ok": after is not None,
-        "items_before": len(before), "items_after": None if after is None else len(after),
+        "model": (getattr(backend, "config", None) or {}).get("model"), "method": done.method,
+        "reason": "reactive", "ok": ok, "items_before": len(before), "items_after": len(after),
         "server_side_history": chained, "tokens_before": tokens_before,
-        "tokens_after": None if after is None else estimate(after),
+        "tokens_after": estimate(after),
         "input_tokens": None if result is None else result.input_tokens,
         "output_tokens": None if result is None else result.output_tokens,
-        "cost_usd": cost, "latency_s": round(latency, 3), "note": note,
+        "cost_usd": cost, "latency_s": round(done.latency, 3), "note": note,
     }
-    runtime.say(f"{runtime.PREFIX}: {line(entry)}", console=True)
+    runtime.say(f"{runtime.PREFIX}: {line(entry)}", level="INFO" if ok else "WARNING",
+                console=True)
     folder = runtime.run_dir()
     if folder is None:
         return
@@ -264,9 +403,6 @@ def _write_record(backend: Any, method: str, before: list[Any], after: list[Any]
 
 def line(entry: Mapping[str, Any]) -> str:
     """A compression record as one line for a person."""
-    if not entry.get("ok"):
-        return (f"context compression for {entry['agent']} failed ({entry.get('note') or '?'}); "
-                "MassGen's error handling takes over")
     if entry["method"] == SUMMARIZATION:
         how, cost = "MassGen's summarization", "cost not reported by MassGen"
     else:
@@ -276,10 +412,12 @@ def line(entry: Mapping[str, Any]) -> str:
     before, after = _items(entry["items_before"]), _items(entry["items_after"])
     if entry.get("server_side_history"):
         before = f"the server-side history + {before}"
-    return (f"compressed {entry['agent']}'s context with {how}: {before} "
+    text = (f"compressed {entry['agent']}'s context with {how}: {before} "
             f"(~{entry['tokens_before']:,} tokens) -> {after} "
-            f"(~{entry['tokens_after']:,} tokens); {cost}; {entry['latency_s']:.2f} s"
-            + (f" ({entry['note']})" if entry.get("note") else ""))
+            f"(~{entry['tokens_after']:,} tokens); {cost}; {entry['latency_s']:.2f} s")
+    if not entry.get("ok"):
+        return f"{text}; but {entry.get('note') or 'it did not work'}"
+    return text + (f" ({entry['note']})" if entry.get("note") else "")
 
 
 def _items(n: int) -> str:

@@ -21,12 +21,11 @@ from typing import Any
 
 import attrs
 
-# The MassGen releases whose every seam the bridge was built against (from MassGen's history:
-# the compression seam since 0.1.33, the TUI's since 0.1.46, all unchanged to 0.1.97), and
-# the release its tests run against. Outside the range each seam is still checked before it
-# is wrapped, and one warning says so.
-BUILT_AGAINST = ((0, 1, 46), (0, 1, 97))
-TESTED = "0.1.97"
+# The MassGen releases the bridge is proven with (`make matrix`, docs/massgen-versions.md) are
+# this distribution's `massgen` extra, where installers read them too. Outside the range each
+# seam is still checked before it is wrapped, and one warning says so.
+DISTRIBUTION = "massgen-plugins"
+EXTRA = "massgen"
 PREFIX = "massgen-plugins"
 
 
@@ -66,24 +65,47 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in match.group(0).split(".")) if match else ()
 
 
+def supported_range() -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The MassGen versions of massgen-plugins' `massgen` extra (>=LOW,<=HIGH); None: unreadable."""
+    import re
+
+    try:
+        requires = md.requires(DISTRIBUTION) or []
+    except Exception:  # not installed as a distribution, or unreadable metadata
+        return None
+    for line in requires:
+        requirement, _, marker = line.partition(";")
+        if (re.match(r"\s*massgen\s*[<>=!~(]", requirement)
+                and re.search(rf"""extra\s*==\s*['"]{EXTRA}['"]""", marker)):
+            low = re.search(r">=\s*([\d.]+)", requirement)
+            high = re.search(r"<=\s*([\d.]+)", requirement)
+            if low and high:
+                return version_tuple(low.group(1)), version_tuple(high.group(1))
+    return None
+
+
 def built_against() -> str:
     """The MassGen versions the bridge was built against, as the user reads them."""
-    low, high = (".".join(map(str, v)) for v in BUILT_AGAINST)
+    bounds = supported_range()
+    if bounds is None:
+        return f"(unknown: {DISTRIBUTION}'s metadata has no '{EXTRA}' extra to read)"
+    low, high = (".".join(map(str, v)) for v in bounds)
     return f"{low} to {high}"
 
 
 def known_version(version: str | None) -> bool:
-    """True for a MassGen release inside BUILT_AGAINST."""
-    if not version:
+    """True for a MassGen release inside the supported range (False when that is unknown)."""
+    bounds = supported_range()
+    if not version or bounds is None:
         return False
-    return BUILT_AGAINST[0] <= version_tuple(version)[:3] <= BUILT_AGAINST[1]
+    return bounds[0] <= version_tuple(version)[:3] <= bounds[1]
 
 
 def activate() -> None:
     """Start the bridge in this process: check MassGen's version, watch for each seam's module."""
     import wrapt
 
-    from massgen_plugins.bridge.seams import SEAMS
+    from massgen_plugins.bridge.seams import SEAMS, absent, massgen_package, variant
 
     with BRIDGE._lock:
         if BRIDGE.active:
@@ -97,12 +119,24 @@ def activate() -> None:
             warn(f"bridge: MassGen {BRIDGE.massgen_version or '(version unknown)'} is not a "
                  f"version this bridge was built against ({built_against()}); each seam is "
                  "checked before it is wrapped")
+        package = massgen_package()
         for seam in SEAMS:
-            BRIDGE.seams[seam.name] = SeamState(seam.name, seam.trigger, seam.labels)
-            wrapt.register_post_import_hook(_on_import(seam), seam.trigger)
+            chosen = variant(seam, package)
+            if chosen is None:
+                # A hook on a module MassGen does not have would never fire: say so now.
+                BRIDGE.seams[seam.name] = SeamState(seam.name, seam.trigger, seam.labels,
+                                                    "missing", absent(seam))
+                warn(f"bridge: seam '{seam.name}' not found in MassGen "
+                     f"{BRIDGE.massgen_version or '(version unknown)'}: {absent(seam)}; "
+                     f"{seam.fallback}")
+                continue
+            BRIDGE.seams[seam.name] = SeamState(seam.name, chosen.trigger, chosen.labels)
+            wrapt.register_post_import_hook(_on_import(chosen), chosen.trigger)
 
 
 def _on_import(seam: Any) -> Callable[[Any], None]:
+    from massgen_plugins.bridge.seams import SeamMissing
+
     def hook(module: Any) -> None:
         state = BRIDGE.seams[seam.name]
         try:
@@ -128,10 +162,6 @@ def _on_import(seam: Any) -> Callable[[Any], None]:
                      f"{BRIDGE.massgen_version or '(version unknown)'}: {state.detail}; "
                      f"{seam.uses_fallback}")
     return hook
-
-
-class SeamMissing(Exception):
-    """A MassGen function a seam wraps is absent or not what the seam was built against."""
 
 
 def host() -> Any:
@@ -176,8 +206,7 @@ def say(line: str, level: str = "INFO", console: bool = False) -> None:
 
     line = shown(line)
     config = sys.modules.get("massgen.logger_config")
-    ready = config is not None and getattr(config, "_MAIN_LOG_HANDLER_ID", None) is not None
-    if ready:
+    if config is not None and getattr(config, "_MAIN_LOG_HANDLER_ID", None) is not None:
         config.logger.log(level, line)
         if console and level == "INFO" and not getattr(config, "_CONSOLE_SUPPRESSED", False):
             sys.stderr.write(line + "\n")

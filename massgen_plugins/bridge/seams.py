@@ -6,6 +6,9 @@ unchanged). The same table serves two checks: `resolve()` on the loaded module, 
 wrapping, and `check_source()` on MassGen's files without importing them (`massgen-plugins
 doctor`, since `import massgen` takes over ten seconds). Wrapping uses wrapt, as
 OpenTelemetry's instrumentations do; `uninstrument()` puts every original back.
+
+A seam whose code sat elsewhere in older MassGen releases lists those places as `older`
+variants; `variant()` picks, by the files of the installed MassGen, the one to wrap.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ import importlib
 import inspect
 import sys
 from collections.abc import Callable
+from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from massgen_plugins.bridge.runtime import SeamMissing
+
+class SeamMissing(Exception):
+    """A MassGen function a seam wraps is absent or not what the seam was built against."""
 
 
 @attrs.frozen
@@ -51,6 +57,8 @@ class Seam:
     # them it still works, as `uses_fallback` says.
     uses: tuple[Target, ...] = ()
     uses_fallback: str = ""
+    # The same seam where older MassGen releases had its code, newest first.
+    older: tuple[Seam, ...] = ()
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -77,11 +85,17 @@ _RESPONSE = "massgen.backend.response"
 _BASE = "massgen.backend.base_with_custom_tool_and_mcp"
 _RECOVER = ("messages", "buffer_content")
 
+_RUN_CONFIG_FALLBACK = ("plugins: in the run config given with --config is not read (the user "
+                        "and project files still are)")
 SEAMS: tuple[Seam, ...] = (
     Seam("run_config", "massgen.cli.config_loading",
          (Target("massgen.cli.config_loading", "load_config_file", ("config_path",)),),
-         "plugins: in the run config given with --config is not read (the user and project "
-         "files still are)", "massgen_plugins.bridge.run_config:instrument"),
+         _RUN_CONFIG_FALLBACK, "massgen_plugins.bridge.run_config:instrument",
+         # Before 0.1.93 the CLI was one module, massgen/cli.py, whose main() calls
+         # load_config_file by its module-level name.
+         older=(Seam("run_config", "massgen.cli",
+                     (Target("massgen.cli", "load_config_file", ("config_path",)),),
+                     _RUN_CONFIG_FALLBACK, "massgen_plugins.bridge.run_config:instrument"),)),
     Seam("compression", _RESPONSE,
          (Target(_RESPONSE, "ResponseBackend._compress_messages_for_context_recovery", _RECOVER,
                  coroutine=True),
@@ -123,7 +137,7 @@ SEAMS += (
           # is touched.
           Target("argparse", "ArgumentParser.parse_args", ("args", "namespace"))),
          "`massgen logs` has only MassGen's own commands and options",
-         "massgen_plugins.bridge.logs_cli:instrument",
+         "massgen_plugins.cli.massgen_logs:instrument",
          ("register_commands", "resolve_analysis_model")),
 )
 
@@ -161,14 +175,44 @@ def _check_params(target: Target, names: list[str]) -> None:
                           f"({', '.join(target.params)})")
 
 
+def massgen_package() -> Path | None:
+    """The folder of the installed `massgen` package, found without importing it."""
+    # PathFinder, not importlib.util.find_spec: no meta-path finder (the bridge's) is asked,
+    # and no parent package is imported.
+    spec = PathFinder.find_spec("massgen")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def source_file(module: str, package: Path) -> Path:
+    """The file of MassGen module `module` under `package` (it may not exist)."""
+    relative = Path(*module.split(".")[1:])
+    path = package / relative.with_suffix(".py")
+    return path if path.is_file() else package / relative / "__init__.py"
+
+
+def variant(seam: Seam, package: Path | None) -> Seam | None:
+    """The variant of `seam` whose trigger module the MassGen under `package` has; None: none.
+
+    With no package folder to look in (an unusual install), the newest variant is tried.
+    """
+    if package is None:
+        return seam
+    return next((v for v in (seam, *seam.older) if source_file(v.trigger, package).is_file()),
+                None)
+
+
+def absent(seam: Seam) -> str:
+    """Why a seam with no variant in the installed MassGen is missing."""
+    return f"no module {' or '.join(v.trigger for v in (seam, *seam.older))} in this MassGen"
+
+
 def check_source(target: Target, package: Path) -> str | None:
     """Why `target` is missing from MassGen's source under `package`, or None when it is there."""
     if target.module.split(".")[0] != "massgen":
         return None  # the standard library's: here whatever MassGen does
-    relative = Path(*target.module.split(".")[1:])
-    path = package / relative.with_suffix(".py")
-    if not path.is_file():
-        path = package / relative / "__init__.py"
+    path = source_file(target.module, package)
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError) as exc:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
 
 from massgen_plugins.cli import CONFIG_KEY, get_host
-from massgen_plugins.cli.output import emit_json, table
+from massgen_plugins.cli.output import echo_fitted, emit_json, table
 from massgen_plugins.safe_text import shown
 
 ENV_NOTE = "then environment variables (MASSGEN_*), which win over every file"
@@ -30,7 +31,7 @@ def group() -> click.Group:
         JSON: {"values": {...nested...}, "sources": {"dotted.key": source}, "files": [...]}
         """
         from massgen_plugins.config import dotted
-        from massgen_plugins.secrets import is_secret_key, mask
+        from massgen_plugins.secrets import is_secret_key, mask, redact, redact_data
 
         cfg = get_host(ctx).config
         flat = {path: (mask(str(v)) if is_secret_key(path[-1]) and v else v)
@@ -42,8 +43,13 @@ def group() -> click.Group:
                 for part in path[:-1]:
                     node = node.setdefault(part, {})
                 node[path[-1]] = value
-            emit_json({"values": nested, "sources": {dotted(p): cfg.source(p) for p in flat},
-                       "files": files_json(cfg.files)})
+            # Sources are file paths and names, not secrets, even where the key is `api_key`:
+            # they are masked as text, not by the key they sit under.
+            sources = {dotted(p): cfg.source(p) for p in flat}
+            click.echo(json.dumps({
+                "values": redact_data(nested), "files": redact_data(files_json(cfg.files)),
+                "sources": {k: None if v is None else redact(v) for k, v in sources.items()},
+            }, indent=2, sort_keys=True, default=str))
             return
         if not flat:
             click.echo("No settings: every value is a default.")
@@ -109,8 +115,8 @@ def echo_files(files: Any, heading: bool = True) -> None:
         if f["breaks_massgen"]:
             state.append("holds only massgen-plugins settings, so `massgen \"question\"` fails "
                          "on it: run `massgen-plugins config migrate`")
-        click.echo(shown(f"{f['role']:<15} {f['path']}  ({'; '.join(state)})"))
-    click.echo(ENV_NOTE)
+        echo_fitted(f"{f['role']:<15} {f['path']}  ({'; '.join(state)})", indent=16)
+    echo_fitted(ENV_NOTE)
 
 
 def _yamlish(value: Any) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +25,6 @@ ENV = "MASSGEN_PLUGINS_BRIDGE"
 LIVE_MARK = "MASSGEN_PLUGINS_DOCTOR "
 
 
-def massgen_package() -> Path | None:
-    """The folder of the installed `massgen` package, found without importing it."""
-    # PathFinder, not importlib.util.find_spec: no meta-path finder (the bridge's) is asked.
-    spec = PathFinder.find_spec("massgen")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def installed_hook() -> Path | None:
     """The bridge's .pth file, where the interpreter will find it at start-up."""
     for entry in sys.path:
@@ -46,17 +36,20 @@ def installed_hook() -> Path | None:
 
 def bridge_switch(value: str | None) -> tuple[bool, str | None]:
     """What MASSGEN_PLUGINS_BRIDGE=value does: on or off, and the warning for a value unknown."""
+    import importlib
+
     try:  # the start-up module is the one definition of the values it takes
-        from massgen_plugins.bridge.autoload import _massgen_plugins_bridge as startup
+        startup = importlib.import_module("massgen_plugins.bridge.autoload._massgen_plugins_bridge")
     except ImportError:  # a wheel moves it to the top of site-packages
-        import _massgen_plugins_bridge as startup
-    return startup.switch(value)
+        startup = importlib.import_module("_massgen_plugins_bridge")
+    on, warning = startup.switch(value)
+    return bool(on), warning
 
 
 def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
     """What `doctor --json` prints, without importing MassGen."""
     from massgen_plugins.bridge.runtime import built_against, known_version
-    from massgen_plugins.bridge.seams import SEAMS, check_source
+    from massgen_plugins.bridge.seams import SEAMS, absent, check_source, massgen_package, variant
     from massgen_plugins.entry_points import installed_version
 
     env = os.environ if environ is None else environ
@@ -76,9 +69,16 @@ def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
         if unknown:
             why += f"; {unknown}"
     seams = []
-    for seam in SEAMS:
-        problems = [p for t in seam.targets if (p := check_source(t, package))] if package else []
-        lacking = [p for t in seam.uses if (p := check_source(t, package))] if package else []
+    for newest in SEAMS:
+        seam = variant(newest, package)
+        if seam is None:  # a hook on a module this MassGen lacks would never fire
+            seam, problems, lacking = newest, [absent(newest)], []
+        else:
+            # Several targets in one missing class or module say the same: once each.
+            problems = list(dict.fromkeys(
+                p for t in seam.targets if (p := check_source(t, package)))) if package else []
+            lacking = list(dict.fromkeys(
+                p for t in seam.uses if (p := check_source(t, package)))) if package else []
         status = ("not checked" if package is None else "missing" if problems
                   else "partial" if lacking else "ok")
         seams.append({"name": seam.name, "targets": list(seam.labels), "status": status,
@@ -96,13 +96,19 @@ def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
 
 def live(timeout: float) -> dict[str, Any]:
     """The bridge's own report from a child process that imports MassGen with the bridge on."""
-    from massgen_plugins.bridge.seams import SEAMS
+    from massgen_plugins.bridge.seams import SEAMS, massgen_package, variant
 
-    modules = sorted({t.module for s in SEAMS for t in s.targets})
-    code = (f"import {BOOTSTRAP}, json\n{BOOTSTRAP}.install()\n"
-            + "".join(f"import {m}\n" for m in modules)
-            + "from massgen_plugins.bridge import runtime\n"
-            + f"print({LIVE_MARK!r} + json.dumps(runtime.report()))\n")
+    package = massgen_package()
+    # Only the modules this MassGen has: a missing seam is reported by the bridge itself.
+    modules = sorted({t.module for s in SEAMS if (v := variant(s, package))
+                      for t in v.targets})
+    # A module that fails to import leaves its seam waiting: the report says why.
+    code = (f"import {BOOTSTRAP}, importlib, json\n{BOOTSTRAP}.install()\nfailed = {{}}\n"
+            f"for m in {modules!r}:\n"
+            "    try:\n        importlib.import_module(m)\n"
+            "    except Exception as e:\n        failed[m] = f'{type(e).__name__}: {e}'\n"
+            "from massgen_plugins.bridge import runtime\n"
+            f"print({LIVE_MARK!r} + json.dumps({{**runtime.report(), 'import_errors': failed}}))\n")
     env = {**os.environ, ENV: "1"}
     import subprocess  # here, not at the top: it is a tenth of `massgen-plugins --help`
 
@@ -110,7 +116,8 @@ def live(timeout: float) -> dict[str, Any]:
                           timeout=timeout)
     for out in done.stdout.splitlines():
         if out.startswith(LIVE_MARK):
-            return json.loads(out[len(LIVE_MARK):])
+            report: dict[str, Any] = json.loads(out[len(LIVE_MARK):])
+            return report
     last = (done.stderr.strip().splitlines() or ["no output"])[-1]
     raise click.ClickException(f"importing MassGen with the bridge failed: {last}")
 
@@ -122,65 +129,111 @@ def command() -> click.Command:
     @click.option("--live", "go_live", is_flag=True,
                   help="Import MassGen (10 s or more) with the bridge on and report what it wrapped.")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys).")
+    @click.option("--verbose", "-v", is_flag=True,
+                  help="Also show the MassGen functions each seam wraps and uses.")
     @click.pass_context
-    def doctor(ctx: click.Context, go_live: bool, as_json: bool) -> None:
+    def doctor(ctx: click.Context, go_live: bool, as_json: bool, verbose: bool) -> None:
         """Show MassGen and its version, whether the bridge is active and why, and each seam.
 
         JSON: {"massgen": {"found", "version", "path", "known_version", "built_against"},
         "bridge": {"active", "why", "hook", "checked"}, "seams": [{"name", "targets", "status",
-        "detail", "fallback", "hooks", "uses", "uses_fallback", "plugins"}]}
+        "detail", "fallback", "hooks", "uses", "uses_fallback", "plugins"}],
+        "notes": [{"plugin", "note"}]}
         """
         report = diagnose()
         if go_live and report["massgen"]["found"]:
-            seen = {s["name"]: s for s in live(timeout=300)["seams"]}
+            found = live(timeout=300)
+            seen = {s["name"]: s for s in found["seams"]}
             report["bridge"]["checked"] = "live"
             for seam in report["seams"]:
                 state = seen.get(seam["name"], {})
                 seam["status"] = {"wrapped": "ok"}.get(state.get("status"), state.get("status"))
                 seam["detail"] = state.get("detail", "")
+                error = found.get("import_errors", {}).get(state.get("module"))
+                if seam["status"] == "waiting" and error:
+                    seam["detail"] = f"MassGen's {state['module']} does not import: {error}"
         host = get_host(ctx)
         for seam in report["seams"]:
             seam["plugins"] = sorted({name for hook in seam["hooks"]
                                       for name in host.implementers(hook)})
+        report["notes"] = [{"plugin": name, "note": str(note)}
+                           for name, notes in host.call_all("doctor_notes",
+                                                            backends=backends(host.config))
+                           if isinstance(notes, (list, tuple)) for note in notes]
         if as_json:
             emit_json(report)
             return
-        show(report)
+        show(report, verbose)
 
     return doctor
 
 
-def show(report: dict[str, Any]) -> None:
-    """The report for a person: one line per fact, the wrapped functions one per line."""
-    from massgen_plugins.safe_text import shown
+def backends(config: Any) -> list[dict[str, Any]]:
+    """The MassGen agents' backend sections in the config files read (`--config` too)."""
+    from massgen_plugins.config import plain
 
-    def echo(line: str) -> None:  # versions and paths come from installed metadata
-        click.echo(shown(line))
+    found = []
+    for _, data in config.raw:
+        agents = data.get("agents")
+        agents = [data.get("agent")] if agents is None else agents
+        for agent in agents if isinstance(agents, list) else []:
+            backend = agent.get("backend") if isinstance(agent, dict) else None
+            if isinstance(backend, dict):
+                found.append(plain(backend))
+    return found
+
+
+def show(report: dict[str, Any], verbose: bool = False) -> None:
+    """The report for a person, fitted to the terminal: a line per fact, a line per seam.
+
+    `verbose` adds what each seam wraps and uses, and what MassGen does without it; a seam that
+    is not ok always says why and what MassGen does instead.
+    """
+    from massgen_plugins.cli.output import echo_fitted
+
+    def echo(line: str, indent: int = 9) -> None:
+        # Versions, paths and notes come from installed metadata and configs: shown safely.
+        echo_fitted(line, indent)
 
     mg, bridge = report["massgen"], report["bridge"]
     if mg["found"]:
-        known = "" if mg["known_version"] else " (NOT one the bridge was built against)"
+        known = "" if mg["known_version"] else " (outside the supported range)"
         echo(f"MassGen  {mg['version']}{known} at {mg['path']}")
-        echo(f"         the bridge was built against MassGen {mg['built_against']}")
+        echo(f"         the bridge supports MassGen {mg['built_against']}")
     else:
         echo("MassGen  not installed here: the bridge has nothing to do")
     echo(f"Bridge   {'active' if bridge['active'] else 'inactive'}: {bridge['why']}")
-    how = ("as wrapped in a MassGen process" if bridge["checked"] == "live"
-           else "checked in MassGen's source; --live imports it")
-    echo(f"Seams    ({how})")
-    for seam in report["seams"]:
-        echo(f"  {seam['name']:<12} {seam['status']}"
-                   + (f": {seam['detail']}" if seam["detail"] else ""))
-        for target in seam["targets"]:
-            echo(f"    wraps {target.removeprefix('massgen.')}")
-        for target in seam.get("uses", []):
-            echo(f"    uses  {target.removeprefix('massgen.')}")
-        if seam["hooks"]:
-            users = ", ".join(seam["plugins"]) or "no enabled plugin"
-            echo(f"    calls {', '.join(seam['hooks'])}: {users}")
-        echo(f"    if missing: {seam['fallback']}")
-        if seam.get("uses"):
-            echo(f"    without what it uses: {seam['uses_fallback']}")
+    seams = report["seams"]
+    if not mg["found"]:
+        echo(f"Seams    not checked without MassGen ({', '.join(s['name'] for s in seams)})")
+    else:
+        how = ("as wrapped in a MassGen process" if bridge["checked"] == "live"
+               else "checked in MassGen's source; --live imports it")
+        echo(f"Seams    ({how})")
+        for seam in seams:
+            users = (", ".join(seam["plugins"]) or "no enabled plugin") if seam["hooks"] else ""
+            calls = f"{', '.join(seam['hooks'])}: {users}" if seam["hooks"] else ""
+            echo(f"  {seam['name']:<12} {seam['status']:<8} {calls}".rstrip(), indent=24)
+            if seam["detail"]:
+                echo(f"    why: {seam['detail']}", indent=6)
+            if seam["status"] not in ("ok",) or verbose:
+                if verbose:
+                    for target in seam["targets"]:
+                        echo(f"    wraps {_where(target)}", indent=10)
+                    for target in seam.get("uses", []):
+                        echo(f"    uses  {_where(target)}", indent=10)
+                echo(f"    without it: {seam['fallback']}", indent=6)
+                if seam.get("uses") and (verbose or seam["status"] == "partial"):
+                    echo(f"    without what it uses: {seam['uses_fallback']}", indent=6)
+    for note in report.get("notes", []):
+        echo(f"Note     {note['plugin']}: {note['note']}")
+
+
+def _where(target: str) -> str:
+    """`module.Class.method` as `Class.method (in module)`, so a narrow terminal breaks it."""
+    parts = target.removeprefix("massgen.").split(".")
+    cut = next((i for i, p in enumerate(parts) if p[:1].isupper()), len(parts) - 1)
+    return f"{'.'.join(parts[cut:])} (in {'.'.join(parts[:cut])})"
 
 
 def run_command() -> click.Command:

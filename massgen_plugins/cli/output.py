@@ -31,65 +31,6 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(redact_data(data), indent=2, sort_keys=True, default=str))
 
 
-def json_text(data: Any) -> str:
-    """`data` (masked already) as emit_json prints it."""
-    try:
-        return "".join(_indented(data, "\n"))
-    except _Unusual:
-        return json.dumps(data, indent=2, sort_keys=True, default=str)
-
-
-class _Unusual(Exception):
-    """A value _indented leaves to json.dumps."""
-
-
-_encode = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
-
-
-def _float(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
-    return float.__repr__(value)
-
-
-_SCALAR = {type(None): lambda _v: "null", bool: lambda v: "true" if v else "false",
-           int: int.__repr__, float: _float, str: _encode}
-
-
-def _indented(data: Any, newline: str) -> list[str]:
-    """json.dumps(data, indent=2, sort_keys=True) for str-keyed dicts, lists and plain scalars.
-
-    json.dumps indents with its pure-Python encoder, which was a tenth of a cold listing;
-    here containers are laid out the same way, strings go to the C encoder json.dumps uses and
-    numbers are spelled as it spells them (anything else raises _Unusual).
-    """
-    scalar = _SCALAR.get(type(data))
-    if scalar is not None:
-        return [scalar(data)]
-    inner = newline + "  "
-    if type(data) is dict:
-        if not data:
-            return ["{}"]
-        if any(type(k) is not str for k in data):
-            raise _Unusual
-        out = ["{"]
-        for i, key in enumerate(sorted(data)):
-            out += [inner if i == 0 else "," + inner, _encode(key), ": "]
-            out += _indented(data[key], inner)
-        return [*out, newline, "}"]
-    if type(data) is list:
-        if not data:
-            return ["[]"]
-        out = ["["]
-        for i, item in enumerate(data):
-            out.append(inner if i == 0 else "," + inner)
-            out += _indented(item, inner)
-        return [*out, newline, "]"]
-    raise _Unusual
-
-
 def emit_json_list(head: dict[str, Any], key: str, items: Iterable[str]) -> None:
     """Print `head` with `key` holding `items` (json_text each) as emit_json would, item by item.
 
@@ -122,6 +63,37 @@ class Col(NamedTuple):
     drop: int = 0
     wrap: bool = False   # wrap at spaces; otherwise one line, cut with an ellipsis
     justify: str = "left"
+
+
+def echo_fitted(line: str, indent: int = 0) -> None:
+    """Print `line` made safe, wrapped to the terminal, later lines indented."""
+    from massgen_plugins.safe_text import shown
+
+    click.echo("\n".join(fitted(shown(line), max(40, console_width()), indent)))
+
+
+def fitted(text: str, width: int, indent: int = 0) -> list[str]:
+    """`text` in lines of at most `width` cells, broken at spaces, or after a dot in a dotted
+    name too long for a line (`massgen.backend.response.ResponseBackend...`); a path with no
+    dot or space to break at is the one thing that may stay longer."""
+    body = text.lstrip(" ")
+    pieces: list[tuple[str, bool]] = []  # (piece, whether a space goes before it)
+    for word in body.split(" "):
+        parts = [word]
+        if len(word) > width - indent and "." in word and "/" not in word:
+            parts = [p + "." for p in word.split(".")[:-1]] + [word.rsplit(".", 1)[1]]
+        pieces += [(part, i == 0) for i, part in enumerate(parts)]
+    lines: list[str] = []
+    line, fresh = text[: len(text) - len(body)], True
+    for piece, spaced in pieces:
+        joined = line + (" " if spaced and not fresh else "") + piece
+        if not fresh and len(joined) > width:
+            lines.append(line.rstrip(" "))
+            line = " " * indent + piece
+        else:
+            line = joined
+        fresh = False
+    return [*lines, line]
 
 
 def console_width() -> int:

@@ -69,13 +69,5 @@ class Event:
             data=data if isinstance(data, dict) else {},
         )
 
-    def to_json(self) -> dict[str, Any]:
-        """The event as `events.jsonl` writes it."""
-        from massgen_plugins.values import thaw
-
-        return {"timestamp": self.timestamp, "event_type": self.event_type,
-                "agent_id": self.agent_id, "round_number": self.round_number,
-                "data": thaw(self.data)}
-
 
 _SHARED_FIELDS = tuple(f.name for f in attrs.fields(Event) if f.name not in ("emitted_at", "seq"))

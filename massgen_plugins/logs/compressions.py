@@ -30,7 +30,8 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins.logs.files import DataError, RunFiles, parse_json
+from massgen_plugins.data import DataError, parse_json
+from massgen_plugins.logs.files import RunFiles
 from massgen_plugins.logs.model import Compression
 
 RECORDS = Path("massgen_plugins") / "compressions.jsonl"

@@ -27,7 +27,6 @@ from typing import Any, NamedTuple
 
 COMPLETED, INTERRUPTED, TIMED_OUT, FAILED, INCOMPLETE, RESTARTED = (
     "completed", "interrupted", "timed_out", "failed", "incomplete", "restarted")
-OUTCOMES = (COMPLETED, INTERRUPTED, TIMED_OUT, FAILED, INCOMPLETE, RESTARTED)
 # The event types that tell how a run ended; all sit near the end of events.jsonl.
 ENDING_TYPES = ("final_presentation_start", "final_presentation_end", "final_answer",
                 "answer_locked", "orchestrator_timeout", "winner_selected", "restart_banner",

@@ -34,7 +34,7 @@ _forked: RowCache | None = None
 
 def read_row(sid: str | None, dirs: list[Path], warn: Warnings) -> Row:
     """A session's `logs list` row read from its files, masked, as dict and JSON text."""
-    from massgen_plugins.cli.output import json_text
+    from massgen_plugins.json_text import json_text
     from massgen_plugins.logs.sessions import session_row
     from massgen_plugins.secrets import redact_data
 

@@ -89,9 +89,12 @@ class RowCache:
         self.rows: dict[str, Any] = {}
         self._keys: dict[str, list[Any] | None] = {}
         self.changed = False
-        from massgen_plugins.logs.files import read_plain
+        from massgen_plugins.regular_files import read_regular
 
-        raw = read_plain(os.fspath(self.path), MAX_BYTES)
+        try:
+            raw: bytes | None = read_regular(self.path, MAX_BYTES)
+        except OSError:  # missing, odd (a FIFO), unreadable or oversized: rebuilt
+            raw = None
         try:
             data = orjson.loads(raw) if raw is not None else None
         except ValueError:  # orjson's JSONDecodeError, nesting too deep included

@@ -48,7 +48,6 @@ class CatalogEntry:
     context_window: int | None
     window_source: str
     max_output_tokens: int
-    output_source: str
 
     @property
     def priced(self) -> bool:
@@ -108,17 +107,17 @@ def lookup(spec: ModelSpec, overrides: Mapping[str, Any] | None = None,
     assert spec.model, "lookup needs a model, not a provider alone"
     override = (overrides or {}).get(str(spec)) or {}
     window, window_src = override.get("context_window"), "config"
-    output, output_src = override.get("max_output_tokens"), "config"
+    output = override.get("max_output_tokens")
     if window is None and live is not None and live.context_window:
         window, window_src = live.context_window, "live models.list()"
     if output is None and live is not None and live.max_output_tokens:
-        output, output_src = live.max_output_tokens, "live models.list()"
+        output = live.max_output_tokens
     builtin = _builtin(spec)
     if builtin is not None:
         if window is None:
             window, window_src = builtin[0], BUILTIN_SOURCE
         if output is None:
-            output, output_src = builtin[1], BUILTIN_SOURCE
+            output = builtin[1]
     # genai-prices' data costs ~100 ms to load: only a window nothing else knows asks it here.
     priced = _price_model(spec.provider, spec.model) if window is None else None
     if window is None and priced is not None and priced.context_window:
@@ -126,8 +125,8 @@ def lookup(spec: ModelSpec, overrides: Mapping[str, Any] | None = None,
     if window is None:
         window_src = "unknown: set model_catalog.\"%s\".context_window in config" % spec
     if output is None:
-        output, output_src = DEFAULT_OUTPUT, "default (unknown model)"
-    return CatalogEntry(spec.provider, spec.model, window, window_src, int(output), output_src)
+        output = DEFAULT_OUTPUT
+    return CatalogEntry(spec.provider, spec.model, window, window_src, int(output))
 
 
 def _builtin(spec: ModelSpec) -> tuple[int, int] | None:
@@ -173,7 +172,8 @@ def unit_prices(entry: CatalogEntry) -> tuple[Decimal | None, Decimal | None]:
                       provider_id=entry.provider)
 
     def base(value: Any) -> Decimal | None:
-        return getattr(value, "base", value)
+        found = getattr(value, "base", value)
+        return found if isinstance(found, Decimal) else None
 
     return base(calc.model_price.input_mtok), base(calc.model_price.output_mtok)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -40,8 +41,12 @@ def provider_name(name: str) -> str | None:
     return key if key in PROVIDERS else None
 
 
-def parse_spec(text: str) -> ModelSpec:
-    """Parse a model spec, or raise SpecError listing the valid forms and close matches."""
+def parse_spec(text: str, suggestions: Callable[[], Iterable[str]] | None = None) -> ModelSpec:
+    """Parse a model spec, or raise SpecError listing the valid forms and close matches.
+
+    `suggestions` gives more words (aliases, model ids) to offer for a word that names no
+    provider; it is called only then.
+    """
     raw = text.strip()
     if not raw:
         raise SpecError(f"empty model spec; use {FORMS}")
@@ -60,10 +65,11 @@ def parse_spec(text: str) -> ModelSpec:
     for prefix, owner in PREFIXES:
         if lowered.startswith(prefix):
             return ModelSpec(owner, raw)
-    raise SpecError(f"cannot tell the provider of '{raw}'{_near(raw)}; use {FORMS}")
+    more = list(suggestions()) if suggestions is not None else []
+    raise SpecError(f"cannot tell the provider of '{raw}'{_near(raw, more)}; use {FORMS}")
 
 
-def _near(word: str) -> str:
-    options = [*PROVIDERS, *ALIASES]
+def _near(word: str, more: Iterable[str] = ()) -> str:
+    options = [*PROVIDERS, *ALIASES, *more]
     close = difflib.get_close_matches(word.lower(), options, n=2, cutoff=0.6)
     return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from massgen_plugins.testing.emulator import Emulator
 
 FAULTS = ("rate_limit", "server_error", "timeout", "context_length", "malformed", "auth",
-          "stream_error")
+          "stream_error", "trickle")
 
 
 @attrs.define
@@ -21,6 +21,7 @@ class Fault:
     kind: str
     retry_after: float | None = None
     delay: float = 5.0
+    path: str | None = None  # only for requests whose path ends with this
 
 
 class ApiError(Exception):
@@ -114,11 +115,20 @@ def fault_error(provider: str, fault: Fault, used: int = 0, window: int = 0,
 def apply_fault(emu: Emulator, provider: str, handler: Any, used: int, window: int,
                 api: str = "") -> Fault | None:
     """Apply a pending fault; returns it when the caller must still act (stream errors)."""
-    fault = emu._next(emu._faults, provider)
+    from urllib.parse import urlparse
+
+    path = urlparse(handler.path).path
+    fault = emu._next(emu._faults, provider,
+                      lambda f: f.path is None or path.endswith(f.path))
     if fault is None:
         return None
     if fault.kind == "timeout":
         time.sleep(fault.delay)
+        return None
+    if fault.kind == "trickle":
+        # HTTP 200 and the headers at once, then the JSON body one byte every `delay` seconds:
+        # a client whose timeout is per read never gives up on it.
+        handler.trickle = fault.delay
         return None
     if fault.kind == "malformed":
         handler._send_json(200, None, raw=b'{"id": "x", "output": [ {not json')

@@ -11,7 +11,8 @@ It listens on 127.0.0.1 and speaks enough of each wire protocol for the official
 
 Replies are scripted with `reply()` (text, and on OpenAI's routes function calls too); when none
 is queued, OpenAI's routes ask `responder`, if set (massgen_driver.MassgenDriver plays a whole
-MassGen coordination). Faults are scripted with `fail()`; every request is kept in `requests`.
+MassGen coordination). Faults are scripted with `fail()` (`trickle` answers 200 and then sends a
+JSON body one byte every `delay` seconds); every request is kept in `requests`.
 It is strict where the real services are: a request without a key, a compaction item it did not
 issue, a tool output with no matching call, an unknown previous response, or an input larger
 than the model's context window gets the real service's error.
@@ -31,7 +32,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -162,13 +163,17 @@ class Emulator:
             self._replies[provider].append(Reply(text=said, calls=list(calls), **usage))
 
     def fail(self, kind: str, provider: str | None = None, times: int = 1,
-             retry_after: float | None = None, delay: float = 5.0) -> None:
-        """Queue `times` failures of `kind` (see FAULTS) for the next requests."""
+             retry_after: float | None = None, delay: float = 5.0,
+             path: str | None = None) -> None:
+        """Queue `times` failures of `kind` (see FAULTS) for the next requests.
+
+        With `path`, only for requests whose path ends with it (`/compact`, say).
+        """
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; use one of {', '.join(FAULTS)}")
         with self._lock:
             for _ in range(times):
-                self._faults[provider].append(Fault(kind, retry_after, delay))
+                self._faults[provider].append(Fault(kind, retry_after, delay, path))
 
     def answer(self, provider: str, prompt: Prompt | None = None) -> Reply:
         """The reply to a generation request: scripted first, then the responder's, then a greeting."""
@@ -201,11 +206,14 @@ class Emulator:
         """The recorded requests to one provider."""
         return [r for r in self.requests if r.provider == provider]
 
-    def _next(self, queues: dict[str | None, deque[Any]], provider: str) -> Any:
+    def _next(self, queues: dict[str | None, deque[Any]], provider: str,
+              accept: Callable[[Any], bool] | None = None) -> Any:
         with self._lock:
             for key in (provider, None):
-                if queues[key]:
-                    return queues[key].popleft()
+                for entry in queues[key]:
+                    if accept is None or accept(entry):
+                        queues[key].remove(entry)
+                        return entry
         return None
 
     def _record(self, rec: Recorded) -> None:
@@ -254,6 +262,7 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
                 pass  # the client gave up (a timeout test): nothing left to answer
 
         def _serve(self, method: str) -> None:
+            self.trickle: float | None = None  # a keep-alive connection serves many requests
             url = urlparse(self.path)
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -309,7 +318,14 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             self.end_headers()
-            self.wfile.write(data)
+            delay = self.trickle
+            if delay is None:
+                self.wfile.write(data)
+                return
+            for i in range(len(data)):
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                time.sleep(delay)
 
         def start_sse(self) -> None:
             self.send_response(200)

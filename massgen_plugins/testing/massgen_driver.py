@@ -45,7 +45,10 @@ class AgentSettings:
     `answer` is its new_answer content (default "EMU-ANSWER from MODEL"). With `first_tool`, its
     first coordination request is answered with a call to that tool instead, together with
     `first_text` characters of assistant text, so the agent's conversation grows by that much
-    before it answers (set `emulator.windows[model]` below that to overflow it). `reasoning`,
+    before it answers (set `emulator.windows[model]` below that to overflow it). With
+    `first_text` and no `first_tool`, that first reply is the text alone, with no tool call:
+    MassGen then asks again, quoting the text back in a user message ("Your previous response
+    was incomplete..."), so the overflow sits in a message no compaction may drop. `reasoning`,
     `text` and `delta` make the agent stream long texts in many small deltas, as a fast model
     does: thousands of MassGen events per run.
     """
@@ -86,10 +89,12 @@ class MassgenDriver:
         if "new_answer" not in prompt.tools and "vote" not in prompt.tools:
             return None
         tool = settings.first_tool
-        if tool is not None and tool in prompt.tools and self._first(model):
+        wants = tool in prompt.tools if tool is not None else settings.first_text > 0
+        if wants and self._first(model):
             phrase = f"EMU-WORKING from {model}. "
             text = phrase * (settings.first_text // len(phrase) + 1)
-            return self._streamed(settings, text[:settings.first_text], [Call(tool)])
+            return self._streamed(settings, text[:settings.first_text],
+                                  [Call(tool)] if tool is not None else [])
         said = prose("Working", model, settings.text)
         visible = _visible_answers(prompt)
         if "new_answer" in prompt.tools and (not visible or "vote" not in prompt.tools):

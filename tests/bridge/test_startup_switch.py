@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, lay_seam_modules
 
 AUTOLOAD = ROOT / "massgen_plugins" / "bridge" / "autoload"
 # The source, whichever copy this environment installed (a wheel moves it out of the package).
@@ -45,6 +45,7 @@ def site(tmp_path: Path, home: Path) -> Path:
     info = site / "massgen-0.1.97.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: massgen\nVersion: 0.1.97\n")
+    lay_seam_modules(site)
     return site
 
 

@@ -7,13 +7,17 @@ it does in a user's environment, from the .pth line, when the process imports `m
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import lay_seam_modules
 
 BASE = """
 class CustomToolAndMCPBackend:
@@ -46,9 +50,11 @@ print("WRAPPED", hasattr(r.ResponseBackend.__dict__["_compress_messages_for_cont
 """
 
 
-def fake_massgen(site: Path, version: str, response: str) -> None:
-    files = {"massgen/__init__.py": "", "massgen/cli/__init__.py": "",
-             "massgen/cli/config_loading.py": CONFIG_LOADING, "massgen/backend/__init__.py": "",
+def fake_massgen(site: Path, version: str, response: str, cli: bool = True) -> None:
+    files = {"massgen/__init__.py": "",
+             **({"massgen/cli/__init__.py": "", "massgen/cli/config_loading.py": CONFIG_LOADING}
+                if cli else {}),
+             "massgen/backend/__init__.py": "",
              "massgen/backend/base_with_custom_tool_and_mcp.py": BASE,
              "massgen/backend/response.py": response,
              f"massgen-{version}.dist-info/METADATA":
@@ -57,6 +63,21 @@ def fake_massgen(site: Path, version: str, response: str) -> None:
     for name, text in files.items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text(textwrap.dedent(text))
+    lay_seam_modules(site)  # the other seams' modules, never imported by the probes
+    if not cli:
+        shutil.rmtree(site / "massgen" / "cli")
+
+
+def metadata_range() -> str:
+    """The `massgen` extra of the root pyproject.toml, as "LOW to HIGH"."""
+    import re
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    (requirement,) = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"][
+        "massgen"]
+    low, high = re.fullmatch(r"massgen>=([\d.]+),<=([\d.]+)", requirement).groups()
+    return f"{low} to {high}"
 
 
 def run_probe(site: Path, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -100,7 +121,7 @@ def test_an_unknown_massgen_is_one_line_per_missing_seam_and_runs_as_without_us(
     assert "WRAPPED False" in result.stdout
     assert result.stderr.splitlines() == [
         "massgen-plugins: warning: bridge: MassGen 0.2.0 is not a version this bridge was built "
-        "against (0.1.46 to 0.1.97); each seam is checked before it is wrapped",
+        f"against ({metadata_range()}); each seam is checked before it is wrapped",
         "massgen-plugins: warning: bridge: seam 'compression' not found in MassGen 0.2.0: "
         "massgen.backend.response.ResponseBackend._compress_messages_for_context_recovery takes "
         "(history, buffer), not (messages, buffer_content); MassGen's own summarization handles "
@@ -121,7 +142,7 @@ def test_doctor_checks_the_seams_in_the_source(site, home, cli):
 
     report = json.loads(result.stdout)
     assert report["massgen"] == {"found": True, "version": "0.2.0", "path": str(site / "massgen"),
-                                 "known_version": False, "built_against": "0.1.46 to 0.1.97"}
+                                 "known_version": False, "built_against": metadata_range()}
     seams = {s["name"]: s for s in report["seams"]}
     assert seams["run_config"]["status"] == "ok"
     assert seams["compression"]["status"] == "missing"
@@ -191,3 +212,84 @@ def test_a_tui_seam_without_massgen_s_delta_cleaning_is_wrapped_and_says_what_it
     assert tui["status"] == "partial" and "_clean_content does not exist" in tui["detail"]
     shown = cli("doctor", env={"PYTHONPATH": str(site)}).stdout
     assert "tui          partial" in shown and "without what it uses: event sinks pace" in shown
+
+
+def test_doctor_and_the_bridge_read_the_range_from_the_package_metadata(site, home, cli):
+    low, high = metadata_range().split(" to ")
+    for version, known in ((low, True), (high, True), ("0.1.0", False), ("0.9.0", False)):
+        for info in site.glob("massgen-*.dist-info"):
+            shutil.rmtree(info)
+        fake_massgen(site, version, RESPONSE_OK)
+        report = json.loads(cli("doctor", "--json", env={"PYTHONPATH": str(site)}).stdout)
+        assert report["massgen"]["built_against"] == metadata_range()
+        assert report["massgen"]["known_version"] is known, version
+        result = run_probe(site, home)
+        assert result.returncode == 0, result.stderr
+        assert ("is not a version this bridge was built against" in result.stderr) is not known
+
+
+def test_a_seam_whose_module_this_massgen_lacks_is_one_warning_and_doctor_says_why(
+        site, home, cli):
+    # A MassGen without massgen.cli at all: the hook on its module would never fire.
+    low = metadata_range().split(" to ")[0]
+    fake_massgen(site, low, RESPONSE_OK, cli=False)
+    probe = "import massgen, massgen.backend.response\nprint('RAN')\n"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MASSGEN")},
+           "PYTHONPATH": str(site)}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env=env, cwd=home, timeout=60)
+    assert result.returncode == 0 and result.stdout == "RAN\n", result.stderr
+    assert result.stderr.splitlines() == [
+        f"massgen-plugins: warning: bridge: seam 'run_config' not found in MassGen {low}: no "
+        "module massgen.cli.config_loading or massgen.cli in this MassGen; plugins: in the run "
+        "config given with --config is not read (the user and project files still are)"]
+    report = json.loads(cli("doctor", "--json", env={"PYTHONPATH": str(site)}).stdout)
+    run_config = {s["name"]: s for s in report["seams"]}["run_config"]
+    assert run_config["status"] == "missing"
+    assert run_config["detail"] == ("no module massgen.cli.config_loading or massgen.cli in "
+                                    "this MassGen")
+
+
+def test_before_0_1_93_the_run_config_seam_wraps_massgen_cli(site, home, cli):
+    # MassGen's CLI was one module then; its main() calls load_config_file by name.
+    low = metadata_range().split(" to ")[0]
+    fake_massgen(site, low, RESPONSE_OK, cli=False)
+    (site / "massgen/cli.py").write_text(textwrap.dedent(CONFIG_LOADING) + textwrap.dedent("""
+        def main(path):
+            load_config_file(path)
+    """))
+    (home / "work" / "run.yaml").write_text("plugins: {}\n")
+    probe = ("import massgen.cli\nmassgen.cli.main('run.yaml')\n"
+             "from massgen_plugins.bridge import runtime\nprint(runtime.BRIDGE.run_config)\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MASSGEN")},
+           "PYTHONPATH": str(site)}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env=env, cwd=home / "work", timeout=60)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert result.stdout.strip() == str(home / "work" / "run.yaml")
+    report = json.loads(cli("doctor", "--json", env={"PYTHONPATH": str(site)}).stdout)
+    run_config = {s["name"]: s for s in report["seams"]}["run_config"]
+    assert run_config == {**run_config, "status": "ok", "detail": "",
+                          "targets": ["massgen.cli.load_config_file"]}
+
+
+def test_doctor_fits_the_terminal_and_says_why_a_seam_is_missing(site, home, cli):
+    fake_massgen(site, "0.2.0", RESPONSE_CHANGED)
+    env = {"PYTHONPATH": str(site), "COLUMNS": "80"}
+    for args in (["doctor"], ["doctor", "--verbose"]):
+        out = cli(*args, env=env).stdout.splitlines()
+        # A path longer than the terminal is the only line that may not fit: it cannot break.
+        assert all(len(line) <= 80 for line in out if "/" not in line), out
+    brief = cli("doctor", env=env).stdout
+    assert "  compression  missing" in brief
+    assert "why: massgen.backend.response.ResponseBackend." in brief
+    assert "without it: MassGen's own summarization handles every context overflow" in brief
+    assert "wraps" not in brief and "wraps" in cli("doctor", "-v", env=env).stdout
+
+
+def test_doctor_without_massgen_says_so_in_one_line(home, cli, real_massgen_absent):
+    out = cli("doctor", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert out[0] == "MassGen  not installed here: the bridge has nothing to do"
+    (seams,) = [line for line in out if line.startswith("Seams")]
+    assert seams == "Seams    not checked without MassGen (run_config, compression, tui, logs_cli)"
+    assert len(out) <= 4, out

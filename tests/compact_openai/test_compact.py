@@ -8,7 +8,9 @@ same hook through the bridge.
 
 from __future__ import annotations
 
+import json
 import os
+import time
 
 import openai
 import pytest
@@ -26,11 +28,11 @@ def setup(massgen_emulator, home, user_config, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", massgen_emulator.base_url("openai"))
     user_config.parent.mkdir(parents=True)
 
-    def make(plugins="compact_openai", budget=5.0):
+    def make(plugins="compact_openai", budget=5.0, allow=True, more=""):
         # The emulator is an OpenAI-compatible base URL: claim it. Budgets sit far from the
         # waits they are tested against, so no test depends on how fast a call is.
-        user_config.write_text("plugins:\n  compact_openai:\n    allow_compatible: true\n"
-                               f"    retry_budget_s: {budget}\n")
+        user_config.write_text(f"plugins:\n  compact_openai:\n    allow_compatible: "
+                               f"{str(allow).lower()}\n    retry_budget_s: {budget}\n{more}")
         return Host.create(environ={**os.environ, "MASSGEN_LOAD_PLUGINS": plugins})
 
     return make
@@ -109,6 +111,22 @@ def test_compact_failures_are_one_warning_and_no_answer(setup, massgen_emulator,
                            "compress_context raised")
 
 
+def test_a_reply_that_trickles_in_ends_at_timeout_s_for_the_whole_call(
+        setup, massgen_emulator, capsys):
+    # HTTP 200 at once, then a byte every 0.1 s: the whole body would take over a minute, and
+    # no single read ever waits long, so only a deadline on the whole call ends it.
+    massgen_emulator.fail("trickle", "openai", delay=0.1, path="/compact")
+    host = setup(more="    timeout_s: 1\n")
+    started = time.monotonic()
+    assert ask(host, request(massgen_emulator, history(4))) is None
+    assert time.monotonic() - started < 30, "it ended long before the body could"
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == ("massgen-plugins: warning: plugin 'compact_openai': hook compress_context "
+                    "raised CompactionFailed: no complete answer from /responses/compact within "
+                    "1 s (timeout_s)")
+    assert len(compact_calls(massgen_emulator)) == 1, "a call out of time is not retried"
+
+
 def test_a_rate_limit_within_the_budget_is_retried(setup, massgen_emulator):
     massgen_emulator.fail("rate_limit", "openai", times=1, retry_after=0.05)
     assert ask(setup(), request(massgen_emulator, history(3))).method == "openai-compact"
@@ -132,6 +150,36 @@ def test_other_providers_apis_and_a_disabled_plugin_get_no_answer(setup, massgen
     assert ask(host, chat) is None
     assert ask(setup(plugins=""), request(massgen_emulator, history(3))) is None
     assert not compact_calls(massgen_emulator)
+
+
+def test_a_compatible_base_url_without_allow_compatible_is_said_once(
+        setup, massgen_emulator, capsys):
+    host = setup(allow=False)
+    url = massgen_emulator.base_url("openai")
+    for _ in range(2):
+        assert ask(host, request(massgen_emulator, history(3))) is None
+    assert capsys.readouterr().err.splitlines() == [
+        "massgen-plugins: warning: plugin 'compact_openai': hook compress_context raised "
+        f"CompactionUnavailable: compaction is off for {url}: it is not api.openai.com (set "
+        "plugins.compact_openai.allow_compatible: true if it serves /responses/compact)"]
+    assert not compact_calls(massgen_emulator)
+
+
+def test_doctor_names_the_endpoints_compaction_skips(home, cli, monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    run = home / "work" / "run.yaml"
+    run.write_text("agents:\n"
+                   "  - {id: a, backend: {type: openai, model: gpt-4o, base_url: 'http://proxy:8000/v1'}}\n"
+                   "  - {id: b, backend: {type: openai, model: gpt-4o}}\n"
+                   "  - {id: c, backend: {type: chatcompletion, model: m, base_url: 'http://x/v1'}}\n")
+    result = cli("--config", str(run), "doctor", env={"COLUMNS": "1000"})
+    notes = [line for line in result.stdout.splitlines() if line.startswith("Note")]
+    assert notes == ["Note     compact_openai: compaction is off for http://proxy:8000/v1: it is "
+                     "not api.openai.com (set plugins.compact_openai.allow_compatible: true if it "
+                     "serves /responses/compact)"]
+    run.write_text(run.read_text() + "plugins: {compact_openai: {allow_compatible: true}}\n")
+    report = json.loads(cli("--config", str(run), "doctor", "--json").stdout)
+    assert report["notes"] == []
 
 
 def test_compatible_base_urls_are_claimed_only_when_allowed():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import REAL_PLUGINS, no_traceback
 
 GOOD = """
@@ -122,3 +124,102 @@ def test_secrets_in_a_plugin_error_are_masked(make_plugin, cli):
     result = cli("plugins", "list", "--json", env={"OPENAI_API_KEY": key})
     assert key not in result.stderr + result.stdout
     assert "auth failed for ****3456" in result.stderr
+
+
+@pytest.mark.parametrize("marker", ["wrapper=True", "hookwrapper=True"])
+def test_a_pluggy_wrapper_is_refused_by_name_never_dropped_in_silence(make_plugin, cli, marker):
+    make_plugin("wrapping", f"""
+        from massgen_plugins import hookimpl
+
+        @hookimpl({marker})
+        def resolve_analysis_model(spec):
+            return (yield)
+
+        @hookimpl
+        def plugin_settings():
+            return {{}}
+    """)
+    result = cli("plugins", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if "wrapping" in x]
+    assert line == ("massgen-plugins: warning: plugin 'wrapping': implements hook "
+                    "'resolve_analysis_model' as a pluggy wrapper (wrapper=True or "
+                    "hookwrapper=True), which massgen-plugins does not run; implement it as a "
+                    "plain hook")
+    (row,) = [p for p in json.loads(result.stdout)["plugins"] if p["name"] == "wrapping"]
+    assert row["hooks"] == ["plugin_settings"] and row["errors"]
+
+
+# A plugin that hangs or leaves threads behind: every call has a deadline (deadlines)
+# and runs on a daemon thread, so the command still ends, with its own exit status.
+
+FAST = "deadlines: {import: 1, register_commands: 1}\n"
+
+
+@pytest.fixture
+def fast_deadlines(user_config):
+    user_config.parent.mkdir(parents=True, exist_ok=True)
+    user_config.write_text(FAST)
+
+
+def test_a_plugin_whose_import_hangs_is_named_and_the_command_goes_on(make_plugin, cli,
+                                                                      fast_deadlines):
+    make_plugin("good", GOOD)
+    make_plugin("stuck", "import time\ntime.sleep(3600)\n")
+    result = cli("logs", "hello")
+    assert result.returncode == 0 and no_traceback(result)
+    assert result.stdout == "hello from good\n"
+    assert warnings(result.stderr) == [
+        "massgen-plugins: warning: plugin 'stuck': import of fake_stuck did not finish within "
+        "1 s; going on without it"]
+
+
+def test_a_non_daemon_thread_started_at_import_does_not_hold_the_command(make_plugin, cli):
+    make_plugin("spawner", """
+        import threading, time
+        threading.Thread(target=time.sleep, args=(3600,), daemon=False, name="forever").start()
+    """)
+    result = cli("plugins", "list", "--json")  # cli() fails the test after 120 s
+    assert result.returncode == 0 and no_traceback(result)
+    assert warnings(result.stderr) == [
+        "massgen-plugins: warning: plugin 'spawner': started the non-daemon thread 'forever'; "
+        "it runs as a daemon thread, so that it cannot keep the process alive"]
+    listing = {p["name"]: p for p in json.loads(result.stdout)["plugins"]}
+    assert listing["spawner"]["loaded"]
+
+
+@pytest.mark.parametrize("body, problem", [
+    ("time.sleep(3600)", "did not return within 1 s; not asked again in this process"),
+    ("raise KeyboardInterrupt", "raised KeyboardInterrupt"),
+    ("raise SystemExit(5)", "raised SystemExit: 5"),
+])
+def test_a_hook_that_hangs_or_interrupts_is_the_plugins_failure(make_plugin, cli, fast_deadlines,
+                                                                body, problem):
+    make_plugin("good", GOOD)
+    make_plugin("bad", f"""
+        import time
+        from massgen_plugins import hookimpl
+
+        @hookimpl
+        def register_commands(cli):
+            {body}
+    """)
+    result = cli("logs", "hello")
+    assert result.returncode == 0 and no_traceback(result)
+    assert result.stdout == "hello from good\n"
+    assert warnings(result.stderr) == [
+        f"massgen-plugins: warning: plugin 'bad': hook register_commands {problem}"]
+
+
+def test_a_deadline_of_zero_is_named_and_the_default_used(make_plugin, cli, user_config):
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text("deadlines: {import: 0}\n")
+    result = cli("plugins", "list")
+    assert result.returncode == 0
+    assert warnings(result.stderr) == [
+        f"massgen-plugins: warning: {user_config}: deadlines.import: expected more than "
+        "0 seconds, got 0; using 30"]
+    user_config.write_text("deadlines: {compress_context: soon}\n")
+    result = cli("plugins", "list")
+    assert result.returncode != 0 and no_traceback(result)
+    assert "deadlines.compress_context: expected a number, got 'soon'" in result.stderr

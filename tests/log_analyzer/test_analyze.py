@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import time
 
 import pytest
 
-from tests.conftest import SHARED, no_traceback
-from tests.synthetic_runs import write_run
-
-MODELS = {"openai": "openai/gpt-5-mini", "anthropic": "anthropic/claude-sonnet-4-6",
-          "google": "google/gemini-2.5-flash"}
-KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "google": "GOOGLE_API_KEY"}
-
-
-@pytest.fixture
-def env(massgen_emulator):
-    """Every provider pointed at the emulator; keys for all three unless a test removes one."""
-    return {"OPENAI_BASE_URL": massgen_emulator.base_url("openai"),
-            "ANTHROPIC_BASE_URL": massgen_emulator.base_url("anthropic"),
-            "GOOGLE_GEMINI_BASE_URL": massgen_emulator.base_url("google"),
-            "OPENAI_API_KEY": "sk-test-openai-0000000000000001",
-            "ANTHROPIC_API_KEY": "sk-ant-test-000000000000000002",
-            "GOOGLE_API_KEY": "AIza-test-google-0000000000003", "GEMINI_API_KEY": ""}
-
-
-@pytest.fixture
-def logs(home):
-    base = home / "logs"
-    reference = SHARED / "massgen-logs" / "run_a_two_agents"
-    if reference.is_dir():
-        shutil.copytree(next(reference.glob("log_*")), base / next(reference.glob("log_*")).name)
-    else:
-        write_run(base)
-    return base
-
-
-def turn_dir(logs):
-    return next(logs.glob("log_*")) / "turn_1"
+from tests.conftest import no_traceback
+from tests.log_analyzer.conftest import MODELS, turn_dir
 
 
 def plan(cli, logs, env, *args):
@@ -142,9 +111,12 @@ def test_env_beats_config_and_flag_beats_env(cli, logs, env, user_config):
 @pytest.mark.parametrize("args, env_change, message", [
     (["--model", "mistral/large"], {}, "unknown provider 'mistral' in 'mistral/large'"),
     (["--model", "openai/gpt-55"], {}, "unknown model 'gpt-55' for openai (did you mean"),
-    # On OpenAI's own endpoint (no base URL of one's own), a placeholder is no key.
-    (["--model", "openai/gpt-5"], {"OPENAI_API_KEY": "your-openai-key-here", "OPENAI_BASE_URL": ""},
-     "no API key for openai: OPENAI_API_KEY holds a placeholder, not a key"),
+    # A built-in window for gemini-2.5 models is no proof that a misspelt one exists.
+    (["--model", "google/gemini-2.5-flsh"], {},
+     "unknown model 'gemini-2.5-flsh' for google (did you mean gemini-2.5-flash, "),
+    (["--model", "gemini-2.5-flsh"], {}, "unknown model 'gemini-2.5-flsh' for google"),
+    (["--model", "gtp-5"], {}, "cannot tell the provider of 'gtp-5' (did you mean 'gpt-5'"),
+    (["--model", "sonet"], {}, "cannot tell the provider of 'sonet' (did you mean 'sonnet'?)"),
     ([], {"OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "", "GOOGLE_API_KEY": ""},
      "no API key for any provider: set one of OPENAI_API_KEY"),
 ])
@@ -154,6 +126,61 @@ def test_invalid_choices_are_one_line_and_exit_2(cli, logs, env, args, env_chang
     assert result.returncode == 2 and no_traceback(result)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("massgen-plugins: error: " + message)
+
+
+def test_an_unknown_model_says_how_to_use_it_anyway_and_that_works(cli, logs, env, user_config):
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--dry-run", "--model",
+                 "google/gemini-9-ultra", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        'to use a model the catalog does not know yet, add model_catalog: '
+        '{"google/gemini-9-ultra": {context_window: TOKENS}} to a config file '
+        '(massgen-plugins config path lists them)')
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text('model_catalog: {"google/gemini-9-ultra": {context_window: 2000000}}\n')
+    data = plan(cli, logs, env, "--model", "google/gemini-9-ultra")
+    assert data["model"] == "google/gemini-9-ultra" and data["context_window"] == 2_000_000
+    # Dated ids of known models are known (genai-prices matches them).
+    assert plan(cli, logs, env, "--model", "openai/gpt-5-2025-08-07")["cost_usd"] is not None
+
+
+@pytest.mark.parametrize("mode", ["report", "self"])
+def test_a_dry_run_needs_no_key_and_says_what_to_set(cli, massgen_emulator, logs, env, mode,
+                                                     request):
+    if mode == "self":
+        request.getfixturevalue("real_massgen")  # MassGen's self-analysis needs MassGen
+    no_key = {**env, "GOOGLE_API_KEY": "", "GEMINI_API_KEY": ""}
+    args = ["--model", "google/gemini-2.5-flash", "--mode", mode]
+    data = plan(cli, logs, no_key, *args)
+    assert data["key"] is None and data["key_missing"] == (
+        "no API key for google: GOOGLE_API_KEY or GEMINI_API_KEY are unset; set one, or "
+        "providers.google.api_key in config")
+    human = cli("logs", "analyze", "--logs-dir", str(logs), "--dry-run", *args, env=no_key)
+    assert human.returncode == 0 and human.stderr == ""
+    assert "Key        missing: no API key for google: GOOGLE_API_KEY or GEMINI_API_KEY" \
+        in human.stdout
+    assert massgen_emulator.requests == []
+    # Anything that sends still needs the key, and says so before the plan.
+    for extra in (["--yes"], ["--dry-run", "--count-tokens"]):
+        result = cli("logs", "analyze", "--logs-dir", str(logs), *args, *extra, env=no_key)
+        assert result.returncode == 2 and no_traceback(result), result.stderr
+        assert result.stderr.splitlines()[-1].startswith(
+            "massgen-plugins: error: no API key for google")
+        if mode == "self":
+            break  # self's --count-tokens is not a thing: its plan is a range
+    assert massgen_emulator.requests == []
+
+
+def test_a_placeholder_is_no_key(cli, logs, env):
+    # On OpenAI's own endpoint (no base URL of one's own), a placeholder is no key.
+    placeholder = {**env, "OPENAI_API_KEY": "your-openai-key-here", "OPENAI_BASE_URL": ""}
+    result = cli("logs", "analyze", "--logs-dir", str(logs), "--model", "openai/gpt-5", "--yes",
+                 env=placeholder)
+    assert result.returncode == 2 and result.stderr.startswith(
+        "massgen-plugins: error: no API key for openai: OPENAI_API_KEY holds a placeholder, "
+        "not a key")
+    assert plan(cli, logs, placeholder, "--model", "openai/gpt-5")["key_missing"].startswith(
+        "no API key for openai: OPENAI_API_KEY holds a placeholder")
 
 
 def test_rejected_key_names_the_variable(cli, logs, env):
@@ -300,28 +327,6 @@ def test_a_report_written_meanwhile_is_kept_and_the_reply_saved_beside(cli, mass
     assert "appeared while this analysis ran" in line and "the reply is saved in" in line
     saved = Path(line.split("the reply is saved in ", 1)[1].split(";")[0])
     assert saved.parent == home / "work" and saved.read_text().endswith("the second opinion\n")
-
-
-def test_a_report_that_cannot_be_written_keeps_the_reply(home, monkeypatch):
-    import os
-    from pathlib import Path
-
-    from massgen_log_analyzer.report import ReportNotWritten, write_report
-
-    report = home / "run" / "turn_1" / "ANALYSIS_REPORT.md"
-    report.parent.mkdir(parents=True)
-
-    def full_disk(fd, data):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "write", full_disk)  # the report's writes; the side file's are not
-    with pytest.raises(ReportNotWritten) as info:
-        write_report(report, "paid for, not lost", force=False)
-    message = info.value.format_message()
-    assert message.startswith(f"cannot write {report} (No space left on device); the reply is "
-                              "saved in ")
-    kept = Path(message.split("saved in ", 1)[1].split(";")[0])
-    assert kept.read_text() == "paid for, not lost" and not report.exists()
 
 
 def test_a_server_of_your_own_takes_a_dummy_key_and_may_lack_a_count_endpoint(

@@ -75,7 +75,7 @@ def test_unreadable_file_and_symlink_loop(cli, run):
 
 
 def test_invalid_event_lines_are_counted_once(run):
-    from massgen_plugins.events.jsonl import read_events
+    from massgen_plugins.logs.events_file import read_events
     from massgen_plugins.logs.files import Warnings
 
     events = attempt(run) / "events.jsonl"
@@ -100,7 +100,7 @@ def test_huge_events_file_without_newlines_is_not_loaded(cli, run):
 
 
 def test_huge_line_in_events_is_skipped(tmp_path):
-    from massgen_plugins.events.jsonl import MAX_LINE, read_events
+    from massgen_plugins.logs.events_file import MAX_LINE, read_events
     from massgen_plugins.logs.files import Warnings
 
     events = tmp_path / "events.jsonl"

@@ -39,7 +39,7 @@ def test_a_massgen_log_of_empty_lines_is_read_to_its_end(cli, run):
 CUT_WHILE_READ = """
 import os, sys
 from pathlib import Path
-from massgen_plugins.events import jsonl
+from massgen_plugins.logs import events_file as jsonl
 from massgen_plugins.logs import quick
 from massgen_plugins.logs.files import Warnings
 from massgen_plugins.logs.reader import read_attempt

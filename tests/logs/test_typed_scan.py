@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from massgen_plugins.events import jsonl
+from massgen_plugins.logs import events_file as jsonl
 from massgen_plugins.logs.files import Warnings
 
 TYPES = ("vote", "answer_locked", "final_answer")

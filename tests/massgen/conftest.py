@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +20,7 @@ LOOPBACK_ONLY = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.
                  "ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
                  "LITELLM_LOCAL_MODEL_COST_MAP": "True",
                  "OPENAI_API_KEY": "sk-test-massgen-plugins-0000"}
+TIME_ALLOWED = 400  # seconds for one run: past it the test fails, as a hung run
 HEAVY_OFF = """\
 orchestrator:
   max_new_answers_per_agent: 2
@@ -50,17 +53,40 @@ def run_massgen(real_massgen: Path, home: Path) -> Callable[..., MassgenRun]:
     """Run `massgen --automation --config CFG QUESTION` in the isolated home; agents as YAML."""
 
     def run(agents_yaml: str, question: str = "What is 2+2?", extra: str = "",
-            env: dict[str, str] | None = None) -> MassgenRun:
+            env: dict[str, str] | None = None,
+            interrupt_when: Callable[[], bool] | None = None) -> MassgenRun:
+        """One run; with `interrupt_when`, a Ctrl-C (SIGINT to its process group) once true."""
         config = home / "work" / "run.yaml"
         config.write_text(f"agents:\n{agents_yaml}{HEAVY_OFF}{extra}", encoding="utf-8")
         full = {k: v for k, v in os.environ.items()
                 if k.upper() not in LOOPBACK_ONLY and not k.startswith("MASSGEN")}
         full.update(LOOPBACK_ONLY, **(env or {}))
-        done = subprocess.run(
-            [str(Path(sys.executable).parent / "massgen"), "--automation", "--no-session-registry",
-             "--config", str(config), question],
-            capture_output=True, text=True, timeout=400, cwd=home / "work", env=full)
-        fields = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
-        return MassgenRun(done.returncode, done.stdout, done.stderr, fields)
+        out, err = home / "massgen.out", home / "massgen.err"
+        with out.open("w") as stdout, err.open("w") as stderr:
+            # A session of its own, as a terminal's foreground job: a Ctrl-C, or the kill at
+            # the end of the time allowed, reaches every process it started.
+            proc = subprocess.Popen(
+                [str(Path(sys.executable).parent / "massgen"), "--automation",
+                 "--no-session-registry", "--config", str(config), question],
+                stdout=stdout, stderr=stderr, text=True, cwd=home / "work", env=full,
+                start_new_session=True)
+            try:
+                limit = time.monotonic() + TIME_ALLOWED
+                while interrupt_when is not None and proc.poll() is None:
+                    if interrupt_when():
+                        os.killpg(proc.pid, signal.SIGINT)
+                        break
+                    if time.monotonic() > limit:
+                        break
+                    time.sleep(0.1)
+                proc.wait(timeout=max(1.0, limit - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                pytest.fail(f"massgen did not end within {TIME_ALLOWED} s:\n"
+                            f"{err.read_text()[-3000:]}")
+        stdout_text, stderr_text = out.read_text(), err.read_text()
+        fields = dict(line.split(": ", 1) for line in stdout_text.splitlines() if ": " in line)
+        return MassgenRun(proc.returncode, stdout_text, stderr_text, fields)
 
     return run

@@ -1,10 +1,11 @@
-"""`massgen logs` in the real MassGen, with the bridge: --model, --mode report, logs models.
+"""`massgen logs` in the real MassGen, with the bridge: --model, --compare, --mode report, models.
 
 Each `massgen` process imports all of MassGen (about 20 s), so each command runs once.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -98,3 +99,32 @@ def test_without_model_massgen_is_unchanged_and_models_is_added(real_massgen, wo
     models = massgen(workdir, "models", "--json")
     assert models.returncode == 0, models.stderr
     assert "anthropic/claude-sonnet-4-6" in models.stdout
+
+
+def test_compare_through_massgen_leaves_the_run_unanalyzed(real_massgen, workdir,
+                                                          massgen_emulator):
+    massgen_emulator.reply("## Summary\nagent_a won, says Claude.", provider="anthropic")
+    massgen_emulator.reply("## Summary\nagent_a won, says GPT.", provider="openai")
+    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": massgen_emulator.base_url("anthropic"),
+           "OPENAI_API_KEY": "sk-test-openai-000000000000",
+           "OPENAI_BASE_URL": massgen_emulator.base_url("openai")}
+    done = massgen(workdir, "analyze", "--compare", "sonnet,openai/gpt-5-mini", "--yes",
+                   "--json", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(done.stdout)
+    assert [r["status"] for r in data["results"]] == ["written", "written"]
+    (turn,) = (workdir / ".massgen" / "massgen_logs").glob("log_*/turn_1")
+    assert (turn / "ANALYSIS_REPORT.anthropic_claude-sonnet-4-6.md").read_text().endswith(
+        "agent_a won, says Claude.\n")
+    assert (turn / "ANALYSIS_REPORT.openai_gpt-5-mini.md").read_text().endswith(
+        "agent_a won, says GPT.\n")
+    assert "> agent_a won, says GPT." in (turn / "ANALYSIS_COMPARISON.md").read_text()
+    assert not (turn / "ANALYSIS_REPORT.md").exists()
+    # MassGen's own listing agrees: compared is not analyzed.
+    listed = massgen(workdir, "list", "--analyzed")
+    assert listed.returncode == 0 and "No analyzed logs found." in listed.stdout
+    mixed = massgen(workdir, "analyze", "--mode", "self", "--compare", "sonnet,gpt-5", env=env)
+    assert mixed.returncode == 2
+    assert mixed.stderr.splitlines()[-1].startswith(
+        "massgen-plugins: error: --compare runs --mode report only: MassGen's self-analysis "
+        "writes ANALYSIS_REPORT.md itself")

@@ -52,6 +52,12 @@ def test_config_accepts_provider_keys_and_model_overrides(cli, user_config):
     # An id with a dot is one key, not a path.
     assert out["values"]["model_catalog"]["openai/llama3.1"]["context_window"] == 8192
     assert out["sources"]["model_catalog.openai/llama3.1.context_window"] == str(user_config)
+    # The key's source is the file it is in, shown whole: a path is no secret.
+    assert out["sources"]["providers.openai.api_key"] == str(user_config)
+    # A leaf of a plugin's default dict has the dict's source.
+    assert {k: v for k, v in out["sources"].items() if ".intervals." in k} == {
+        f"plugins.tui_throttle.intervals.{name}": "default"
+        for name in ("status", "text", "thinking")}
     assert result.stderr == ""
 
 

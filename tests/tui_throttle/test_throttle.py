@@ -244,7 +244,7 @@ def test_disabled_plugin_leaves_the_sink_alone(home):
 @pytest.mark.parametrize("run", ["run_a_two_agents", "run_b_three_agents_long", "run_h_tools"])
 def test_reference_runs_reach_the_tui_whole_and_in_order_with_the_plugin_on(home, run):
     from massgen_plugins.events.classes import CRITICAL, MASSGEN_TUI_CLASSES
-    from massgen_plugins.events.jsonl import read_events
+    from massgen_plugins.logs.events_file import read_events
     from massgen_plugins.logs.files import Warnings
 
     path = next((SHARED / "massgen-logs" / run).glob("log_*/turn_1/attempt_1/events.jsonl"))

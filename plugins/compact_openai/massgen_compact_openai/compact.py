@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,6 +24,8 @@ from massgen_plugins import CompressionRequest, CompressionResult
 OFFICIAL_HOSTS = {"api.openai.com"}
 # (base_url, model) pairs whose endpoint answered 404 or "unknown endpoint": asked once only.
 _UNSUPPORTED: set[tuple[str, str]] = set()
+# Compatible base URLs already told they are skipped (allow_compatible is off).
+_TOLD: set[str] = set()
 _LOCK = threading.Lock()
 
 
@@ -38,15 +40,54 @@ class CompactionFailed(Exception):
     """
 
 
+class CompactionUnavailable(Exception):
+    """Compaction is switched on but cannot be used for this endpoint; said once per endpoint."""
+
+
+def official(base_url: str | None) -> bool:
+    """True for OpenAI's own endpoint (no base URL is the SDK's default, OpenAI's)."""
+    return not base_url or urlparse(base_url).hostname in OFFICIAL_HOSTS
+
+
+def unclaimed(base_url: str) -> str:
+    """Why a Responses conversation on `base_url` is not compacted, as one line."""
+    return (f"compaction is off for {base_url}: it is not api.openai.com (set "
+            "plugins.compact_openai.allow_compatible: true if it serves /responses/compact)")
+
+
+def unused_endpoints(backends: Sequence[Mapping[str, Any]], allow_compatible: bool,
+                     environ: Mapping[str, str]) -> list[str]:
+    """A line for each base URL of MassGen's OpenAI (Responses) agents this plugin will skip."""
+    if allow_compatible:
+        return []
+    default = environ.get("OPENAI_BASE_URL") or None  # the SDK's own fallback
+    urls = {str(b.get("base_url") or default) for b in backends
+            if isinstance(b, Mapping) and b.get("type") == "openai"
+            and (b.get("base_url") or default)}
+    if default:
+        urls.add(default)
+    return [unclaimed(url) for url in sorted(urls) if not official(url)]
+
+
 def claims(request: CompressionRequest, allow_compatible: bool) -> bool:
     """True for conversations backed by OpenAI's Responses API this plugin should compact."""
     if request.provider != "openai" or request.api not in (None, "responses"):
         return False  # Chat Completions items are another format: summarization handles them
-    if request.base_url and urlparse(request.base_url).hostname not in OFFICIAL_HOSTS:
-        if not allow_compatible:
-            return False  # many OpenAI-compatible servers have no /responses/compact
+    if not official(request.base_url) and not allow_compatible:
+        return False  # many OpenAI-compatible servers have no /responses/compact
     with _LOCK:
         return (request.base_url or "", request.model) not in _UNSUPPORTED
+
+
+def first_time_skipped(request: CompressionRequest) -> bool:
+    """True once per base URL for a Responses conversation skipped for want of allow_compatible."""
+    if (request.provider != "openai" or request.api not in (None, "responses")
+            or official(request.base_url)):
+        return False
+    with _LOCK:
+        first = request.base_url not in _TOLD
+        _TOLD.add(str(request.base_url))
+    return first
 
 
 def remember_unsupported(base_url: str | None, model: str) -> None:
@@ -94,12 +135,13 @@ def check_output(items: list[Mapping[str, Any]], sent: list[Mapping[str, Any]],
 
 def compact(request: CompressionRequest, credentials: Any, model: str | None, timeout: float,
             budget: float) -> CompressionResult:
-    """Call /responses/compact (retrying 429/5xx within `budget` seconds) and check the output."""
+    """Call /responses/compact and check the output.
+
+    Each call has `timeout` seconds in all; 429s and 5xxs are retried within `budget` seconds.
+    """
     import attrs
 
-    from massgen_plugins.providers.errors import BadRequestError
-    from massgen_plugins.providers.openai_api import OpenAIProvider
-    from massgen_plugins.values import thaw
+    from massgen_plugins import BadRequestError, OpenAIProvider, thaw
 
     items = [thaw(i) for i in request.items]
     pending = {i.get("call_id") for i in items if i.get("type") == "function_call"} - {
@@ -109,11 +151,7 @@ def compact(request: CompressionRequest, credentials: Any, model: str | None, ti
         raise CompactionRefused("a tool call is still waiting for its output")
     if request.api_key:  # the conversation's own key: its compaction items belong to it
         credentials = attrs.evolve(credentials, api_key=request.api_key)
-    # The core's OpenAI provider makes the client (SDK retries off), maps errors (keys masked)
-    # and knows the backoff; only the time budget is this plugin's own.
-    provider = OpenAIProvider(attrs.evolve(credentials,
-                                           base_url=request.base_url or credentials.base_url),
-                              timeout=timeout)
+    credentials = attrs.evolve(credentials, base_url=request.base_url or credentials.base_url)
     args: dict[str, Any] = {"model": model or request.model, "input": items}
     if request.instructions:
         args["instructions"] = request.instructions
@@ -124,9 +162,15 @@ def compact(request: CompressionRequest, credentials: Any, model: str | None, ti
     attempt = 0
     while True:
         attempt += 1
+        # The core's OpenAI provider makes the client (SDK retries off), maps errors (keys
+        # masked) and knows the backoff; only the time budget is this plugin's own. A new one
+        # each attempt: a call past its time closes its client.
+        provider = OpenAIProvider(credentials, timeout=timeout)
         try:
-            response = provider.post("/responses/compact", args)
+            response = post_within(provider, "/responses/compact", args, timeout)
             break
+        except CompactionFailed:
+            raise
         except Exception as exc:
             err = provider.map_error(exc)
             text = str(err).lower()
@@ -147,6 +191,33 @@ def compact(request: CompressionRequest, credentials: Any, model: str | None, ti
     return CompressionResult(items=output, method="openai-compact",
                              input_tokens=_count(usage.get("input_tokens")),
                              output_tokens=_count(usage.get("output_tokens")))
+
+
+def post_within(provider: Any, path: str, body: dict[str, Any], seconds: float) -> Any:
+    """`provider.post`, with `seconds` for the whole call: headers, body and all.
+
+    The SDK's timeout bounds each read, so a reply that trickles in a byte at a time never
+    ends it; at the deadline the client is closed under the call, which ends it at once.
+    """
+    client = provider.client()
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        client.close()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        return provider.post(path, body)
+    except Exception:
+        if expired.is_set():
+            raise CompactionFailed(f"no complete answer from {path} within {seconds:g} s "
+                                   "(timeout_s)") from None
+        raise
+    finally:
+        timer.cancel()
 
 
 def _count(value: Any) -> int:

@@ -5,7 +5,8 @@ Kept light: this module is imported on every `massgen` invocation while the plug
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from massgen_plugins import CompressionRequest, CompressionResult, PluginContext, Setting, hookimpl
 
@@ -21,7 +22,8 @@ def plugin_settings() -> Mapping[str, Setting]:
         # own summarization is always the fallback.
         "fallback": Setting(str, default="summarize", choices=("summarize", "fail"),
                             help="ignored: MassGen's summarization is always the fallback"),
-        "timeout_s": Setting(float, default=60.0, help="timeout of one /compact call"),
+        "timeout_s": Setting(float, default=60.0,
+                             help="seconds for one whole /compact call, its reply included"),
         "retry_budget_s": Setting(float, default=20.0,
                                   help="time to keep retrying 429/5xx before falling back"),
         "trigger_ratio": Setting(float, help="override compression.trigger_ratio for the "
@@ -49,15 +51,24 @@ def compression_settings(provider: str, model: str, base_url: str | None,
 def compress_context(request: CompressionRequest,
                      context: PluginContext) -> CompressionResult | None:
     """Compact an OpenAI Responses conversation; None for every other conversation."""
-    from massgen_compact_openai.compact import claims, compact
-    from massgen_plugins.providers.keys import find_key
-    from massgen_plugins.values import thaw
+    from massgen_compact_openai.compact import (
+        CompactionUnavailable,
+        claims,
+        compact,
+        first_time_skipped,
+        unclaimed,
+    )
+    from massgen_plugins import find_key, thaw
 
-    if not claims(request, bool(context.get("allow_compatible"))):
+    allow = bool(context.get("allow_compatible"))
+    if not claims(request, allow):
+        if not allow and first_time_skipped(request):
+            # Switched on but not used: the host's one warning line says so, once.
+            raise CompactionUnavailable(unclaimed(str(request.base_url)))
         return None
     key = find_key("openai", thaw(context.core.get("providers") or {}))
     if key is None and request.api_key:
-        from massgen_plugins.providers.keys import Credentials
+        from massgen_plugins import Credentials
 
         key = Credentials("openai", request.api_key, "the conversation", request.base_url)
     if key is None:
@@ -65,3 +76,13 @@ def compress_context(request: CompressionRequest,
     # A failure raises: the host reports it in one line and MassGen summarizes instead.
     return compact(request, key, context.get("model"), float(context.get("timeout_s")),
                    float(context.get("retry_budget_s")))
+
+
+@hookimpl
+def doctor_notes(backends: Sequence[Mapping[str, Any]], context: PluginContext) -> list[str]:
+    """The OpenAI endpoints of this setup that compaction will skip."""
+    import os
+
+    from massgen_compact_openai.compact import unused_endpoints
+
+    return unused_endpoints(backends, bool(context.get("allow_compatible")), os.environ)

@@ -52,13 +52,16 @@ class Plan:
     recommendations: list[str]
     # The run's sections, read once: every refit (trimming, a retry) reuses them.
     sections: tuple[Any, ...] = attrs.field(default=(), repr=False)
+    # What is wrong with the key, when the provider has none (a dry run goes ahead).
+    missing_key: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The plan as `--json` prints it."""
         c = self.choice
         return {
             "mode": "report", "model": f"{c.provider}/{c.model}", "source": c.source,
-            "key": c.key_env, "input_tokens": self.tokens.tokens,
+            "key": c.key_env, "key_missing": self.missing_key,
+            "input_tokens": self.tokens.tokens,
             "count_exact": self.tokens.exact, "count_source": self.tokens.source,
             "context_window": c.context_window, "output_reserve": self.reserve,
             "fits": self.fits, "full_tokens": self.full_tokens, "trimmed": list(self.cuts),
@@ -67,11 +70,11 @@ class Plan:
 
     def show(self) -> None:
         """Print the plan for a person (cut names quote the run: made safe to show)."""
-        from massgen_plugins.safe_text import shown
+        from massgen_plugins import shown
 
         c = self.choice
         click.echo(shown(f"Model      {c.provider}/{c.model}  (from {c.source})"))
-        click.echo(f"Key        {c.key_env}")
+        show_key(c, self.missing_key)
         how = (f"exact: {self.tokens.source}" if self.tokens.exact
                else "estimated, about 4 characters a token")
         click.echo(f"Input      {self.tokens.tokens:,} tokens ({how})")
@@ -107,13 +110,15 @@ class SelfPlan:
     entry: Any
     low: Any
     high_cost: Any
+    missing_key: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The plan as `--json` prints it."""
         c = self.choice
         return {
             "mode": "self", "model": f"{c.provider}/{c.model}", "source": c.source,
-            "key": c.key_env, "log_dir": str(self.log_dir), "turn": self.turn_dir.name,
+            "key": c.key_env, "key_missing": self.missing_key, "log_dir": str(self.log_dir),
+            "turn": self.turn_dir.name,
             "log_tokens": self.log_tokens, "count_exact": False,
             "count_source": "estimate (4 chars per token)",
             "assumptions": self.assumptions,
@@ -136,12 +141,12 @@ class SelfPlan:
 
     def show(self) -> None:
         """Print the plan for a person."""
-        from massgen_plugins.safe_text import shown
+        from massgen_plugins import shown
 
         c = self.choice
         click.echo("Mode       MassGen self-analysis (agents read the log files themselves)")
         click.echo(shown(f"Model      {c.provider}/{c.model} for every agent  (from {c.source})"))
-        click.echo(f"Key        {c.key_env}")
+        show_key(c, self.missing_key)
         click.echo(shown(f"Logs       {self.log_tokens:,} tokens in {self.turn_dir} (estimated, "
                          "about 4 characters a token)"))
         click.echo(f"Assumes    {SELF_AGENTS} agents, up to {SELF_ROUNDS} answers each; each "
@@ -152,6 +157,14 @@ class SelfPlan:
             tier = ", tiered prices" if self.high_cost.tiered else ""
             click.echo(f"Cost       ${self.low.low:.4f} - ${self.high_cost.high:.4f} "
                        f"({self.high_cost.source}{tier})")
+
+
+def show_key(choice: Any, missing: str | None) -> None:
+    """The plan's key line: where the key comes from, or what to set."""
+    from massgen_plugins import shown
+
+    click.echo(shown(f"Key        {choice.key_env}" if missing is None
+                     else f"Key        missing: {missing}"))
 
 
 def cost_json(cost: Any) -> dict[str, Any] | None:
@@ -173,7 +186,7 @@ def show_cost(cost: Any) -> None:
 
 def request(choice: Any, text: str, reserve: int) -> Any:
     """The generation request an analysis sends."""
-    from massgen_plugins.providers.types import GenerateRequest
+    from massgen_plugins import GenerateRequest
 
     return GenerateRequest(model=choice.model, messages=[{"role": "user", "content": text}],
                            system=SYSTEM, max_output_tokens=reserve)
@@ -181,7 +194,7 @@ def request(choice: Any, text: str, reserve: int) -> Any:
 
 def count(provider: Any, req: Any, exact: bool) -> Any:
     """The request's size: the provider's exact count (sends the text), or an estimate."""
-    from massgen_plugins.providers.base import estimate_tokens
+    from massgen_plugins import estimate_tokens
 
     return provider.count_tokens(req, strict=True) if exact else estimate_tokens(req)
 
@@ -189,10 +202,7 @@ def count(provider: Any, req: Any, exact: bool) -> Any:
 def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, context: Any,
               exact: bool = False, sections: Any = None) -> Plan:
     """Count, fit and price the analysis of `attempt` with `choice` (`sections`: already read)."""
-    from massgen_plugins.logs.context import build_context, sections_for
-    from massgen_plugins.logs.files import Warnings
-    from massgen_plugins.providers.catalog import estimate_cost, lookup
-    from massgen_plugins.providers.specs import ModelSpec
+    from massgen_plugins import ModelSpec, Warnings, build_context, catalog_entry, estimate_cost, sections_for
 
     window = choice.context_window or 128_000
     reserve = min(output_tokens, choice.max_output_tokens or output_tokens)
@@ -201,7 +211,8 @@ def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, cont
     sections = list(sections)
     full = build_context(attempt, 10**9, sections=sections)
     tokens = count(provider, request(choice, full.text, reserve), exact)
-    full_tokens, cuts, text = None, (), full.text
+    full_tokens, text = None, full.text
+    cuts: tuple[str, ...] = ()
     system_tokens = len(SYSTEM) // 3
     if tokens.tokens + reserve > window:
         full_tokens = tokens.tokens
@@ -214,7 +225,7 @@ def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, cont
             if tokens.tokens + reserve <= window:
                 break
             budget = int(budget * (window - reserve) / (tokens.tokens + system_tokens) * 0.95)
-    entry = lookup(ModelSpec(choice.provider, choice.model), plain(context.core.get("model_catalog")))
+    entry = catalog_entry(ModelSpec(choice.provider, choice.model), plain(context.core.get("model_catalog")))
     cost = estimate_cost(entry, tokens.tokens, min(1000, reserve), reserve)
     return Plan(choice=choice, tokens=tokens, reserve=reserve, fits=full_tokens is None,
                 full_tokens=full_tokens, cuts=tuple(cuts), text=text, entry=entry, cost=cost,
@@ -225,13 +236,12 @@ def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, cont
 def make_self_plan(log_dir: Path, turn_dir: Path, choice: Any, output_tokens: int,
                    context: Any) -> SelfPlan:
     """The logs' size and the cost range of MassGen's self-analysis with `choice`."""
-    from massgen_plugins.providers.catalog import estimate_cost, lookup
-    from massgen_plugins.providers.specs import ModelSpec
+    from massgen_plugins import ModelSpec, catalog_entry, estimate_cost
 
     log_tokens = files_size(turn_dir) // 4
     window = choice.context_window or 128_000
     reserve = min(output_tokens, choice.max_output_tokens or output_tokens)
-    entry = lookup(ModelSpec(choice.provider, choice.model), plain(context.core.get("model_catalog")))
+    entry = catalog_entry(ModelSpec(choice.provider, choice.model), plain(context.core.get("model_catalog")))
     low_in = int(SELF_AGENTS * SELF_READ_LOW * log_tokens)
     # An agent cannot take more than its window in one request.
     high_in = SELF_AGENTS * SELF_ROUNDS * min(log_tokens, window)
@@ -262,13 +272,12 @@ def files_size(folder: Path) -> int:
 def recommend(needed: int, reserve: int, context: Any) -> list[str]:
     """Models from providers with keys whose window holds the whole run, cheapest first."""
     from massgen_log_analyzer.resolve import providers_with_keys
-    from massgen_plugins.providers.catalog import estimate_cost, lookup
-    from massgen_plugins.providers.specs import ModelSpec
+    from massgen_plugins import ModelSpec, catalog_entry, estimate_cost
 
     fits = []
     for provider in providers_with_keys(context):
         for model in ANALYSIS_MODELS[provider]:
-            entry = lookup(ModelSpec(provider, model), plain(context.core.get("model_catalog")))
+            entry = catalog_entry(ModelSpec(provider, model), plain(context.core.get("model_catalog")))
             if entry.context_window and entry.context_window >= needed + reserve:
                 cost = estimate_cost(entry, needed, reserve, reserve)
                 fits.append((cost.high if cost else Decimal("Infinity"), f"{provider}/{model}"))
@@ -277,6 +286,6 @@ def recommend(needed: int, reserve: int, context: Any) -> list[str]:
 
 def plain(value: Any) -> Any:
     """A frozen config value as plain data ({} when unset)."""
-    from massgen_plugins.values import thaw
+    from massgen_plugins import thaw
 
     return thaw(value) if value else {}

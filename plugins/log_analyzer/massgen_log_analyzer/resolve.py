@@ -7,11 +7,20 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from massgen_plugins import ModelChoice, PluginContext
-from massgen_plugins.providers.catalog import known_models, lookup, unit_prices
-from massgen_plugins.providers.keys import KEY_ENV, MissingKeyError, find_key, require_key
-from massgen_plugins.providers.specs import PROVIDERS, SpecError, parse_spec
-from massgen_plugins.values import thaw
+from massgen_plugins import (
+    KEY_ENV,
+    PROVIDERS,
+    MissingKeyError,
+    ModelChoice,
+    PluginContext,
+    SpecError,
+    catalog_entry,
+    find_key,
+    known_models,
+    parse_spec,
+    thaw,
+    unit_prices,
+)
 
 # One capable, long-context model per provider, cheap enough to read whole runs.
 DEFAULTS = {"openai": "gpt-5-mini", "anthropic": "claude-sonnet-4-6",
@@ -34,7 +43,7 @@ def describe(source: str | None) -> str:
 
 def resolve(spec: str | None, context: PluginContext,
             environ: Mapping[str, str] | None = None) -> ModelChoice:
-    """A ModelChoice, or a one-line SpecError / MissingKeyError (exit code 2)."""
+    """A ModelChoice (`key_env` None without a key), or a one-line SpecError or MissingKeyError."""
     env = os.environ if environ is None else environ
     providers_cfg = thaw(context.core.get("providers") or {})
     overrides = thaw(context.core.get("model_catalog") or {})
@@ -57,7 +66,7 @@ def resolve(spec: str | None, context: PluginContext,
     if text.strip().lower() in aliases:
         source += f" (alias '{text.strip()}')"
         text = aliases[text.strip().lower()]
-    parsed = parse_spec(text)
+    parsed = parse_spec(text, suggestions=lambda: [*aliases, *_all_models()])
     model = parsed.model
     if model is None:
         configured = (context.get("provider_defaults") or {}).get(parsed.provider)
@@ -66,18 +75,28 @@ def resolve(spec: str | None, context: PluginContext,
                  else "built-in default")
         source += f", {parsed.provider}'s default model ({where})"
     parsed = parse_spec(f"{parsed.provider}/{model}")
-    entry = lookup(parsed, overrides)
-    if entry.context_window is None and not entry.priced:
+    entry = catalog_entry(parsed, overrides)
+    # Known: priced by genai-prices (which knows dated ids too) or in config's catalog. A
+    # built-in window alone is no proof: `gemini-2.5` covers the misspelt `gemini-2.5-flsh`.
+    if str(parsed) not in overrides and not entry.priced:
         close = difflib.get_close_matches(model, known_models(parsed.provider), n=3, cutoff=0.6)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise SpecError(f"unknown model '{model}' for {parsed.provider}{hint}; to use it anyway, "
-                        f"add model_catalog.\"{parsed}\".context_window to config")
-    creds = require_key(parsed.provider, providers_cfg, env)
+        raise SpecError(f"unknown model '{model}' for {parsed.provider}{hint}; to use a model "
+                        f"the catalog does not know yet, add model_catalog: {{\"{parsed}\": "
+                        "{context_window: TOKENS}} to a config file (massgen-plugins config "
+                        "path lists them)")
+    # No key is no error yet: a dry run sends nothing, and its plan says what to set.
+    creds = find_key(parsed.provider, providers_cfg, env)
     price_in, price_out = unit_prices(entry)
     return ModelChoice(provider=parsed.provider, model=model, source=source,
                        context_window=entry.context_window,
                        max_output_tokens=entry.max_output_tokens, input_price=price_in,
-                       output_price=price_out, key_env=creds.source)
+                       output_price=price_out, key_env=None if creds is None else creds.source)
+
+
+def _all_models() -> list[str]:
+    """Every model id the catalog knows, for a "did you mean" (loads genai-prices' data)."""
+    return sorted({m for p in PROVIDERS for m in known_models(p)})
 
 
 def providers_with_keys(context: PluginContext, environ: Mapping[str, str] | None = None

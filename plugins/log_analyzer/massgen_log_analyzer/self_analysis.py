@@ -15,7 +15,7 @@ from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import Any
 
-from massgen_plugins.errors import UsageError
+from massgen_plugins import UsageError
 
 # Our provider names -> MassGen's backend types.
 BACKEND_TYPE = {"openai": "openai", "anthropic": "claude", "google": "gemini"}
@@ -63,7 +63,7 @@ def run(log_dir: Path, turn: int | None, force: bool, ui: str, choice: Any,
     config = config_with(choice, credentials.base_url)
     # MassGen's backends read their key from the environment (a key in its YAML crashes
     # 0.1.97's OpenAI backend), and the analysis child inherits it.
-    from massgen_plugins.providers.keys import KEY_ENV
+    from massgen_plugins import KEY_ENV
 
     os.environ.setdefault(KEY_ENV[choice.provider][0], credentials.api_key)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="massgen_analysis_",

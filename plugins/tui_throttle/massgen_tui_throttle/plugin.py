@@ -6,9 +6,8 @@ Kept light: this module is imported on every `massgen` invocation while the plug
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from massgen_plugins import PluginContext, Setting, hookimpl
+from massgen_plugins import Classifier, EventSink, PluginContext, Setting, hookimpl
 
 
 @hookimpl
@@ -26,7 +25,7 @@ def plugin_settings() -> Mapping[str, Setting]:
 
 
 @hookimpl
-def wrap_event_sink(sink: Any, classify: Any, context: PluginContext) -> Any:
+def wrap_event_sink(sink: EventSink, classify: Classifier, context: PluginContext) -> EventSink:
     """Wrap the TUI's sink once, when the chain is built."""
     from massgen_tui_throttle.throttle import ThrottleSink
 

@@ -44,7 +44,7 @@ from typing import Any
 
 import attrs
 
-from massgen_plugins.events.classes import CRITICAL, STATE, STREAMING
+from massgen_plugins import CRITICAL, STATE, STREAMING
 
 DEFAULT_INTERVALS = {STREAMING: 0.05, "thinking": 0.1, STATE: 0.25}
 DEFAULT_MAX_LATENCY = 0.3

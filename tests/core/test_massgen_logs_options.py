@@ -11,7 +11,7 @@ import argparse
 
 import pytest
 
-from massgen_plugins.bridge import logs_cli
+from massgen_plugins.cli import massgen_logs as logs_cli
 
 
 @pytest.fixture
@@ -49,6 +49,10 @@ def dispatch(namespace):
      ["--mode", "self", "--turn", "2", "--ui", "rich_terminal", "--model", "gemini", "--yes"]),
     (["--mode", "self", "--dry-run", "-f"],
      ["--mode", "self", "--force", "--ui", "rich_terminal", "--dry-run"]),
+    # --compare without --mode: our report, MassGen's -t and -f kept.
+    (["--compare", "sonnet,gpt-5", "--report-from", "sonnet", "-t", "1", "-f"],
+     ["--mode", "report", "--turn", "1", "--force", "--compare", "sonnet,gpt-5",
+      "--report-from", "sonnet"]),
 ])
 def test_our_options_run_our_command(parse, argv, ours):
     assert logs_cli.ours(parse(*argv)) == ["logs", "analyze", "RUN", *ours]

@@ -10,9 +10,10 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from massgen_plugins.events.lines import TAIL_BYTES, lines_of_type
+from massgen_plugins.data import check_data
 from massgen_plugins.events.model import Event
-from massgen_plugins.logs.files import RunFiles, Warnings, check_data
+from massgen_plugins.logs.event_lines import TAIL_BYTES, lines_of_type
+from massgen_plugins.logs.files import RunFiles, Warnings
 
 CHUNK = 1 << 20
 # No real event line comes near this; a longer "line" is damage (or no newlines at all) and is

@@ -4,7 +4,7 @@ MassGen 0.1.97 parses `massgen logs ...` with an argparse parser built inline in
 (prog "massgen logs") and hands the result to `massgen.logs_analyzer.logs_command(args)`. The
 bridge extends that parser as it parses, and dispatches in `logs_command`:
 
-- `analyze` gains the options of our `logs analyze` it lacks (`--model`, `--dry-run`, ...) and
+- `analyze` gains the options of our `logs analyze` it lacks (`--model`, `--compare`, ...) and
   our modes (`report`). `--mode report`, `--mode self` with any of our options, and our
   options without `--mode` (then in our default mode, `report`) run our command, with
   MassGen's `--log-dir`, `--turn` and `--force` keeping their meaning (the default log dir is
