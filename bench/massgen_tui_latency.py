@@ -40,11 +40,14 @@ per-run p50s and of UI CPU. The load average is recorded before each replay.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import random
+import select
 import re
 import shutil
+import signal
 import statistics
 import string
 import subprocess
@@ -63,6 +66,7 @@ POLL_MS = 5.0
 GAP_S = (0.4, 0.8)  # between a key's answer and the next press
 IDLE_PRESSES = 20
 ANSWER_TIMEOUT_S = 5.0
+REPLY_TIMEOUT_S = 20.0
 # Set once the session exists (tmux 3.3a's server dies spawning the first pane when a config
 # file sets window-size first): the viewer takes seconds to start, the pane is sized by then.
 OPTIONS = ("status off", "window-size manual", "remain-on-exit on")
@@ -76,6 +80,7 @@ class Terminal:
         """Start the server with `command` in its only pane, and a control-mode client."""
         self.base = ["tmux", "-u", "-S", str(socket), "-f", os.devnull]
         self.env = env
+        self._buffer = b""
         options = [arg for option in OPTIONS for arg in (";", "set", "-g", *option.split())]
         subprocess.run([*self.base, "new-session", "-d", "-s", "bench", "-x", str(size[0]),
                         "-y", str(size[1]), *command, *options], env=env, check=True)
@@ -98,20 +103,30 @@ class Terminal:
 
     def _reply(self) -> str:
         """The next command's output block (notifications between blocks are skipped)."""
-        assert self.ctl.stdout is not None
         out: list[str] = []
         inside = False
         while True:
-            line = self.ctl.stdout.readline()
-            if not line:
-                raise RuntimeError("tmux's control client ended")
-            text = line.decode("utf-8", "replace").rstrip("\n")
+            text = self._line()
             if text.startswith("%begin"):
                 inside = True
             elif inside and text.startswith(("%end", "%error")):
                 return "\n".join(out)
             elif inside:
                 out.append(text)
+
+    def _line(self) -> str:
+        """The control client's next line; a tmux that stops answering ends the bench."""
+        assert self.ctl.stdout is not None
+        fd = self.ctl.stdout.fileno()
+        while b"\n" not in self._buffer:
+            if not select.select([fd], [], [], REPLY_TIMEOUT_S)[0]:
+                raise RuntimeError(f"tmux did not answer within {REPLY_TIMEOUT_S:g} s")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError("tmux's control client ended")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode("utf-8", "replace")
 
     def cpu(self) -> float:
         """CPU seconds the tmux server has used (it parses every frame the app writes)."""
@@ -470,6 +485,7 @@ def main() -> None:
                         help="replay this recorded flood (an attempt dir) instead of recording one")
     parser.add_argument("--json", type=Path, help="write every replay's figures here")
     args = parser.parse_args()
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID`: where a stuck bench waits
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (the TUI runs in a real terminal): install tmux")
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")]
