@@ -33,7 +33,7 @@ MASSGEN_SUITES := tests/massgen tests/bridge tests/compact_openai
 # that suite runs in a network namespace of its own, with only the loopback interface up.
 ISOLATE := $(shell unshare -n true 2>/dev/null && command -v ip >/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$@\"' sh")
 
-.PHONY: setup demo test test-main test-lowest test-massgen check bench matrix clean
+.PHONY: setup demo test test-main test-lowest test-massgen check bench bench-tui-latency matrix clean
 
 setup: $(VENV)/.synced
 
@@ -108,10 +108,15 @@ bench: setup $(MASSGEN)/.installed
 	$(BIN)/python bench/bridge_startup.py
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_compaction.py
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_tui.py --runs 5
+	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_tui_latency.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/logs_list.py --runs 1000 10000 --repeat 5
 	$(BIN)/python bench/providers.py
 	$(BIN)/python bench/logs.py --size-mb 1024
+
+# Key and streamed-text latency in MassGen's TUI in a real terminal (needs tmux): docs/tui-latency.md.
+bench-tui-latency: setup $(MASSGEN)/.installed
+	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_tui_latency.py $(ARGS)
 
 # The MassGen version matrix, not part of `make test`: for each release in bench/massgen_matrix.py
 # (or VERSIONS="0.1.90 0.1.97"), doctor and real runs of every seam; writes

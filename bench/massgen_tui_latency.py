@@ -1,25 +1,28 @@
 """What a user feels in MassGen's own TUI: key presses and streamed text, tui_throttle on and off.
 
-Usage: .venv-massgen/bin/python bench/massgen_tui_latency.py [--runs 3] [--sizes 80x24,200x60]
-       (`make bench` runs it in a network namespace with only the loopback interface up)
+Usage: .venv-massgen/bin/python bench/massgen_tui_latency.py [--runs 1] [--sizes 80x24]
+       [--throttle intervals.text=50 ...]   (`make bench-tui-latency ARGS=...` runs it in a
+       network namespace with only the loopback interface up; needs tmux)
 
 The real `massgen viewer LOG_DIR --replay-speed 1` runs in a real terminal: a private tmux
 server (`new-session -d -x W -y H`, no status line), one fresh process per replay, tui_throttle
-off (MASSGEN_DISABLE_PLUGINS=tui_throttle) and on, alternately. Two recordings, both written by
-MassGen 0.1.97 (bench/massgen_tui.py says how): the flood (recorded here first, about 10,000
-events in 10 s) and ../shared's run_b (1,836 events in 39 s), each at its recorded pace. In a
-copy of each, every EVERY-th streamed delta (text, thinking) carries a marker instead of its
-text (QZ and four letters, unique).
+off (MASSGEN_DISABLE_PLUGINS=tui_throttle) and on (its defaults, or the `--throttle` settings
+written to the replay's own massgen-plugins config), alternately. Two recordings, both written
+by MassGen 0.1.97 (bench/massgen_tui.py says how): the flood (recorded here first, about 8,000
+events) and ../shared's run_b (1,836 events in 39 s, a normal run), each at its recorded
+pace. In a copy of each, every EVERY-th streamed delta (text, thinking) carries a
+marker instead of its text (QZ and four letters, unique).
 
-While the replay streams, and then on the idle app, this script presses the right arrow
-(MassGen: next agent) every 400 to 800 ms, each once the answer to the last one is on the
-screen, and times it from outside:
+While the replay streams, and then on the idle app, this script presses the key of the next
+agent (MassGen: digit N shows agent N) every 400 to 800 ms, each once the answer to the last
+one is on the screen, and times it from outside:
 
-- key, outside: from just before `send-keys` until a `capture-pane` of the top rows shows the
-  tab bar's underline under the next agent. Both go through one tmux control-mode client (no
-  process per poll); the screen is read every POLL_MS, so the figure is late by up to one poll
-  and one capture's round trip (their medians are printed). On the idle app (the replay over)
-  it is the floor: tmux, the terminal, Textual and MassGen's switch with nothing else to do.
+- key, outside: from just before `send-keys` until a `capture-pane -e` of the bottom row shows
+  the next agent's label in bold on MassGen's execution status line (the focused agent's is
+  bold, the others dim). Both go through one tmux control-mode client (no process per poll);
+  the row is read every POLL_MS, so the figure is late by up to one poll and one capture's
+  round trip (their medians are printed). On the idle app (the replay over) it is the floor:
+  tmux, the terminal, Textual and MassGen's own panel switch with nothing else to do.
 
 bench/massgen_tui_probe.py (MASSGEN_TUI_PROBE_KEYS=1) measures inside the same process:
 
@@ -27,9 +30,12 @@ bench/massgen_tui_probe.py (MASSGEN_TUI_PROBE_KEYS=1) measures inside the same p
   frame drawn after MassGen switched the panel; outside minus inside is the terminal's and the
   measuring's share;
 - event to screen: from a marker's entry into MassGen (the bridge's entry point,
-  `_handle_event_from_emitter`, before any plugin) to the first frame whose bytes hold it,
-  for markers of the focused agent (others are not on the screen); "applied" stops at the end
-  of MassGen's timeline adapter's work instead;
+  `_handle_event_from_emitter`, before any plugin) to the end of the first frame drawn after
+  MassGen applied it (for text cards, after the card's own debounced redraw), counted for
+  markers away from key presses (a panel switch holds the UI thread, and text waits behind
+  it; "all drawn" in the detail counts every marker); "applied" stops at the end of MassGen's
+  timeline adapter's work instead; "found in a frame's bytes" is the focused agent's markers
+  seen in what the frame wrote (a marker split by styling is not found: a lower bound on n);
 - UI CPU (the app thread), process CPU (every thread) and frames, from the replay's start
   until it has settled.
 
@@ -44,8 +50,8 @@ import faulthandler
 import json
 import os
 import random
-import select
 import re
+import select
 import shutil
 import signal
 import statistics
@@ -214,7 +220,7 @@ _STYLED = re.compile(r"\x1b\[([0-9;:]*)m|(.)", re.S)
 
 
 class Presser:
-    """Presses the right arrow and times, from outside, until the screen shows the answer.
+    """Presses the next agent's digit and times, from outside, until the screen shows the answer.
 
     The answer: MassGen's execution status line (the bottom row, one label per agent) shows
     the next agent's label in bold, the others dim. Nothing but the focused agent changes
@@ -277,8 +283,12 @@ def phase(out: Path) -> str:
 
 
 def replay(attempt: Path, size: tuple[int, int], plugin: bool, work: Path, site: Path,
-           poll: float) -> dict[str, Any]:
+           poll: float, throttle: str) -> dict[str, Any]:
     """One viewer in tmux, pressed during its stream and idle; the probe's figures and ours."""
+    if throttle:  # the user's own massgen-plugins config, as `--throttle` says
+        config = work / ".config" / "massgen-plugins" / "config.yaml"
+        config.parent.mkdir(parents=True)
+        config.write_text(throttle, encoding="utf-8")
     out = work / "probe.json"
     env = {**massgen_env(work), "PYTHONPATH": str(site), "MASSGEN_TUI_PROBE_OUT": str(out),
            "MASSGEN_TUI_PROBE_KEYS": "1", "PYTHONPYCACHEPREFIX": str(work.parent / "pycache")}
@@ -473,11 +483,36 @@ def fmt(pair: tuple[float, float]) -> str:
     return f"{pair[0]:.0f}-{pair[1]:.0f}"
 
 
+def throttle_config(pairs: list[str]) -> str:
+    """`--throttle KEY=VALUE` as a massgen-plugins config file's text ('' for none)."""
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or number is None or not key:
+            raise SystemExit(f"--throttle {pair}: expected KEY=NUMBER, e.g. max_fps=30")
+        *parents, last = key.split(".")
+        node = settings
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = number
+    if not settings:
+        return ""
+    print(f"tui_throttle settings: {json.dumps(settings)}")
+    return json.dumps({"plugins": {"tui_throttle": settings}}) + "\n"  # YAML reads JSON
+
+
 def main() -> None:
     """Record, mark, replay in tmux on and off alternately, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--sizes", default="80x24,200x60")
+    parser.add_argument("--runs", type=int, default=1, help="replays per cell and mode")
+    parser.add_argument("--sizes", default="80x24", help="terminal sizes, e.g. 80x24,200x60")
+    parser.add_argument("--throttle", action="append", default=[], metavar="KEY=VALUE",
+                        help="a tui_throttle setting for the replays with it, e.g. max_fps=30 "
+                             "or intervals.text=20 (ms), repeatable")
     parser.add_argument("--only", choices=("flood", "normal"), help="replay one run only")
     parser.add_argument("--poll-ms", type=float, default=POLL_MS)
     parser.add_argument("--keep", type=Path, help="keep the work files here (default: a temp dir)")
@@ -489,6 +524,7 @@ def main() -> None:
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (the TUI runs in a real terminal): install tmux")
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")]
+    throttle = throttle_config(args.throttle)
     tmp = tempfile.TemporaryDirectory() if args.keep is None else None
     root = args.keep or Path(tmp.name)  # type: ignore[union-attr]
     root.mkdir(parents=True, exist_ok=True)
@@ -520,7 +556,7 @@ def main() -> None:
                     work = root / f"{name}-{size[0]}x{size[1]}-{mode}-{n}"
                     work.mkdir()
                     cell[mode].append(replay(attempt, size, mode == "on", work, site,
-                                             args.poll_ms / 1000))
+                                             args.poll_ms / 1000, throttle))
                     print(".", end="", flush=True)
     print(f" {time.monotonic() - started:.0f} s")
     if args.json is not None:

@@ -23,13 +23,14 @@ MASSGEN_TUI_PROBE_PROFILE=FILE also writes a cProfile of the app thread over the
 MASSGEN_TUI_PROBE_KEYS=1 (bench/massgen_tui_latency.py, the viewer in a real terminal) also
 measures what a user feels, and holds the app open for idle key presses once settled:
 
-- keys: for each press of the right arrow (MassGen: next agent), from the key event's making
+- keys: for each press of an agent's digit (MassGen: show agent N), from the key event's making
   on Textual's input thread to the end of the first frame drawn after MassGen switched the
   panel (App._display: the frame handed to the driver's writer thread);
-- markers: for each marker (MARKER, put into a copy of the recording by the bench) that
-  enters MassGen for the focused agent, from its entry (before any plugin chain) to the first
-  frame whose bytes hold it: the text is on the screen. A marker of a panel switched away
-  from before it shows, or that never shows (scrolled past in one frame), is counted apart;
+- markers: for each marker (MARKER, put into a copy of the recording by the bench), its entry
+  into MassGen (before any plugin chain), its batch's arrival on the UI thread, its
+  application by the timeline adapter, the end of the first frame after that (for a text
+  card, after the card's debounced redraw), and, for the focused agent's, the first frame
+  whose bytes hold it;
 - process CPU (every thread) besides the UI thread's, and the load average.
 
 It writes "started" and "settled" to $MASSGEN_TUI_PROBE_OUT.phase; after "settled" it keeps
