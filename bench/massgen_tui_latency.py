@@ -92,10 +92,20 @@ class Terminal:
                         "-y", str(size[1]), *command, *options], env=env, check=True)
         self.ctl = subprocess.Popen([*self.base, "-C", "attach-session", "-t", "bench"],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        # A line sent before the client has attached is sometimes lost (the pane's output
+        # then flows and no reply ever comes): wait until the attach is done.
+        self._wait_for("%session-changed")
         token = f"sync-{os.getpid()}"
         self._send(f"refresh-client -f no-output ; display-message -p {token}")
-        while token not in self._reply():
-            pass  # the attach's own reply, then the refresh's, come first
+        self._wait_for(token)
+
+    def _wait_for(self, wanted: str) -> None:
+        """Read the control client's lines up to `wanted` (a line's start)."""
+        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        while not (self._line(deadline - time.monotonic()) or "").startswith(wanted):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"tmux's control client: no {wanted!r} line in "
+                                   f"{REPLY_TIMEOUT_S:g} s")
 
     def cmd(self, command: str) -> str:
         """Run one tmux command through the control client; its output."""
@@ -112,7 +122,9 @@ class Terminal:
         out: list[str] = []
         inside = False
         while True:
-            text = self._line()
+            text = self._line(REPLY_TIMEOUT_S)
+            if text is None:
+                raise RuntimeError(f"tmux did not answer within {REPLY_TIMEOUT_S:g} s")
             if text.startswith("%begin"):
                 inside = True
             elif inside and text.startswith(("%end", "%error")):
@@ -120,13 +132,14 @@ class Terminal:
             elif inside:
                 out.append(text)
 
-    def _line(self) -> str:
-        """The control client's next line; a tmux that stops answering ends the bench."""
+    def _line(self, timeout: float) -> str | None:
+        """The control client's next line; None when none came within `timeout` seconds."""
         assert self.ctl.stdout is not None
         fd = self.ctl.stdout.fileno()
+        deadline = time.monotonic() + timeout
         while b"\n" not in self._buffer:
-            if not select.select([fd], [], [], REPLY_TIMEOUT_S)[0]:
-                raise RuntimeError(f"tmux did not answer within {REPLY_TIMEOUT_S:g} s")
+            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                return None
             chunk = os.read(fd, 65536)
             if not chunk:
                 raise RuntimeError("tmux's control client ended")
