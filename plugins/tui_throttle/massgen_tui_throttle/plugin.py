@@ -14,7 +14,7 @@ from massgen_plugins import Classifier, EventSink, PluginContext, Setting, hooki
 def plugin_settings() -> Mapping[str, Setting]:
     """Settings under `plugins.tui_throttle` (times in milliseconds)."""
     return {
-        "intervals": Setting(dict, default={"text": 50, "thinking": 100, "status": 250},
+        "intervals": Setting(dict, default={"text": 50, "thinking": 50, "status": 250},
                              item_type=float,
                              help="ms an event type (or class: streaming, state) may wait"),
         "max_latency_ms": Setting(float, default=300.0,

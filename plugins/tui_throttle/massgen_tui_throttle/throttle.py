@@ -46,7 +46,7 @@ import attrs
 
 from massgen_plugins import CRITICAL, STATE, STREAMING
 
-DEFAULT_INTERVALS = {STREAMING: 0.05, "thinking": 0.1, STATE: 0.25}
+DEFAULT_INTERVALS = {STREAMING: 0.05, "thinking": 0.05, STATE: 0.25}
 DEFAULT_MAX_LATENCY = 0.3
 DEFAULT_MAX_FPS = 20.0
 FLOOD_RATE = 2000.0  # events/s over a window of FLOOD_WINDOW seconds
