@@ -339,7 +339,7 @@ def replay(attempt: Path, size: tuple[int, int], plugin: bool, work: Path, site:
                 raise SystemExit(f"the viewer wrote nothing:\n{term.screen()}")
             time.sleep(0.1)
         time.sleep(0.1)  # the file is written in one go, then the app exits
-        result = json.loads(out.read_text(encoding="utf-8"))
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     finally:
         term.close()
     if presser.last_timeout:
@@ -536,7 +536,10 @@ def main() -> None:
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID`: where a stuck bench waits
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (the TUI runs in a real terminal): install tmux")
-    sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")]
+    try:
+        sizes = [(int(w), int(h)) for w, h in (s.split("x") for s in args.sizes.split(","))]
+    except ValueError:
+        raise SystemExit(f"--sizes {args.sizes}: expected WIDTHxHEIGHT[,...], e.g. 80x24") from None
     throttle = throttle_config(args.throttle)
     tmp = tempfile.TemporaryDirectory() if args.keep is None else None
     root = args.keep or Path(tmp.name)  # type: ignore[union-attr]

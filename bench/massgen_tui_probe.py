@@ -416,6 +416,7 @@ def _check_settled() -> None:
 
 def _finish(app: Any) -> None:
     out = PROBE.result
+    assert out is not None  # set once settled, before the app may finish
     if KEYS:
         out["keys"] = PROBE.keys
         out["key_targets"] = PROBE.key_targets
