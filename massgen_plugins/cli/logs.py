@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -283,7 +284,7 @@ def render_summary(session: Any, attempts: list[Any], all_votes: bool = False) -
         ("Subagents", f"{sub.get('total_subagents', 0)}"
                       + (f", {_cost(sub.get('total_estimated_cost'))}" if sub.get(
                           "total_subagents") else "")),
-        ("Final", str(a.final_answer_path) if a.final_answer_path else "-"),
+        ("Final", _within(a.final_answer_path, a.path)),
         ("Events", f"{a.events_bytes / 1e6:.1f} MB in events.jsonl" if a.events_path else "none"),
         ("MassGen", a.massgen_version or "-"),
         ("Analyzed", "yes" if any(d.analyzed for d in group.dirs) else "no"),
@@ -359,6 +360,16 @@ def _tally(a: Any) -> str:
         tied = [agent for agent, n in a.tally.items() if n == top]
         text += f" (a tie between {', '.join(tied)}: MassGen breaks it by config order)"
     return text
+
+
+def _within(path: Path | None, attempt: Path) -> str:
+    """A file of the run as a path from its attempt's folder: whole at any width."""
+    if path is None:
+        return "-"
+    try:
+        return str(path.relative_to(attempt))
+    except ValueError:
+        return str(path)
 
 
 def _winner_votes(a: Any) -> str:
