@@ -67,7 +67,7 @@ def plugin_settings() -> Mapping[str, Setting] | None:
 
 @hookspec
 def register_commands(cli: click.Group, context: PluginContext) -> None:
-    """Add click commands or groups to the ``massgen`` command line.
+    """Add click commands or groups to the ``massgen-plugins`` command line.
 
     Add to ``cli`` or to one of its groups, e.g. ``cli.commands["logs"].add_command(cmd)``.
     Replacing a command that already exists is refused with a warning. Keep heavy imports
@@ -99,8 +99,9 @@ def compression_settings(provider: str, model: str, base_url: str | None,
     """Override when the core compresses this conversation, or return None.
 
     Return a mapping with any of ``trigger_ratio`` and ``target_ratio`` (shares of the model's
-    window) for conversations your ``compress_context`` will handle. Asked once, when the
-    conversation starts; the first plugin that answers wins.
+    window) for conversations your ``compress_context`` will handle; the first plugin that
+    answers wins. No host asks it since the stand-in chat was retired: inside MassGen,
+    MassGen's own settings decide when to compress.
     """
 
 

@@ -106,7 +106,7 @@ def make_plugin(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
 
 @pytest.fixture
 def cli(home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run the installed `massgen` command in the isolated home and return what it did."""
+    """Run the installed `massgen-plugins` command in the isolated home and return what it did."""
     script = Path(sys.executable).parent / "massgen-plugins"
     base = [str(script)] if script.exists() else [sys.executable, "-m", "massgen_plugins"]
 

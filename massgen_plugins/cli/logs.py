@@ -147,7 +147,7 @@ def group() -> click.Group:
         Without LOG_DIR, the latest run. A log_* dir stands for its whole MassGen session:
         every turn, in whichever log dir `massgen --continue` wrote it. JSON: {"session",
         "session_id", "log_dirs", "analyzed", "attempts": [...]}, each attempt as documented
-        in the README.
+        in docs/logs.md.
         """
         from massgen_plugins.logs.model import attempt_json
 
