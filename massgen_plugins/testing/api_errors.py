@@ -118,8 +118,8 @@ def apply_fault(emu: Emulator, provider: str, handler: Any, used: int, window: i
     from urllib.parse import urlparse
 
     path = urlparse(handler.path).path
-    fault = emu._next(emu._faults, provider,
-                      lambda f: f.path is None or path.endswith(f.path))
+    fault: Fault | None = emu._next(emu._faults, provider,
+                                    lambda f: f.path is None or path.endswith(f.path))
     if fault is None:
         return None
     if fault.kind == "timeout":
