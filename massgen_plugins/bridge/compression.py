@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import importlib
 import inspect
 import json
 import os
@@ -205,7 +206,7 @@ async def _compact_first(backend: Any, params: Mapping[str, Any],
     if not asked.ok:
         runtime.warn(f"bridge: asking the plugins to compact {_agent(backend)}'s context before "
                      f"its request {asked.problem(None)}; it goes as MassGen built it")
-    elif why is not None:
+    elif result is not None and why is not None:
         runtime.warn(f"compress_context ({result.method}) was refused for {_agent(backend)} "
                      f"before its request: {why}; it goes as MassGen built it")
     if result is None or why is not None:
@@ -271,7 +272,7 @@ def _watch(stream: Any, agent: _Agent, compacted: Trigger | None = None) -> Any:
     return _Watched(stream, agent, compacted)
 
 
-class _Watched(wrapt.ObjectProxy):  # type: ignore[misc]
+class _Watched(wrapt.ObjectProxy):  # type: ignore[type-arg]  # generic only in wrapt 2
     """A Responses event stream, passed on event by event, unchanged."""
 
     def __init__(self, stream: Any, agent: _Agent, compacted: Trigger | None) -> None:
@@ -552,10 +553,10 @@ def _window(backend: Any, provider: str, model: str) -> int:
     window = given.get("context_window") if isinstance(given, Mapping) else None
     if isinstance(window, int) and not isinstance(window, bool) and window > 0:
         return window
-    utils = sys.modules.get("massgen.backend._compression_utils")
+    utils: Any = sys.modules.get("massgen.backend._compression_utils")
     try:
         if utils is None:
-            import massgen.backend._compression_utils as utils  # type: ignore[no-redef]
+            utils = importlib.import_module("massgen.backend._compression_utils")
         window, _source = utils._get_context_window_for_backend(backend)
         if isinstance(window, int) and window > 0:
             return window
