@@ -108,6 +108,7 @@ bench: setup $(MASSGEN)/.installed
 	$(BIN)/python -m compileall -q massgen_plugins plugins
 	$(BIN)/python bench/bridge_startup.py
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_compaction.py
+	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_proactive.py --runs 3
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_tui.py --runs 5
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/logs_list.py --runs 1000 10000 --repeat 5

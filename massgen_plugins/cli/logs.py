@@ -336,10 +336,11 @@ def render_summary(session: Any, attempts: list[Any], all_votes: bool = False) -
                       f"{x.avg_ms:.1f}"] for x in sorted(a.tools, key=lambda x: -x.total_ms)[:5]])
     if a.compressions:
         print_table("Context compressions", [
-            Col("Agent", max=16), Col("When"), Col("Method", max=24), Col("Before"),
-            Col("After"), Col("Cost", drop=2), Col("Took", drop=3),
-            Col("Source", drop=4, max=26), Col("Note", flex=True, min=12, drop=1, wrap=True)], [
+            Col("Agent", max=16), Col("When"), Col("Method", max=24), Col("Why", drop=2),
+            Col("Before"), Col("After"), Col("Cost", drop=3), Col("Took", drop=4),
+            Col("Source", drop=5, max=26), Col("Note", flex=True, min=12, drop=1, wrap=True)], [
             [c.agent or "?", _clock(c.time), c.method + ("" if c.ok else " (failed)"),
+             c.reason or "-",
              _size(c.messages_before, c.tokens_before), _size(c.messages_after, c.tokens_after),
              "-" if c.cost_usd is None else _cost(c.cost_usd),
              "-" if c.latency_s is None else f"{c.latency_s:.2f} s", c.source, c.note or "-"]
