@@ -91,6 +91,8 @@ test:
 # ruff, mypy and the import contracts (pyproject.toml: [tool.importlinter]).
 test-check: setup
 	$(BIN)/ruff check massgen_plugins plugins tests bench examples
+	$(BIN)/mypy massgen_plugins plugins/*/massgen_* examples/*/massgen_*
+	$(BIN)/lint-imports
 
 test-main: setup
 	$(BIN)/python -m pytest

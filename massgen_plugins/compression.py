@@ -91,7 +91,7 @@ def ratios(section: Mapping[str, Any], override: Mapping[str, Any] | None,
         values.append(default if value is None else value)
     trigger, target = values
     numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-    if numbers and 0 < target and trigger <= 1 and target <= trigger - MIN_GAIN + 1e-9:
+    if numbers and target > 0 and trigger <= 1 and target <= trigger - MIN_GAIN + 1e-9:
         return float(trigger), float(target), None
     return defaults[0], defaults[1], (
         f"compression ratios trigger_ratio {trigger!r} and target_ratio {target!r} do not "

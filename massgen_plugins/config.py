@@ -174,7 +174,8 @@ def read_text(path: Path) -> str:
     except NotRegular as exc:
         raise ConfigError(f"{path}: config {exc}; replace it with a YAML file") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check its permissions")
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check its permissions") \
+            from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: config is not UTF-8 text; save it as UTF-8") from None
 
@@ -198,7 +199,8 @@ def parse_yaml(text: str, where: Path | str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}{at}: invalid YAML ({problem}); fix the syntax there")
+        raise ConfigError(f"{where}{at}: invalid YAML ({problem}); fix the syntax there") \
+            from None
     except RecursionError:
         raise ConfigError(f"{where}: nested too deeply to be a config; fix or remove it") from None
     except DataError as exc:
@@ -411,7 +413,7 @@ def parse_env(name: str, raw: str, setting: Setting) -> Any:
                               "environment; set it in a config file")
     except ValueError:
         raise ConfigError(f"environment variable {name}: expected {_TYPE_NAMES[want]}, "
-                          f"got {raw!r}; fix or unset it")
+                          f"got {raw!r}; fix or unset it") from None
     why = check_value(value, setting)
     if why:
         raise ConfigError(f"environment variable {name}: {why}; fix or unset it")

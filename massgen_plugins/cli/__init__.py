@@ -166,7 +166,7 @@ def _from_stdout(exc: OSError) -> bool:
                 try:
                     if stream is not None and stream.fileno() == out:
                         return True
-                except Exception:  # noqa: BLE001 - anything without a usable fileno()
+                except Exception:
                     continue
     return False
 

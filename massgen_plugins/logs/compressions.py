@@ -125,7 +125,7 @@ def _traces(folder: Path, run: RunFiles) -> list[Compression]:
             continue
         before = _int((last_input or {}).get("original_message_count"))
         out.append(Compression(
-            time=(last_input and _int(last_input.get("timestamp")) or stamp) / 1000,
+            time=((last_input and _int(last_input.get("timestamp"))) or stamp) / 1000,
             agent=None, method="massgen-summarization", ok=True,
             messages_before=before, messages_after=_int(data.get("compressed_message_count")),
             note=f"summary of {_int(data.get('summary_length_chars')) or 0:,} characters",
@@ -164,7 +164,7 @@ def _log_compressions(lines: Sequence[tuple[str, str, str]], day: str | None) ->
             out[-1]["summary_failed"] = True
     return [Compression(
         time=c["time"], agent=c.get("agent"), method=c.get("method", "massgen-summarization"),
-        ok=c["ok"] is True or "agent" in c and c["ok"] is None,
+        ok=c["ok"] is True or ("agent" in c and c["ok"] is None),
         messages_before=c["before"], messages_after=c["after"],
         tokens_before=c["tokens"][0] if "tokens" in c else None,
         note="; ".join(x for x in (

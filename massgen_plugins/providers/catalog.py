@@ -123,7 +123,7 @@ def lookup(spec: ModelSpec, overrides: Mapping[str, Any] | None = None,
     if window is None and priced is not None and priced.context_window:
         window, window_src = priced.context_window, "genai-prices (rounded)"
     if window is None:
-        window_src = "unknown: set model_catalog.\"%s\".context_window in config" % spec
+        window_src = f"unknown: set model_catalog.\"{spec}\".context_window in config"
     if output is None:
         output = DEFAULT_OUTPUT
     return CatalogEntry(spec.provider, spec.model, window, window_src, int(output))

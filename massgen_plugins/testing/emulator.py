@@ -256,10 +256,10 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:  # keep test output clean
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             self._dispatch("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._dispatch("POST")
 
         def _dispatch(self, method: str) -> None:
@@ -277,7 +277,7 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
             if provider == "models?":
                 # GET /v1/models is shared; each SDK gives itself away by its headers.
                 provider = ("anthropic" if "anthropic-version" in {k.lower() for k in
-                                                                    self.headers.keys()}
+                                                                    self.headers}
                             else "google" if self.headers.get("x-goog-api-key") else "openai")
             try:
                 body = json.loads(raw) if raw else None

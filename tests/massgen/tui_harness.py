@@ -210,7 +210,7 @@ def scroll(out: Path) -> dict[str, Any]:
     RECORD = Record()  # the replays' records stay as they were
     emitter = EventEmitter()
     logger_config._EVENT_EMITTER = emitter
-    display, app = build_app(["agent_a", "agent_b"], "scroll", out)
+    _display, app = build_app(["agent_a", "agent_b"], "scroll", out)
     scrolls_per_frame: list[int] = []
     calls = [0]
 

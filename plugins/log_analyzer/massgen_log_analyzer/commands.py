@@ -130,10 +130,10 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
         missing_key=missing), count_tokens)
     _show_and_check(plan, as_json, max_cost, dry_run, count_tokens)
     if dry_run:
-        return
+        return None
     if not yes and sys.stdin.isatty() and not click.confirm("Run this analysis?", default=True):
         click.echo("Cancelled: nothing was sent.")
-        return
+        return None
     if not plan.tokens.exact:
         # The first step of a real run: an exact count, which also proves the key, the base URL
         # and the path before anything is paid for.
@@ -160,6 +160,7 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
         click.echo(shown(f"Wrote {report} ({count_text(settled.input_tokens)} in, "
                          f"{count_text(settled.output_tokens)} out, "
                          f"{'cost unknown' if cost is None else f'${cost:.4f}'})"))
+    return None
 
 
 def _refuse_mixed(compare: str | None, spec: str | None, mode: str,
@@ -216,7 +217,7 @@ def _show_and_check(plan: Any, as_json: bool, max_cost: float | None, dry_run: b
     """Print the plan; refuse it if it may cost more than --max-cost."""
     from massgen_log_analyzer.plan import Plan
 
-    if as_json and (dry_run or max_cost is not None and too_dear(plan.high, max_cost)):
+    if as_json and (dry_run or (max_cost is not None and too_dear(plan.high, max_cost))):
         emit_json(plan.as_json())
     elif not as_json:
         plan.show()
