@@ -12,7 +12,7 @@ older `plugins disable` wrote one): that is one warning, and `config migrate` mo
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -231,7 +231,7 @@ def check_value(value: Any, setting: Setting) -> str | None:
     want = setting.type
     if value is None:
         return None
-    ok = {
+    ok: Callable[[Any], bool] = {
         bool: lambda v: isinstance(v, bool),
         int: lambda v: isinstance(v, int) and not isinstance(v, bool),
         float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),

@@ -105,7 +105,8 @@ def parse_json(raw: bytes | str) -> tuple[Any, int]:
     def integer(text: str) -> int | None:
         # Checked as text: int() refuses 4,300 digits and more with an error of its own.
         if len(text) > 19:
-            return skipped(text)
+            skipped(text)
+            return None
         return int(text)
 
     text = raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw

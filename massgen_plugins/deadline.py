@@ -164,7 +164,7 @@ def _guard_threads() -> None:
                     setattr(self, _OWNER, found)
                 self.daemon = True
             original(self)
-            if forced:
+            if forced and found is not None:
                 _forced(found, self.name)
 
         start.__doc__ = original.__doc__

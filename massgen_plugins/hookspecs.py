@@ -56,7 +56,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def plugin_settings() -> Mapping[str, Setting]:
+def plugin_settings() -> Mapping[str, Setting] | None:
     """Declare the settings this plugin reads, as a mapping of key to ``Setting``.
 
     The host validates ``plugins.<name>`` in every config file against it: an unknown key or a

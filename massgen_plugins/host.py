@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -235,8 +236,8 @@ class Host:
             inner = chain if guard is None or owner is None else guard(owner, chain)
             args = {"sink": inner, "classify": classify, "context": self.context(impl.plugin_name)}
             outcome = call_with_deadline(
-                lambda impl=impl, args=args: impl.function(*(args[a] for a in impl.argnames)),
-                timeout, f"massgen-plugins {impl.plugin_name}: wrap_event_sink",
+                functools.partial(impl.function, *(args[a] for a in impl.argnames)), timeout,
+                f"massgen-plugins {impl.plugin_name}: wrap_event_sink",
                 on_late=_close_late, plugin=impl.plugin_name, report=self.warn)
             if not outcome.ok:
                 self.warn(impl.plugin_name, f"hook wrap_event_sink {outcome.problem(timeout)}; "

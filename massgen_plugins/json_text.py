@@ -6,6 +6,7 @@ The listing's worker processes make each row's text, so it lives below the CLI.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 
@@ -21,7 +22,7 @@ class _Unusual(Exception):
     """A value _indented leaves to json.dumps."""
 
 
-_encode = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def _float(value: float) -> str:
@@ -32,8 +33,9 @@ def _float(value: float) -> str:
     return float.__repr__(value)
 
 
-_SCALAR = {type(None): lambda _v: "null", bool: lambda v: "true" if v else "false",
-           int: int.__repr__, float: _float, str: _encode}
+_SCALAR: dict[type, Callable[[Any], str]] = {
+    type(None): lambda _v: "null", bool: lambda v: "true" if v else "false",
+    int: int.__repr__, float: _float, str: _encode}
 
 
 def _indented(data: Any, newline: str) -> list[str]:

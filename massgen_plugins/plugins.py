@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -103,7 +104,7 @@ def load(pm: pluggy.PluginManager, records: list[PluginRecord],
         if not record.enabled:
             pm.set_blocked(record.name)
             continue
-        outcome = call_with_deadline(lambda value=record.value: load_object(value), timeout,
+        outcome = call_with_deadline(functools.partial(load_object, record.value), timeout,
                                      f"massgen-plugins {record.name}: import", plugin=record.name,
                                      report=warn)
         if outcome.timed_out:

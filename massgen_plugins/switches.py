@@ -109,7 +109,7 @@ def _only_the_switch_changed(before: Any, text: str, name: str, enabled: bool) -
     want.setdefault(PLUGINS, {})
     want[PLUGINS] = dict(want[PLUGINS] or {})
     want[PLUGINS][name] = {**(want[PLUGINS].get(name) or {}), ENABLED: enabled}
-    return after == want
+    return bool(after == want)
 
 
 def _dumped(text: str, name: str, enabled: bool) -> str:

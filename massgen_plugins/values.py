@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
@@ -45,10 +46,10 @@ class Setting:
     `env` names an environment variable that overrides the files.
     """
 
-    type: type
+    type: builtins.type
     default: Any = None
     help: str = ""
-    item_type: type | None = None
+    item_type: builtins.type | None = None
     choices: tuple[Any, ...] | None = None
     env: str | None = None
 

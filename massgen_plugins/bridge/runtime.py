@@ -206,8 +206,7 @@ def say(line: str, level: str = "INFO", console: bool = False) -> None:
 
     line = shown(line)
     config = sys.modules.get("massgen.logger_config")
-    ready = config is not None and getattr(config, "_MAIN_LOG_HANDLER_ID", None) is not None
-    if ready:
+    if config is not None and getattr(config, "_MAIN_LOG_HANDLER_ID", None) is not None:
         config.logger.log(level, line)
         if console and level == "INFO" and not getattr(config, "_CONSOLE_SUPPRESSED", False):
             sys.stderr.write(line + "\n")

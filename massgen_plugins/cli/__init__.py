@@ -92,6 +92,7 @@ def get_host(ctx: click.Context) -> Any:
             group.commands.pop(name, None)
         host = Host.create(root.meta.get(CONFIG_KEY))
         root.meta[HOST_KEY] = host
+        assert isinstance(root.command, click.Group)  # the root is always make_cli()'s group
         added = host.register_commands(root.command)
         if not host.problems:
             from massgen_plugins.cli import help_cache

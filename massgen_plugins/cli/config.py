@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from massgen_plugins.cli import CONFIG_KEY, get_host
-from massgen_plugins.cli.output import emit_json, table
+from massgen_plugins.cli.output import echo_fitted, emit_json, table
 from massgen_plugins.safe_text import shown
 
 ENV_NOTE = "then environment variables (MASSGEN_*), which win over every file"
@@ -115,8 +115,8 @@ def echo_files(files: Any, heading: bool = True) -> None:
         if f["breaks_massgen"]:
             state.append("holds only massgen-plugins settings, so `massgen \"question\"` fails "
                          "on it: run `massgen-plugins config migrate`")
-        click.echo(shown(f"{f['role']:<15} {f['path']}  ({'; '.join(state)})"))
-    click.echo(ENV_NOTE)
+        echo_fitted(f"{f['role']:<15} {f['path']}  ({'; '.join(state)})", indent=16)
+    echo_fitted(ENV_NOTE)
 
 
 def _yamlish(value: Any) -> str:

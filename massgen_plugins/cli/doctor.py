@@ -36,11 +36,14 @@ def installed_hook() -> Path | None:
 
 def bridge_switch(value: str | None) -> tuple[bool, str | None]:
     """What MASSGEN_PLUGINS_BRIDGE=value does: on or off, and the warning for a value unknown."""
+    import importlib
+
     try:  # the start-up module is the one definition of the values it takes
-        from massgen_plugins.bridge.autoload import _massgen_plugins_bridge as startup
+        startup = importlib.import_module("massgen_plugins.bridge.autoload._massgen_plugins_bridge")
     except ImportError:  # a wheel moves it to the top of site-packages
-        import _massgen_plugins_bridge as startup
-    return startup.switch(value)
+        startup = importlib.import_module("_massgen_plugins_bridge")
+    on, warning = startup.switch(value)
+    return bool(on), warning
 
 
 def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -71,8 +74,11 @@ def diagnose(environ: dict[str, str] | None = None) -> dict[str, Any]:
         if seam is None:  # a hook on a module this MassGen lacks would never fire
             seam, problems, lacking = newest, [absent(newest)], []
         else:
-            problems = [p for t in seam.targets if (p := check_source(t, package))] if package else []
-            lacking = [p for t in seam.uses if (p := check_source(t, package))] if package else []
+            # Several targets in one missing class or module say the same: once each.
+            problems = list(dict.fromkeys(
+                p for t in seam.targets if (p := check_source(t, package)))) if package else []
+            lacking = list(dict.fromkeys(
+                p for t in seam.uses if (p := check_source(t, package)))) if package else []
         status = ("not checked" if package is None else "missing" if problems
                   else "partial" if lacking else "ok")
         seams.append({"name": seam.name, "targets": list(seam.labels), "status": status,
@@ -110,7 +116,8 @@ def live(timeout: float) -> dict[str, Any]:
                           timeout=timeout)
     for out in done.stdout.splitlines():
         if out.startswith(LIVE_MARK):
-            return json.loads(out[len(LIVE_MARK):])
+            report: dict[str, Any] = json.loads(out[len(LIVE_MARK):])
+            return report
     last = (done.stderr.strip().splitlines() or ["no output"])[-1]
     raise click.ClickException(f"importing MassGen with the bridge failed: {last}")
 
@@ -122,8 +129,10 @@ def command() -> click.Command:
     @click.option("--live", "go_live", is_flag=True,
                   help="Import MassGen (10 s or more) with the bridge on and report what it wrapped.")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys).")
+    @click.option("--verbose", "-v", is_flag=True,
+                  help="Also show the MassGen functions each seam wraps and uses.")
     @click.pass_context
-    def doctor(ctx: click.Context, go_live: bool, as_json: bool) -> None:
+    def doctor(ctx: click.Context, go_live: bool, as_json: bool, verbose: bool) -> None:
         """Show MassGen and its version, whether the bridge is active and why, and each seam.
 
         JSON: {"massgen": {"found", "version", "path", "known_version", "built_against"},
@@ -154,7 +163,7 @@ def command() -> click.Command:
         if as_json:
             emit_json(report)
             return
-        show(report)
+        show(report, verbose)
 
     return doctor
 
@@ -174,39 +183,57 @@ def backends(config: Any) -> list[dict[str, Any]]:
     return found
 
 
-def show(report: dict[str, Any]) -> None:
-    """The report for a person: one line per fact, the wrapped functions one per line."""
-    from massgen_plugins.safe_text import shown
+def show(report: dict[str, Any], verbose: bool = False) -> None:
+    """The report for a person, fitted to the terminal: a line per fact, a line per seam.
 
-    def echo(line: str) -> None:  # versions and paths come from installed metadata
-        click.echo(shown(line))
+    `verbose` adds what each seam wraps and uses, and what MassGen does without it; a seam that
+    is not ok always says why and what MassGen does instead.
+    """
+    from massgen_plugins.cli.output import echo_fitted
+
+    def echo(line: str, indent: int = 9) -> None:
+        # Versions, paths and notes come from installed metadata and configs: shown safely.
+        echo_fitted(line, indent)
 
     mg, bridge = report["massgen"], report["bridge"]
     if mg["found"]:
-        known = "" if mg["known_version"] else " (NOT one the bridge was built against)"
+        known = "" if mg["known_version"] else " (outside the supported range)"
         echo(f"MassGen  {mg['version']}{known} at {mg['path']}")
-        echo(f"         the bridge was built against MassGen {mg['built_against']}")
+        echo(f"         the bridge supports MassGen {mg['built_against']}")
     else:
         echo("MassGen  not installed here: the bridge has nothing to do")
     echo(f"Bridge   {'active' if bridge['active'] else 'inactive'}: {bridge['why']}")
-    how = ("as wrapped in a MassGen process" if bridge["checked"] == "live"
-           else "checked in MassGen's source; --live imports it")
-    echo(f"Seams    ({how})")
-    for seam in report["seams"]:
-        echo(f"  {seam['name']:<12} {seam['status']}"
-                   + (f": {seam['detail']}" if seam["detail"] else ""))
-        for target in seam["targets"]:
-            echo(f"    wraps {target.removeprefix('massgen.')}")
-        for target in seam.get("uses", []):
-            echo(f"    uses  {target.removeprefix('massgen.')}")
-        if seam["hooks"]:
-            users = ", ".join(seam["plugins"]) or "no enabled plugin"
-            echo(f"    calls {', '.join(seam['hooks'])}: {users}")
-        echo(f"    if missing: {seam['fallback']}")
-        if seam.get("uses"):
-            echo(f"    without what it uses: {seam['uses_fallback']}")
+    seams = report["seams"]
+    if not mg["found"]:
+        echo(f"Seams    not checked without MassGen ({', '.join(s['name'] for s in seams)})")
+    else:
+        how = ("as wrapped in a MassGen process" if bridge["checked"] == "live"
+               else "checked in MassGen's source; --live imports it")
+        echo(f"Seams    ({how})")
+        for seam in seams:
+            users = (", ".join(seam["plugins"]) or "no enabled plugin") if seam["hooks"] else ""
+            calls = f"{', '.join(seam['hooks'])}: {users}" if seam["hooks"] else ""
+            echo(f"  {seam['name']:<12} {seam['status']:<8} {calls}".rstrip(), indent=24)
+            if seam["detail"]:
+                echo(f"    why: {seam['detail']}", indent=6)
+            if seam["status"] not in ("ok",) or verbose:
+                if verbose:
+                    for target in seam["targets"]:
+                        echo(f"    wraps {_where(target)}", indent=10)
+                    for target in seam.get("uses", []):
+                        echo(f"    uses  {_where(target)}", indent=10)
+                echo(f"    without it: {seam['fallback']}", indent=6)
+                if seam.get("uses") and (verbose or seam["status"] == "partial"):
+                    echo(f"    without what it uses: {seam['uses_fallback']}", indent=6)
     for note in report.get("notes", []):
         echo(f"Note     {note['plugin']}: {note['note']}")
+
+
+def _where(target: str) -> str:
+    """`module.Class.method` as `Class.method (in module)`, so a narrow terminal breaks it."""
+    parts = target.removeprefix("massgen.").split(".")
+    cut = next((i for i, p in enumerate(parts) if p[:1].isupper()), len(parts) - 1)
+    return f"{'.'.join(parts[cut:])} (in {'.'.join(parts[:cut])})"
 
 
 def run_command() -> click.Command:

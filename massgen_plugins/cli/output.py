@@ -65,6 +65,37 @@ class Col(NamedTuple):
     justify: str = "left"
 
 
+def echo_fitted(line: str, indent: int = 0) -> None:
+    """Print `line` made safe, wrapped to the terminal, later lines indented."""
+    from massgen_plugins.safe_text import shown
+
+    click.echo("\n".join(fitted(shown(line), max(40, console_width()), indent)))
+
+
+def fitted(text: str, width: int, indent: int = 0) -> list[str]:
+    """`text` in lines of at most `width` cells, broken at spaces, or after a dot in a dotted
+    name too long for a line (`massgen.backend.response.ResponseBackend...`); a path with no
+    dot or space to break at is the one thing that may stay longer."""
+    body = text.lstrip(" ")
+    pieces: list[tuple[str, bool]] = []  # (piece, whether a space goes before it)
+    for word in body.split(" "):
+        parts = [word]
+        if len(word) > width - indent and "." in word and "/" not in word:
+            parts = [p + "." for p in word.split(".")[:-1]] + [word.rsplit(".", 1)[1]]
+        pieces += [(part, i == 0) for i, part in enumerate(parts)]
+    lines: list[str] = []
+    line, fresh = text[: len(text) - len(body)], True
+    for piece, spaced in pieces:
+        joined = line + (" " if spaced and not fresh else "") + piece
+        if not fresh and len(joined) > width:
+            lines.append(line.rstrip(" "))
+            line = " " * indent + piece
+        else:
+            line = joined
+        fresh = False
+    return [*lines, line]
+
+
 def console_width() -> int:
     """The terminal's width as Rich sees it ($COLUMNS, the terminal, or 80)."""
     from rich.console import Console

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from massgen_plugins.cli import get_host
-from massgen_plugins.cli.output import emit_json, table
+from massgen_plugins.cli.output import emit_json
 from massgen_plugins.safe_text import shown
 
 
@@ -40,9 +40,16 @@ def group() -> click.Group:
         if not rows:
             click.echo("No plugins installed (entry-point group 'massgen').")
         else:
-            table(None, ["Plugin", "Distribution", "Version", "Enabled", "Hooks", "Problems"], [
-                [r["name"], r["distribution"], r["version"],
-                 _enabled_cell(r),
+            from massgen_plugins.cli.output import Col, print_table
+
+            # Hook names are never cut: the distribution (the plugin's name with `massgen-`
+            # in front, as a rule) gives way first on a narrow terminal.
+            hooks = max((len(h) for r in rows for h in r["hooks"]), default=5) + 1
+            print_table(None, [Col("Plugin", min=10_000), Col("Distribution", drop=1, wrap=True),
+                               Col("Version"), Col("Enabled", min=8, wrap=True),
+                               Col("Hooks", flex=True, min=hooks, wrap=True),
+                               Col("Problems", min=8, wrap=True)], [
+                [r["name"], r["distribution"], r["version"], _enabled_cell(r),
                  ", ".join(r["hooks"]) or "-", "; ".join(r["errors"]) or "-"] for r in rows])
         for name in host.unknown_in_config():
             click.echo(shown(f"note: config has settings for '{name}', which is not installed"))
@@ -50,9 +57,9 @@ def group() -> click.Group:
 
     def switch(ctx: click.Context, name: str, project: bool, enabled: bool) -> None:
         from massgen_plugins.config import ENABLED, PLUGINS
+        from massgen_plugins.entry_points import normalize
         from massgen_plugins.errors import ConfigError
         from massgen_plugins.paths import project_config_path, user_config_path
-        from massgen_plugins.plugins import normalize
         from massgen_plugins.switches import set_plugin_enabled
 
         host = get_host(ctx)

@@ -258,7 +258,7 @@ def build_context(attempt: Attempt, budget_tokens: int,
     if sections is None:
         sections = sections_for(attempt, warn)
     chars = budget_tokens * 4
-    text, cuts = "", []
+    text, cuts = "", list[str]()
     for _ in range(6):  # shrink until the real count fits; the first guess usually does
         texts, cuts = fit(sections, chars)
         text = PREAMBLE + "".join(_wrap(s, t) for s, t in zip(sections, texts))

@@ -566,6 +566,11 @@ class RunFiles:
         return data
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """`value` when it is a mapping as JSON or YAML gave it, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def get(data: Any, *keys: str, default: Any = None) -> Any:
     """`data[k1][k2]...`, or `default` when any level is missing or not a mapping."""
     for key in keys:

@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from massgen_plugins.data import DataError, parse_json
 from massgen_plugins.logs import files as f
 from massgen_plugins.logs.event_lines import lines_of_type, tail_holding
 from massgen_plugins.logs.files import NUMBERED, REPORT, Warnings, entries_at, plain_name
@@ -71,8 +72,8 @@ def _fields(path: Path, top: dict[str, str], in_turn: dict[str, str], own: dict[
     raw = f.read_within(attempt_dir, ("status.json",), f.MAX_JSON_BYTES)
     meta = f.read_within(attempt_dir, ("execution_metadata.yaml",), f.MAX_YAML_BYTES)
     try:
-        status, bad = f.parse_json(raw) if raw and raw.strip() else (None, 1)
-    except f.DataError:
+        status, bad = parse_json(raw) if raw and raw.strip() else (None, 1)
+    except DataError:
         return None
     question = f.text_field(status, "meta", "question")
     winner = f.text_field(status, "results", "winner")
@@ -105,8 +106,7 @@ def _fields(path: Path, top: dict[str, str], in_turn: dict[str, str], own: dict[
     recorded = f.number(costs, "total_estimated_cost", where=s_path, warn=local)
     if duration is None or local.lines:
         return None
-    usage = {str(a): s.get("token_usage") if isinstance(s, dict)
-             and isinstance(s.get("token_usage"), dict) else {} for a, s in s_agents.items()}
+    usage = {str(a): f.mapping(f.mapping(s).get("token_usage")) for a, s in s_agents.items()}
     cost, note = cost_of(recorded, tokens_in + tokens_out,
                          tuple(a for a, u in usage.items() if usage_cost(u) is None), (), None)
     return {"question": question, "winner": winner, "agents": sorted(usage),

@@ -290,7 +290,7 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
             avg_ttft_ms=float(num(timing, m_path, "avg_ttft_ms") or 0.0) if timed else None,
             by_backend=f.get(timing, "by_backend") if isinstance(f.get(timing, "by_backend"),
                                                                  dict) else {}),
-        subagents=metrics.get("subagents") if isinstance(metrics.get("subagents"), dict) else {},
+        subagents=f.mapping(metrics.get("subagents")),
         agents=agents, answers=answers, votes=votes, final_answer=final_answer,
         errors=errors, timed_out=outcome == TIMED_OUT or bool(counts.get("timeout")),
         massgen_version=str(meta["massgen_version"]) if meta.get("massgen_version") else None,
@@ -428,6 +428,8 @@ def tally_of(votes: tuple[Vote, ...], ending: Ending,
     MassGen's own count (final_presentation_start) when the run got that far; otherwise the
     final votes, counted the way MassGen counts them.
     """
+    counts: dict[str, int]
+    source: str | None
     if ending.vote_counts is not None:
         counts = dict(ending.vote_counts)
         tie = ending.is_tie if ending.is_tie is not None else _tied(counts)
@@ -452,7 +454,7 @@ def _tied(counts: dict[str, int]) -> bool:
 def _day(first_event: Any, status: dict[str, Any]) -> str | None:
     """The run's date (YYYY-MM-DD), to place massgen.log's times of day."""
     if first_event is not None:
-        return first_event.timestamp[:10]
+        return str(first_event.timestamp[:10])
     start = _iso(f.number(status, "meta", "start_time"))
     return start[:10] if start else None
 
@@ -565,8 +567,8 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
             streamed: frozenset[str] = frozenset(),
             restarts: dict[str, int] | None = None) -> tuple[AgentSummary, ...]:
     # brief: a listing shows no agent's output, so it does not look for one.
-    s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
-    m_agents = metrics.get("agents") if isinstance(metrics.get("agents"), dict) else {}
+    s_agents = f.mapping(status.get("agents"))
+    m_agents = f.mapping(metrics.get("agents"))
     seen = {*s_agents, *m_agents, *(a.agent_id for a in answers), *(v.voter for v in votes)}
     models = config_models(meta or {})
     # The config's order first (panels and tables follow it), then any agent it does not list.
@@ -579,8 +581,8 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
     final_vote = {v.voter: v.target for v in votes if v.final}
     out = []
     for agent_id in ids:
-        s = s_agents.get(agent_id) if isinstance(s_agents.get(agent_id), dict) else {}
-        m = m_agents.get(agent_id) if isinstance(m_agents.get(agent_id), dict) else {}
+        s = f.mapping(s_agents.get(agent_id))
+        m = f.mapping(m_agents.get(agent_id))
         usage = s.get("token_usage") if isinstance(s.get("token_usage"), dict) else (
             m.get("token_usage") or {})
         error = s.get("error")
@@ -590,7 +592,8 @@ def _agents(path: Path, status: dict[str, Any], metrics: dict[str, Any],
         # last vote (the snapshots', or the events') is the one MassGen counted.
         vote = final_vote.get(agent_id) or f.text_field(s, "vote_cast", "voted_for_agent")
         output = None if brief or run is None else path / "agent_outputs" / f"{agent_id}.txt"
-        has_output = output is not None and plain_name(agent_id) and run.is_file(output)
+        has_output = (output is not None and run is not None and plain_name(agent_id)
+                      and run.is_file(output))
         count = int(f.number(s, "answer_count", where=where, warn=warn)
                     or sum(1 for a in answers if a.agent_id == agent_id))
         tokens = Tokens(input=int(f.number(usage, "input_tokens") or 0),
@@ -672,7 +675,7 @@ def _errors(status: dict[str, Any], meta: dict[str, Any], run: RunFiles, log: Lo
     # A Ctrl-C is no error: the outcome says the run was interrupted.
     if stage and not bug and stage != "keyboard_interrupt":
         errors.append(f"failed during {stage}: {f.get(meta, 'cli_args', 'failure_error') or '?'}")
-    agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
+    agents = f.mapping(status.get("agents"))
     for agent_id, s in agents.items():
         if not isinstance(s, dict):
             continue

@@ -273,7 +273,10 @@ def started(name: str) -> str | None:
 
     m = _STAMP.fullmatch(name[4:19])
     try:
-        return datetime(*map(int, m.groups())).isoformat(sep=" ") if m else None
+        if m is None:
+            return None
+        year, month, day, hour, minute, second = map(int, m.groups())
+        return datetime(year, month, day, hour, minute, second).isoformat(sep=" ")
     except ValueError:
         return None
 

@@ -17,7 +17,7 @@ def by_outcome(rounds: Any) -> tuple[Any, dict[str, int]]:
 
 def failed_agents(status: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
     """status.json's agents, and those it records with an error."""
-    s_agents = status.get("agents") if isinstance(status.get("agents"), dict) else {}
+    s_agents = f.mapping(status.get("agents"))
     return s_agents, tuple(str(a) for a, s in s_agents.items() if isinstance(s, dict) and (
         s.get("status") == "error" or isinstance(s.get("error"), dict)))
 

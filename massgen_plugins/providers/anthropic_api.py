@@ -80,7 +80,7 @@ class AnthropicProvider(Provider):
         counted = self.client().messages.count_tokens(**args)
         if isinstance(counted, str):
             raise self.not_the_api()
-        return counted.input_tokens
+        return int(counted.input_tokens)
 
     def _list_models(self) -> list[ModelInfo]:
         return [ModelInfo(self.name, m.id, getattr(m, "max_input_tokens", None),

@@ -7,13 +7,15 @@ import json
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from massgen_plugins.providers.errors import BadRequestError, ProviderError, TransientError
 from massgen_plugins.providers.keys import Credentials
 from massgen_plugins.providers.retry import RetryPolicy
 from massgen_plugins.providers.types import GenerateRequest, ModelInfo, Result, TokenCount
 from massgen_plugins.secrets import mask
+
+_T = TypeVar("_T")
 
 # Stream parts: ("delta", str) while text arrives, then ("result", Result) once.
 Part = tuple[str, Any]
@@ -135,7 +137,7 @@ class Provider:
             self.on_retry(err, wait, attempt)
         return wait
 
-    def _with_retry(self, call: Callable[[], Any]) -> Any:
+    def _with_retry(self, call: Callable[[], _T]) -> _T:
         for attempt in range(1, self.retry.attempts + 1):
             try:
                 return call()
@@ -191,7 +193,8 @@ class Provider:
         # can look like anything, so mask this provider's own key by value as well.
         key = self.credentials.api_key
         if key and key in err.message:
-            err.message = err.message.replace(key, mask(key))
+            # click declares `message` final; the text is still ours to mask.
+            setattr(err, "message", err.message.replace(key, mask(key)))  # noqa: B010
         return err
 
     def _common_error(self, exc: BaseException) -> ProviderError:

@@ -172,7 +172,8 @@ def unit_prices(entry: CatalogEntry) -> tuple[Decimal | None, Decimal | None]:
                       provider_id=entry.provider)
 
     def base(value: Any) -> Decimal | None:
-        return getattr(value, "base", value)
+        found = getattr(value, "base", value)
+        return found if isinstance(found, Decimal) else None
 
     return base(calc.model_price.input_mtok), base(calc.model_price.output_mtok)
 

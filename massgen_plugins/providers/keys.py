@@ -62,7 +62,9 @@ def find_key(provider: str, config: Mapping[str, Any] | None = None,
     """
     env = os.environ if environ is None else environ
     url = base_url(provider, config, env)
-    usable = (lambda v: bool(v.strip())) if url else (lambda v: not is_placeholder(v))
+    def usable(value: str) -> bool:
+        return bool(value.strip()) if url else not is_placeholder(value)
+
     for var in KEY_ENV[provider]:
         value = env.get(var, "")
         if value and usable(value):

@@ -40,9 +40,13 @@ def make_provider(provider: str, config: Mapping[str, Any] | None = None,
     require_sdk(provider)
     credentials = require_key(provider, config, environ)
     if provider == "openai":
-        from massgen_plugins.providers.openai_api import OpenAIProvider as cls
-    elif provider == "anthropic":
-        from massgen_plugins.providers.anthropic_api import AnthropicProvider as cls
-    else:
-        from massgen_plugins.providers.google_api import GoogleProvider as cls
-    return cls(credentials, timeout=timeout, retry=retry)
+        from massgen_plugins.providers.openai_api import OpenAIProvider
+
+        return OpenAIProvider(credentials, timeout=timeout, retry=retry)
+    if provider == "anthropic":
+        from massgen_plugins.providers.anthropic_api import AnthropicProvider
+
+        return AnthropicProvider(credentials, timeout=timeout, retry=retry)
+    from massgen_plugins.providers.google_api import GoogleProvider
+
+    return GoogleProvider(credentials, timeout=timeout, retry=retry)

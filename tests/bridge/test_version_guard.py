@@ -271,3 +271,25 @@ def test_before_0_1_93_the_run_config_seam_wraps_massgen_cli(site, home, cli):
     run_config = {s["name"]: s for s in report["seams"]}["run_config"]
     assert run_config == {**run_config, "status": "ok", "detail": "",
                           "targets": ["massgen.cli.load_config_file"]}
+
+
+def test_doctor_fits_the_terminal_and_says_why_a_seam_is_missing(site, home, cli):
+    fake_massgen(site, "0.2.0", RESPONSE_CHANGED)
+    env = {"PYTHONPATH": str(site), "COLUMNS": "80"}
+    for args in (["doctor"], ["doctor", "--verbose"]):
+        out = cli(*args, env=env).stdout.splitlines()
+        # A path longer than the terminal is the only line that may not fit: it cannot break.
+        assert all(len(line) <= 80 for line in out if "/" not in line), out
+    brief = cli("doctor", env=env).stdout
+    assert "  compression  missing" in brief
+    assert "why: massgen.backend.response.ResponseBackend." in brief
+    assert "without it: MassGen's own summarization handles every context overflow" in brief
+    assert "wraps" not in brief and "wraps" in cli("doctor", "-v", env=env).stdout
+
+
+def test_doctor_without_massgen_says_so_in_one_line(home, cli, real_massgen_absent):
+    out = cli("doctor", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert out[0] == "MassGen  not installed here: the bridge has nothing to do"
+    (seams,) = [line for line in out if line.startswith("Seams")]
+    assert seams == "Seams    not checked without MassGen (run_config, compression, tui, logs_cli)"
+    assert len(out) <= 4, out

@@ -172,7 +172,7 @@ def test_doctor_names_the_endpoints_compaction_skips(home, cli, monkeypatch):
                    "  - {id: a, backend: {type: openai, model: gpt-4o, base_url: 'http://proxy:8000/v1'}}\n"
                    "  - {id: b, backend: {type: openai, model: gpt-4o}}\n"
                    "  - {id: c, backend: {type: chatcompletion, model: m, base_url: 'http://x/v1'}}\n")
-    result = cli("--config", str(run), "doctor")
+    result = cli("--config", str(run), "doctor", env={"COLUMNS": "1000"})
     notes = [line for line in result.stdout.splitlines() if line.startswith("Note")]
     assert notes == ["Note     compact_openai: compaction is off for http://proxy:8000/v1: it is "
                      "not api.openai.com (set plugins.compact_openai.allow_compatible: true if it "

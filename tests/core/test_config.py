@@ -87,7 +87,7 @@ def test_config_path_lists_the_files_even_when_one_is_broken(cli, user_config,
     for path in (user_config, massgen_user_config):
         path.parent.mkdir(parents=True)
         path.write_text("plugins: [\n")
-    result = cli("config", "path")
+    result = cli("config", "path", env={"COLUMNS": "1000"})  # one line per file
     assert result.returncode == 0 and result.stderr == ""
     work = home / "work"
     assert result.stdout.splitlines() == [

@@ -309,7 +309,7 @@ def models(ctx: click.Context, provider: str | None, live: bool, as_json: bool) 
             for info in listed:
                 if info.id.startswith(LIVE_PREFIXES[name]):
                     specs[f"{name}/{info.id}"] = info
-    rows = []
+    rows: list[dict[str, Any]] = []
     for spec, info in specs.items():
         name, _, model = spec.partition("/")
         if only and name != only:

@@ -211,7 +211,8 @@ def make_plan(attempt: Any, choice: Any, provider: Any, output_tokens: int, cont
     sections = list(sections)
     full = build_context(attempt, 10**9, sections=sections)
     tokens = count(provider, request(choice, full.text, reserve), exact)
-    full_tokens, cuts, text = None, (), full.text
+    full_tokens, text = None, full.text
+    cuts: tuple[str, ...] = ()
     system_tokens = len(SYSTEM) // 3
     if tokens.tokens + reserve > window:
         full_tokens = tokens.tokens

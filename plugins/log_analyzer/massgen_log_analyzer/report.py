@@ -63,8 +63,9 @@ def settle(entry: Any, usage: Any) -> Settled:
         if counts[name] is None:
             doubts.append(f"{name}={str(raw)[:40]!r}")
     cost = None
-    if not doubts:
-        cost = actual_cost(entry, counts["input_tokens"], counts["output_tokens"])
+    input_tokens, output_tokens = counts["input_tokens"], counts["output_tokens"]
+    if input_tokens is not None and output_tokens is not None:
+        cost = actual_cost(entry, input_tokens, output_tokens)
     return Settled(counts["input_tokens"], counts["output_tokens"], cost, tuple(doubts))
 
 
