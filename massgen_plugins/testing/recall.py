@@ -96,7 +96,8 @@ def fill(cue: str, context: str) -> str:
     if not before and not after:
         return "unknown"
     pattern = (re.escape(before) + r"\s*" if before else r"(?:^|\s)") + (
-        r"(.{1,200}?)\s*" + re.escape(after) if after else r"(\S+)")
+        (r"((?:(?!" + re.escape(before) + r").){1,200}?)" if before else r"(.{1,200}?)")
+        + r"\s*" + re.escape(after) if after else r"(\S+)")
     found = re.search(pattern, context, re.M)
     return found.group(1).strip() if found else "unknown"
 

@@ -63,7 +63,8 @@ def _finds(cue: str, text: str) -> list[str]:
     before, _, after = cue.partition(BLANK)
     before, after = before.strip(), after.strip()
     pattern = (re.escape(before) + r"\s*" if before else r"(?:^|\s)") + (
-        r"(.{1,200}?)\s*" + re.escape(after) if after else r"(\S+)")
+        (r"((?:(?!" + re.escape(before) + r").){1,200}?)" if before else r"(.{1,200}?)")
+        + r"\s*" + re.escape(after) if after else r"(\S+)")
     return [m.group(1).strip() for m in re.finditer(pattern, text, re.M)]
 
 
