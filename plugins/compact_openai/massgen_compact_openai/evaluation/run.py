@@ -215,11 +215,11 @@ def _subject(o: Options) -> tuple[Any, list[tuple[str, bool]]]:
                               "compression_debug input, no answer or vote snapshot with "
                               "context.txt); try --task bundled")
     try:
-        number, (attempt, conversation) = s.choose(found, o.agent, o.conversation)
+        number, conversation = s.choose([c for _, c in found], o.agent, o.conversation)
     except ValueError as exc:
         raise EvaluationError(str(exc)) from None
-    listed = conversation_lines([(a, c) for a, c in found], number)
-    return s.from_run(conversation, attempt, session.path), listed
+    attempt = found[number - 1][0]
+    return s.from_run(conversation, attempt, session.path), conversation_lines(found, number)
 
 
 def _model(spec: str | None, subject: Any, configured: Any) -> tuple[str, str]:
