@@ -111,15 +111,15 @@ def _recovered(attempt: Attempt, run: RunFiles) -> list[Conversation]:
 def _rebuilt(attempt: Attempt, run: RunFiles, warn: Warnings) -> list[Conversation]:
     """Each answer or vote snapshot's round: context.txt, then the agent's events in it."""
     snapshots: list[tuple[str, Path, float]] = []
-    for agent in attempt.agents:
-        for snap in run.list_dir(attempt.path / agent.agent_id):
+    for summary in attempt.agents:
+        for snap in run.list_dir(attempt.path / summary.agent_id):
             if not _SNAPSHOT.match(snap.name) or not run.is_dir(snap):
                 continue
             try:
                 when = datetime.strptime(snap.name, "%Y%m%d_%H%M%S_%f").timestamp()
             except ValueError:  # digits that are no date
                 continue
-            snapshots.append((agent.agent_id, snap, when))
+            snapshots.append((summary.agent_id, snap, when))
     if not snapshots:
         return []
     events: dict[str, list[Any]] = {}

@@ -74,12 +74,13 @@ def summarize(job: dict[str, Any]) -> dict[str, Any]:
         job["messages"], buffer_content=None))
     latency = time.monotonic() - started
     calls = [b for b in made if b is not backend]
-    usage = [getattr(b, "token_usage", None) for b in calls]
+    usage = [u for u in (getattr(b, "token_usage", None) for b in calls) if u is not None]
+    known = bool(calls) and len(usage) == len(calls)
     return {
         "ok": not failures, "error": failures[0] if failures else None,
         "messages": messages, "summary": _summary(),
-        "input_tokens": sum(u.input_tokens for u in usage) if calls and all(usage) else None,
-        "output_tokens": sum(u.output_tokens for u in usage) if calls and all(usage) else None,
+        "input_tokens": sum(u.input_tokens for u in usage) if known else None,
+        "output_tokens": sum(u.output_tokens for u in usage) if known else None,
         "latency_s": latency, "target_ratio": backend._compression_target_ratio,
         "massgen_version": version("massgen"),
     }

@@ -84,7 +84,7 @@ def emulated(provider: Any) -> bool:
     """True when the provider's endpoint is the MassGen emulator (a free GET of /models)."""
     try:
         raw = provider.client().with_raw_response.models.list()
-        return raw.headers.get(EMULATOR_HEADER) == "1"
+        return bool(raw.headers.get(EMULATOR_HEADER) == "1")
     except Exception:  # noqa: BLE001 - the count right after says what is wrong, if anything
         return False
 
@@ -93,8 +93,9 @@ def count(provider: Any, model: str, system: str | None, items: Sequence[Any]) -
     """The exact size of a context from the provider's count endpoint (free)."""
     from massgen_plugins import GenerateRequest
 
-    return provider.count_tokens(GenerateRequest(model=model, messages=tuple(items),
-                                                 system=system), strict=True).tokens
+    tokens = provider.count_tokens(GenerateRequest(model=model, messages=tuple(items),
+                                                   system=system), strict=True).tokens
+    return int(tokens)
 
 
 def price(entry: Any, input_tokens: int | None, output_tokens: int | None) -> Decimal | None:
