@@ -83,6 +83,10 @@ def test_the_bundled_task_gives_a_table_a_report_and_labels_the_emulator(cli, em
     if not MASSGEN:
         assert "MassGen is not installed here" in result.stderr
         assert "massgen-summarization: skipped: MassGen is not installed here" in text
+    else:
+        # MassGen's own summarizer ran, on the emulator, and its summary is in the report.
+        assert "## MassGen's summary" in text and "EMU-SUMMARY" in text
+        assert "massgen-summarization" in rows and "/12" in rows["massgen-summarization"]
     # A second run does not overwrite the report without --force.
     again = cli("compaction", "eval", "--task", "bundled", "--yes", env=env)
     assert again.returncode == 2 and "--force" in again.stderr and no_traceback(again)
