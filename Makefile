@@ -28,7 +28,8 @@ OURS := ".[testing]" ./plugins/compact_openai ./plugins/log_analyzer ./plugins/t
 MASSGEN_TEST_TOOLS := "pytest>=8" "pytest-mock>=3.12" "pytest-asyncio>=0.21"
 # The suites that need the real MassGen, or sit at its seams; the rest of the suite runs in
 # .venv and .venv-lowest (whose floors are MassGen's pins: openai 2.2.0, rich 14.1.0).
-MASSGEN_SUITES := tests/massgen tests/bridge tests/compact_openai
+# The README's samples run there too: the doctor sample needs the real MassGen.
+MASSGEN_SUITES := tests/massgen tests/bridge tests/compact_openai tests/core/test_readme_samples.py
 # Real massgen runs must reach nothing but the loopback emulator: where the kernel allows it,
 # that suite runs in a network namespace of its own, with only the loopback interface up.
 ISOLATE := $(shell unshare -n true 2>/dev/null && command -v ip >/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$@\"' sh")
@@ -107,6 +108,7 @@ bench: setup $(MASSGEN)/.installed
 	$(BIN)/python -m compileall -q massgen_plugins plugins
 	$(BIN)/python bench/bridge_startup.py
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_compaction.py
+	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_proactive.py --runs 3
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_tui.py --runs 5
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/logs_list.py --runs 1000 10000 --repeat 5

@@ -75,7 +75,8 @@ class Feed:
         self.log: deque[_Entry] = deque()  # taken, not yet delivered (oldest first)
         self.base = 0  # the seq of log[0]
         self.next_seq = 0
-        self.delivered: dict[tuple[Any, Any], int] = {}  # (agent, type) -> highest seq
+        # (agent, type) -> highest seq; None (an event's key not read yet) is never a key
+        self.delivered: dict[tuple[Any, Any] | None, int] = {}
         self.refused = 0  # what the chain handed on late (after a drop) or again
         # The chain is dropped: the terminal refuses everything, and every event it held was
         # delivered (under the lock that sets it), so later ones go straight to MassGen.
@@ -354,7 +355,7 @@ class Guard:
     def __init__(self, feed: Feed, owner: str, sink: Any) -> None:
         """`sink` is plugin `owner`'s."""
         self.feed, self.owner, self.sink = feed, owner, sink
-        self.seen: dict[tuple[Any, Any], int] = {}  # (agent, type) -> the highest seq it took
+        self.seen: dict[tuple[Any, Any] | None, int] = {}  # (agent, type) -> highest seq taken
 
     def _call(self, what: str, method: Callable[..., Any], *args: Any) -> None:
         feed = self.feed

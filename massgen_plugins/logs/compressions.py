@@ -14,7 +14,8 @@ MassGen 0.1.97 leaves no event, status or metric for a reactive compression, onl
   tokens)"; a trace or line that close in time is that agent's.
 
 The bridge writes one JSON line per compression, ours or MassGen's, to
-`massgen_plugins/compressions.jsonl` with the agent, method, sizes, cost and latency. The same
+`massgen_plugins/compressions.jsonl` with the agent, method, reason (`reactive` after the API
+refused a request, `proactive` before a request past the trigger), sizes, cost and latency. The same
 compression is shown once: a bridge record wins over a trace, and a trace over log lines.
 For a `--continue` turn, MassGen writes these into the turn_1/attempt_1 that holds the turn's
 events (the stub), so that folder is read too.
@@ -91,7 +92,9 @@ def _records(file: Path, run: RunFiles) -> list[Compression]:
             tokens_before=_int(entry.get("tokens_before")),
             tokens_after=_int(entry.get("tokens_after")),
             cost_usd=_float(entry.get("cost_usd")), latency_s=_float(entry.get("latency_s")),
-            note=_text(entry.get("note")) or "", source="massgen-plugins bridge"))
+            note=_text(entry.get("note")) or "", source="massgen-plugins bridge",
+            # Records written before proactive compaction existed were all reactive.
+            reason=_text(entry.get("reason")) or "reactive"))
     if bad:
         run.warn.add(file, f"skipped {bad} line{'s' * (bad != 1)} that are not compression records")
     return out
@@ -126,7 +129,7 @@ def _traces(folder: Path, run: RunFiles) -> list[Compression]:
             agent=None, method="massgen-summarization", ok=True,
             messages_before=before, messages_after=_int(data.get("compressed_message_count")),
             note=f"summary of {_int(data.get('summary_length_chars')) or 0:,} characters",
-            source="MassGen compression_debug"))
+            source="MassGen compression_debug", reason="reactive"))
         last_input = None
     return out
 
@@ -169,7 +172,8 @@ def _log_compressions(lines: Sequence[tuple[str, str, str]], day: str | None) ->
             f"aimed at ~{c['tokens'][1]:,} tokens" if c.get("tokens", (0, None))[1] else "",
             "summarization failed; MassGen kept fallback guidance" if c.get("summary_failed")
             else "", "" if c["ok"] or "agent" in c else "no line says it recovered") if x),
-        source="massgen.log") for c in out]
+        # MassGen's own algorithmic compression runs on its count of the last request.
+        source="massgen.log", reason="proactive" if "agent" in c else "reactive") for c in out]
 
 
 def _number(text: str) -> int | None:

@@ -145,6 +145,7 @@ def compressions_text(attempt: Attempt) -> str:
                                   f"~{t:,} tokens" if t is not None else "") if x) or "?"
             for m, t in ((c.messages_before, c.tokens_before), (c.messages_after, c.tokens_after)))
         lines.append(f"{when} {c.agent or 'agent not recorded'} {c.method}"
+                     f"{f' ({c.reason})' if c.reason else ''}"
                      f"{'' if c.ok else ' (failed)'}: {sizes} [{c.source}]"
                      + (f" {c.note}" if c.note else ""))
     return "\n".join(lines) or "(no context compressions recorded)"

@@ -97,6 +97,8 @@ class Emulator:
         self.context_window = context_window
         self.windows: dict[str, int] = {}
         self.requests: list[Recorded] = []
+        # The requests answered with a context-length error (a status, or mid-stream).
+        self.refused: list[Recorded] = []
         self.responder: Responder | None = None
         self.models: dict[str, list[dict[str, Any]]] = {
             "openai": [{"id": "gpt-5"}, {"id": "gpt-5-mini"}],
@@ -225,6 +227,11 @@ class Emulator:
         with self._lock:
             self.requests.append(rec)
 
+    def refuse(self, rec: Recorded) -> None:
+        """Note that a request was answered with a context-length error."""
+        with self._lock:
+            self.refused.append(rec)
+
     def new_id(self, prefix: str) -> str:
         """A fresh id such as `resp_000003`."""
         return f"{prefix}_{next(self._ids):06d}"
@@ -297,8 +304,9 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
             for secret in ("authorization", "x-api-key", "x-goog-api-key"):
                 if secret in headers:
                     headers[secret] = "***"
-            emu._record(Recorded(provider or "?", method, url.path, parse_qs(url.query), headers,
-                                 body))
+            rec = Recorded(provider or "?", method, url.path, parse_qs(url.query), headers, body)
+            emu._record(rec)
+            self.recorded = rec
             try:
                 if provider is None:
                     raise openai_error(404, f"Unknown path {url.path}", "invalid_request_error",
@@ -311,6 +319,8 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
             except Handled:
                 pass  # the route already wrote its (deliberately broken) response
             except ApiError as err:
+                if err.context_length:
+                    emu.refuse(rec)
                 self._send_json(err.status, err.body, err.headers)
             except Exception as exc:  # an emulator bug: say so instead of dropping the socket
                 self._send_json(500, {"error": {"message": f"emulator error: {exc!r}",

@@ -114,6 +114,8 @@ def _responses(emu: Emulator, h: Any, path: str, body: dict[str, Any]) -> None:
     if not body.get("stream"):
         h._send_json(200, response)
         return
+    if fault is not None:
+        emu.refuse(h.recorded)  # a context-length error mid-stream
     _stream_response(h, response, reply, fault, used, window)
 
 
@@ -325,6 +327,8 @@ def _chat(emu: Emulator, h: Any, body: dict[str, Any]) -> None:
     with_usage = isinstance(options, dict) and options.get("include_usage") is True
     failure = (context_error("openai", max(used, window + 1), window, "chat_completions")
                if fault else None)
+    if failure is not None:
+        emu.refuse(h.recorded)
     _stream_chat(h, head, reply, calls, finish, usage if with_usage else None, failure)
 
 

@@ -28,8 +28,9 @@ def plugin_settings() -> Mapping[str, Setting]:
                              help="seconds for one whole /compact call, its reply included"),
         "retry_budget_s": Setting(float, default=20.0,
                                   help="time to keep retrying 429/5xx before falling back"),
-        "trigger_ratio": Setting(float, help="override compression.trigger_ratio for the "
-                                             "conversations this plugin compacts"),
+        "trigger_ratio": Setting(float, help="override compression.trigger_ratio (compact "
+                                             "before a request past this share of the window) "
+                                             "for the agents this plugin compacts"),
         "target_ratio": Setting(float, help="override compression.target_ratio likewise"),
     }
 
