@@ -162,6 +162,11 @@ def actual_cost(entry: CatalogEntry, input_tokens: int, output_tokens: int) -> D
     return None if cost is None else cost.low
 
 
+def too_dear(high: Decimal | None, max_cost: float) -> bool:
+    """True when a cost's upper bound is unknown or above `max_cost` (--max-cost) dollars."""
+    return high is None or high > Decimal(str(max_cost))
+
+
 def unit_prices(entry: CatalogEntry) -> tuple[Decimal | None, Decimal | None]:
     """Base input and output prices in USD per million tokens (below any tier), or None."""
     if not entry.priced:

@@ -168,13 +168,18 @@ def _check_items(emu: Emulator, items: list[dict[str, Any]]) -> None:
 
 
 def _compact(emu: Emulator, h: Any, items: list[dict[str, Any]], used: int) -> None:
+    def user(i: dict[str, Any]) -> bool:
+        return i.get("type", "message") == "message" and i.get("role") == "user"
+
     # The service hands user messages back as typed items with content parts.
     kept = [{"type": "message", **i,
              "content": ([{"type": "input_text", "text": i["content"]}]
                          if isinstance(i.get("content"), str) else i.get("content"))}
-            for i in items if i.get("type", "message") == "message" and i.get("role") == "user"]
+            for i in items if user(i)]
+    # The payload stands for everything but the user messages, which come back as they are.
+    replaced = [i for i in emu.expand(items) if not user(i)]
     output = [*kept, {"type": "compaction", "id": emu.new_id("cmp"),
-                      "encrypted_content": emu.issue_compaction()}]
+                      "encrypted_content": emu.issue_compaction(replaced)}]
     out_tokens = estimate_tokens(output[-1])
     with emu._lock:
         emu.compactions.append(output)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import click
+
 from massgen_plugins import CompressionRequest, CompressionResult, PluginContext, Setting, hookimpl
 
 
@@ -77,6 +79,14 @@ def compress_context(request: CompressionRequest,
     # A failure raises: the host reports it in one line and MassGen summarizes instead.
     return compact(request, key, context.get("model"), float(context.get("timeout_s")),
                    float(context.get("retry_budget_s")))
+
+
+@hookimpl
+def register_commands(cli: click.Group, context: PluginContext) -> None:
+    """Add `massgen-plugins compaction eval`."""
+    from massgen_compact_openai.evaluation.command import group
+
+    cli.add_command(group())
 
 
 @hookimpl

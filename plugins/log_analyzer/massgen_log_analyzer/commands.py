@@ -19,10 +19,12 @@ from massgen_plugins import (
     UsageError,
     emit_json,
     host_of,
+    key_problem,
     load_run,
     logs_dir_option,
     shown,
     table,
+    too_dear,
 )
 
 REPORT = "ANALYSIS_REPORT.md"
@@ -115,7 +117,7 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
     if choice is None:
         raise AnalysisError("no plugin could resolve an analysis model; pass --model")
     providers_cfg = plain(host.config.get("providers") or {})
-    missing = missing_key(choice.provider, providers_cfg)
+    missing = key_problem(choice.provider, providers_cfg)
     if mode == "self":
         return _self(session.path, attempt, choice, context, turn, dry_run, yes, force,
                      max_cost, ui, as_json, providers_cfg, missing)
@@ -180,17 +182,6 @@ def _refuse_mixed(compare: str | None, spec: str | None, mode: str,
                             "whose report becomes ANALYSIS_REPORT.md); drop it")
 
 
-def missing_key(provider: str, providers_cfg: Any) -> str | None:
-    """What is wrong with the provider's key, in one line, or None when it has one."""
-    from massgen_plugins import require_key
-
-    try:
-        require_key(provider, providers_cfg)
-    except MissingKeyError as exc:
-        return exc.format_message()
-    return None
-
-
 def counted(provider: Any, make: Any, exact: bool) -> Any:
     """A plan, counted exactly if asked; a count the provider refuses is one line."""
     from massgen_plugins import AuthenticationError, ProviderError
@@ -233,13 +224,6 @@ def _show_and_check(plan: Any, as_json: bool, max_cost: float | None, dry_run: b
         else:
             how = "the logs' size is an estimate"
         click.echo(f"Dry run: nothing was sent ({how}).")
-
-
-def too_dear(high: Any, max_cost: float) -> bool:
-    """True when a cost's upper bound is unknown or above --max-cost."""
-    from decimal import Decimal
-
-    return high is None or high > Decimal(str(max_cost))
 
 
 def _self(log_dir: Path, attempt: Any, choice: Any, context: Any, turn: int | None,
