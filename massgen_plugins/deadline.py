@@ -79,7 +79,7 @@ def call_with_deadline(fn: Callable[[], T], timeout: float | None,
         if late and on_late is not None and outcome.ok:
             try:
                 on_late(outcome.value)  # type: ignore[arg-type]
-            except BaseException:
+            except BaseException:  # nobody waits for it any more
                 pass
 
     _start(fn, name, plugin, report, finish)
@@ -132,7 +132,7 @@ def _start(fn: Callable[[], T], name: str, plugin: str | None, report: Report | 
     def run() -> None:
         try:
             outcome: Outcome[T] = Outcome(value=fn())
-        except BaseException as exc:
+        except BaseException as exc:  # the plugin's failure, whatever it is
             outcome = Outcome(error=exc)
         finish(outcome)
 

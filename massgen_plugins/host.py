@@ -284,7 +284,7 @@ def _close_late(sink: Any) -> None:
     def close() -> None:
         try:
             sink.close()
-        except BaseException:
+        except BaseException:  # nobody uses it; its thread just ends
             pass
 
     threading.Thread(target=close, name="massgen-plugins: closing an unused sink",

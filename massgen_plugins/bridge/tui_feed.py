@@ -168,7 +168,7 @@ class Feed:
         """Give MassGen one event from the chain's end, unless the chain was dropped."""
         try:
             theirs = self.convert(event)
-        except Exception as exc:
+        except Exception as exc:  # what a plugin made of it is not an event
             self.drop(self._holder(), f"its TUI sink passed on something that is not an event "
                                       f"({type(exc).__name__}: {exc})")
             return
@@ -184,7 +184,7 @@ class Feed:
                 return
             try:
                 self.deliver(theirs)
-            except Exception:
+            except Exception:  # as MassGen's own emitter treats a listener's failure
                 pass
             if key is not None:
                 self.delivered[key] = seq
@@ -203,7 +203,7 @@ class Feed:
             for entry in [e for e in self.log if not self._covered(e)]:
                 try:
                     self.deliver(entry.event)  # the very object MassGen handed us
-                except Exception:
+                except Exception:  # as MassGen's own emitter treats it
                     pass
             self.log.clear()
             # MassGen's method is called straight from now on, not through here: let go of
@@ -242,7 +242,7 @@ class Feed:
     def _pump(self) -> None:
         try:
             self._run()
-        except BaseException as exc:
+        except BaseException as exc:  # our own failure: MassGen's path still runs
             self.drop(None, f"the TUI's event pump failed ({type(exc).__name__}: {exc})")
         finally:
             self._closed.set()
@@ -250,7 +250,7 @@ class Feed:
     def _run(self) -> None:
         try:
             chain, classify = self.setup(self)
-        except BaseException as exc:
+        except BaseException as exc:  # a plugin's, or a strict host's
             self.drop(self._holder(), f"building the TUI's chain raised {type(exc).__name__}: {exc}")
             return
         if chain is None:  # no plugin wraps it (or one failed, and the host said so)
@@ -278,7 +278,7 @@ class Feed:
     def _emit(self, entry: _Entry) -> None:
         try:
             ours = self.read(entry.event)
-        except Exception as exc:
+        except Exception as exc:  # not an event we can read: MassGen's own path
             self.drop(None, f"an event for MassGen's TUI could not be read ({type(exc).__name__})")
             return
         entry.key = (ours.agent_id, ours.event_type)
@@ -365,7 +365,7 @@ class Guard:
         stack.append((self.owner, f"its TUI sink's {what}", time.monotonic(), feed.event_deadline))
         try:
             method(*args)
-        except BaseException as exc:
+        except BaseException as exc:  # the plugin's failure, whatever it raised
             feed.drop(self.owner, f"its TUI sink raised {type(exc).__name__}: {exc} in {what}")
         finally:
             stack.pop()
@@ -375,7 +375,7 @@ class Guard:
         try:  # to name the plugin that holds an event too long
             if event.seq is not None:
                 self.seen[(event.agent_id, event.event_type)] = event.seq
-        except Exception:
+        except Exception:  # what a plugin passed on may be anything
             pass
         self._call("emit", self.sink.emit, event)
 

@@ -166,7 +166,7 @@ def _from_stdout(exc: OSError) -> bool:
                 try:
                     if stream is not None and stream.fileno() == out:
                         return True
-                except Exception:
+                except Exception:  # anything without a usable fileno()
                     continue
     return False
 

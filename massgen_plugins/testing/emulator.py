@@ -128,7 +128,7 @@ class Emulator:
     def url(self) -> str:
         """`http://127.0.0.1:PORT`."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def base_url(self, provider: str) -> str:
         """The base URL to give that provider's SDK."""

@@ -313,8 +313,9 @@ def _chat(emu: Emulator, h: Any, body: dict[str, Any]) -> None:
              "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
              "completion_tokens_details": {"reasoning_tokens": reply.reasoning_tokens}}
     if not body.get("stream"):
-        message = {"role": "assistant", "content": reply.text if reply.text or not calls else None,
-                   "refusal": None, "annotations": []}
+        message: dict[str, Any] = {"role": "assistant",
+                                   "content": reply.text if reply.text or not calls else None,
+                                   "refusal": None, "annotations": []}
         if reply.reasoning:
             message["reasoning_content"] = reply.reasoning
         if calls:

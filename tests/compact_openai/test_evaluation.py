@@ -140,8 +140,7 @@ def test_bad_input_is_one_line_and_nothing_is_paid_for(cli, emu, env, args, says
     result = cli("compaction", "eval", "--yes", *args, env=env)
     assert result.returncode != 0
     assert no_traceback(result)
-    errors = [x for x in result.stderr.splitlines() if x.startswith("massgen-plugins: error")
-              or x.startswith("Error")]
+    errors = [x for x in result.stderr.splitlines() if x.startswith(("massgen-plugins: error", "Error"))]
     assert len(errors) == 1 and says in errors[0], result.stderr
     assert paid(emu) == []
 

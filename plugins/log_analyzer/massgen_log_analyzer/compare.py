@@ -360,7 +360,7 @@ def _work(job: Job, attempt: Any, context: Any, force: bool, cancel: threading.E
                 job.outcome = outcome
         except MassgenError as exc:
             job.outcome = job.outcome or _failed(job, exc, started)
-        except Exception as exc:
+        except Exception as exc:  # our bug in one model; the others go on
             job.outcome = _failed(job, MassgenError(f"{type(exc).__name__}: {exc}"), started)
         finally:
             job.done.set()

@@ -36,9 +36,9 @@ def main() -> None:
     job = json.load(sys.stdin)
     try:
         result = summarize(job)
-    except Exception as exc:  # noqa: BLE001 - said to the parent, which shows it in one line
+    except Exception as exc:  # said to the parent, which shows it in one line
         result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    print(RESULT + json.dumps(result, default=str), flush=True)
+    print(RESULT + json.dumps(result, default=str), flush=True)  # noqa: T201 - to the parent
 
 
 def summarize(job: dict[str, Any]) -> dict[str, Any]:

@@ -123,7 +123,7 @@ class Plan:
         say(f"Tokens       {self.tokens:,} ({how})")
         for n, (method, skipped) in enumerate(self.methods):
             head = "Methods      " if n == 0 else "             "
-            say(shown(f"{head}{method:<22} {skipped and 'skipped: ' + skipped or _what(self, method)}"))
+            say(shown(f"{head}{method:<22} {(skipped and 'skipped: ' + skipped) or _what(self, method)}"))
         scored = f"judged by {self.judge}" if self.judge else "scored by exact match"
         origin = "planted in the task" if s.facts is not None else "drawn from the conversation"
         say(f"Recall       {len(self.facts)} questions ({origin}), {scored}")

@@ -112,7 +112,7 @@ def run(ctx: click.Context, o: Options) -> None:
         emulator = m.emulated(provider)
         try:
             tokens = m.count(provider, model, subject.system, subject.items)
-        except Exception as exc:  # noqa: BLE001 - the free count fails: say it, pay nothing
+        except Exception as exc:  # the free count fails: say it, pay nothing
             raise EvaluationError(f"the token count at {provider.endpoint}, made before anything "
                                   f"is paid for, failed: {m._why(exc)}") from None
     runs = [name for name, skipped in chosen if skipped is None]
@@ -170,7 +170,7 @@ def run(ctx: click.Context, o: Options) -> None:
             if done.after is None:
                 try:
                     done.after = m.count(provider, model, done.system, done.items or [])
-                except Exception as exc:  # noqa: BLE001 - the size is unknown; recall goes on
+                except Exception as exc:  # the size is unknown; recall goes on
                     click.echo(shown(f"massgen-plugins: warning: {method}: the count after "
                                      f"compression failed: {m._why(exc)}"), err=True)
             done.recall = m.recall(provider, model, done, facts, entry)
