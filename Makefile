@@ -94,11 +94,15 @@ test-check: setup
 	$(BIN)/mypy massgen_plugins plugins/*/massgen_* examples/*/massgen_*
 	$(BIN)/lint-imports
 
+# Two workers (pytest-xdist): many tests wait on a child process or a deadline, and two
+# workers overlap those waits on a two-core machine.
+XDIST := -n 2
+
 test-main: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-lowest: $(LOWEST)/.installed
-	$(LOWEST)/bin/python -m pytest
+	$(LOWEST)/bin/python -m pytest $(XDIST)
 
 # MASSGEN_PLUGINS_REAL_MASSGEN=1: the tests that need the real MassGen fail, not skip, without it.
 test-massgen: $(MASSGEN)/.installed

@@ -80,9 +80,12 @@ def evaluate(ctx: click.Context, log_dir: str | None, task: str | None, agent: s
 
     \b
     Examples:
-      massgen-plugins compaction eval --task bundled --model openai/gpt-5-mini --yes
-      massgen-plugins compaction eval log_20261122_040154_669688 --agent agent_a --dry-run
-      massgen-plugins compaction eval --judge anthropic/claude-haiku-4-5 --max-cost 0.50
+      massgen-plugins compaction eval --task bundled --model openai/gpt-5-mini \\
+          --yes
+      massgen-plugins compaction eval log_20261122_040154_669688 \\
+          --agent agent_a --dry-run
+      massgen-plugins compaction eval --judge anthropic/claude-haiku-4-5 \\
+          --max-cost 0.50
     """
     from massgen_compact_openai.evaluation.run import Options, run
 
