@@ -28,7 +28,8 @@ OURS := ".[testing]" ./plugins/compact_openai ./plugins/log_analyzer ./plugins/t
 MASSGEN_TEST_TOOLS := "pytest>=8" "pytest-mock>=3.12" "pytest-asyncio>=0.21"
 # The suites that need the real MassGen, or sit at its seams; the rest of the suite runs in
 # .venv and .venv-lowest (whose floors are MassGen's pins: openai 2.2.0, rich 14.1.0).
-MASSGEN_SUITES := tests/massgen tests/bridge tests/compact_openai
+# The README's samples run there too: the doctor sample needs the real MassGen.
+MASSGEN_SUITES := tests/massgen tests/bridge tests/compact_openai tests/core/test_readme_samples.py
 # Real massgen runs must reach nothing but the loopback emulator: where the kernel allows it,
 # that suite runs in a network namespace of its own, with only the loopback interface up.
 ISOLATE := $(shell unshare -n true 2>/dev/null && command -v ip >/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$@\"' sh")
@@ -90,12 +91,18 @@ test:
 # ruff, mypy and the import contracts (pyproject.toml: [tool.importlinter]).
 test-check: setup
 	$(BIN)/ruff check massgen_plugins plugins tests bench examples
+	$(BIN)/mypy massgen_plugins plugins/*/massgen_* examples/*/massgen_*
+	$(BIN)/lint-imports
+
+# Two workers (pytest-xdist): many tests wait on a child process or a deadline, and two
+# workers overlap those waits on a two-core machine.
+XDIST := -n 2
 
 test-main: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-lowest: $(LOWEST)/.installed
-	$(LOWEST)/bin/python -m pytest
+	$(LOWEST)/bin/python -m pytest $(XDIST)
 
 # MASSGEN_PLUGINS_REAL_MASSGEN=1: the tests that need the real MassGen fail, not skip, without it.
 test-massgen: $(MASSGEN)/.installed
@@ -107,6 +114,7 @@ bench: setup $(MASSGEN)/.installed
 	$(BIN)/python -m compileall -q massgen_plugins plugins
 	$(BIN)/python bench/bridge_startup.py
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_compaction.py
+	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_proactive.py --runs 3
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_tui.py --runs 5
 	$(ISOLATE) $(MASSGEN)/bin/python bench/massgen_tui_latency.py
 	$(BIN)/python bench/startup.py

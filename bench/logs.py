@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from massgen_plugins.logs.context import TIMELINE_TYPES  # noqa: E402
-from massgen_plugins.logs.events_file import read_events  # noqa: E402
-from massgen_plugins.logs.files import Warnings  # noqa: E402
-from massgen_plugins.logs.reader import read_session  # noqa: E402
-from tests.synthetic_runs import write_run  # noqa: E402
+from massgen_plugins.logs.context import TIMELINE_TYPES
+from massgen_plugins.logs.events_file import read_events
+from massgen_plugins.logs.files import Warnings
+from massgen_plugins.logs.reader import read_session
+from tests.synthetic_runs import write_run
 
 LINE_BYTES = 130  # about one text delta line
 

@@ -178,7 +178,7 @@ def matrix_table(rows: list[dict[str, Any]], total_s: float, isolated: bool,
         cells.append("clean" if row["pip_check"] else f"NOT clean: {row['pip_check_text']}")
         if "error" in row:
             cells += [f"the run failed: {row['error']}"] + ["-"] * (3 + len(SEAMS))
-            lines.append("| " + " | ".join(cells + [f"{row['wall_s']:.0f} s"]) + " |")
+            lines.append("| " + " | ".join([*cells, f"{row['wall_s']:.0f} s"]) + " |")
             continue
         for seam in SEAMS:
             cells.append(seam_cell(row["doctor"].get(seam), row["live"].get(seam)))

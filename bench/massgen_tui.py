@@ -85,7 +85,7 @@ def record_flood(work: Path, settings: AgentSettings = FLOOD) -> Path:
     """Record a token flood with the real `massgen`; its attempt directory."""
     work.mkdir(parents=True, exist_ok=True)
     with Emulator() as emu:
-        emu.responder = MassgenDriver({m: settings for m in ("flood-a", "flood-b", "flood-c")})
+        emu.responder = MassgenDriver(dict.fromkeys(("flood-a", "flood-b", "flood-c"), settings))
         config = work / "run.yaml"
         config.write_text(FLOOD_AGENTS.format(url=emu.base_url("openai")), encoding="utf-8")
         done = subprocess.run(

@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from massgen_plugins.providers.registry import make_provider  # noqa: E402
-from massgen_plugins.providers.types import GenerateRequest  # noqa: E402
-from massgen_plugins.testing import Emulator  # noqa: E402
+from massgen_plugins.providers.registry import make_provider
+from massgen_plugins.providers.types import GenerateRequest
+from massgen_plugins.testing import Emulator
 
 MODELS = {"openai": "gpt-5", "anthropic": "claude-sonnet-4-6", "google": "gemini-2.5-pro"}
 
@@ -55,7 +55,7 @@ def main() -> None:
             provider = make_provider(name, environ=env)
             request = GenerateRequest(model=model, messages=[{"role": "user", "content": "hi"}])
             bare = bare_call(name, provider, request)
-            ours = lambda: provider.generate(request)  # noqa: E731
+            ours = lambda p=provider, r=request: p.generate(r)  # noqa: E731
             for fn in (bare, ours):  # warm connections and imports
                 fn()
             times: dict[str, list[float]] = {"bare": [], "ours": []}

@@ -1,4 +1,4 @@
-"""Start-up cost of the `massgen` CLI, as ratios against `python -c pass` measured in this run.
+"""Start-up cost of our CLI, `massgen-plugins`, as ratios against `python -c pass` measured in this run.
 
 Usage: .venv/bin/python bench/startup.py [--runs N]
 

@@ -11,14 +11,14 @@ importable from this package, by theme:
   `STATE`, `CRITICAL`;
 - errors the user sees as one line: `MassgenError`, `UsageError`, `ConfigError`;
 - models: specs (`ModelSpec`, `parse_spec`, `provider_name`, `PROVIDERS`, `SpecError`), keys
-  (`Credentials`, `find_key`, `require_key`, `KEY_ENV`, `MissingKeyError`), calls
+  (`Credentials`, `find_key`, `require_key`, `key_problem`, `KEY_ENV`, `MissingKeyError`), calls
   (`make_provider`, `Provider`, `OpenAIProvider` for endpoints beyond generation,
   `GenerateRequest`, `estimate_tokens`), their errors
   (`ProviderError`, `AuthenticationError`, `BadRequestError`, `ContextLengthError`,
   `RateLimitError`, `TransientError`) and the catalog (`catalog_entry`, `CatalogEntry`,
-  `known_models`, `unit_prices`, `estimate_cost`, `actual_cost`, `CostEstimate`);
+  `known_models`, `unit_prices`, `estimate_cost`, `actual_cost`, `CostEstimate`, `too_dear`);
 - run logs: `load_run`, `logs_dir_option`, `Session`, `Attempt`, `Warnings`,
-  `build_context`, `sections_for`, `write_in_run`;
+  `build_context`, `sections_for`, `write_in_run`, `read_conversations`, `Conversation`;
 - text for people: `shown`, `shown_block` (safe to print, secrets masked), `redact`,
   `emit_json`, `table`;
 - the host of a command: `host_of`, `Host`.
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from massgen_plugins.hookspecs import hookimpl
     from massgen_plugins.host import Host
     from massgen_plugins.logs.context import build_context, sections_for
+    from massgen_plugins.logs.conversations import Conversation, read_conversations
     from massgen_plugins.logs.files import Warnings, write_in_run
     from massgen_plugins.logs.model import Attempt, Session
     from massgen_plugins.providers.base import Provider, estimate_tokens
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
         actual_cost,
         estimate_cost,
         known_models,
+        too_dear,
         unit_prices,
     )
     from massgen_plugins.providers.catalog import lookup as catalog_entry
@@ -71,6 +73,7 @@ if TYPE_CHECKING:
         Credentials,
         MissingKeyError,
         find_key,
+        key_problem,
         require_key,
     )
     from massgen_plugins.providers.openai_api import OpenAIProvider
@@ -110,18 +113,20 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "hookimpl": ("massgen_plugins.hookspecs", "hookimpl"),
     "Host": ("massgen_plugins.host", "Host"),
     **{n: ("massgen_plugins.logs.context", n) for n in ("build_context", "sections_for")},
+    **{n: ("massgen_plugins.logs.conversations", n)
+       for n in ("Conversation", "read_conversations")},
     **{n: ("massgen_plugins.logs.files", n) for n in ("Warnings", "write_in_run")},
     **{n: ("massgen_plugins.logs.model", n) for n in ("Attempt", "Session")},
     **{n: ("massgen_plugins.providers.base", n) for n in ("Provider", "estimate_tokens")},
     **{n: ("massgen_plugins.providers.catalog", n)
        for n in ("CatalogEntry", "CostEstimate", "actual_cost", "estimate_cost", "known_models",
-                 "unit_prices")},
+                 "too_dear", "unit_prices")},
     "catalog_entry": ("massgen_plugins.providers.catalog", "lookup"),
     **{n: ("massgen_plugins.providers.errors", n)
        for n in ("AuthenticationError", "BadRequestError", "ContextLengthError",
                  "ProviderError", "RateLimitError", "TransientError")},
     **{n: ("massgen_plugins.providers.keys", n)
-       for n in ("KEY_ENV", "Credentials", "MissingKeyError", "find_key", "require_key")},
+       for n in ("KEY_ENV", "Credentials", "MissingKeyError", "find_key", "key_problem", "require_key")},
     "make_provider": ("massgen_plugins.providers.registry", "make_provider"),
     "OpenAIProvider": ("massgen_plugins.providers.openai_api", "OpenAIProvider"),
     **{n: ("massgen_plugins.providers.specs", n)
@@ -135,17 +140,71 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 __all__ = [
-    "actual_cost", "Attempt", "AuthenticationError", "BadRequestError", "build_context",
-    "catalog_entry", "CatalogEntry", "Classifier", "CompressionRequest", "CompressionResult",
-    "ConfigError", "ContextLengthError", "CostEstimate", "Credentials", "CRITICAL",
-    "emit_json", "estimate_cost", "estimate_tokens", "Event", "EventSink", "find_key",
-    "freeze", "GenerateRequest", "hookimpl", "Host", "host_of", "KEY_ENV", "known_models",
-    "load_run", "logs_dir_option", "make_provider", "MassgenError", "MissingKeyError",
-    "ModelChoice", "ModelSpec", "OpenAIProvider", "parse_spec", "PluginContext", "Provider", "provider_name",
-    "ProviderError", "PROVIDERS", "RateLimitError", "redact", "require_key", "sections_for",
-    "Session", "Setting", "shown", "shown_block", "SpecError", "STATE", "STREAMING", "table",
-    "thaw", "TransientError", "unit_prices", "UsageError", "Warnings", "write_in_run",
+    "CRITICAL",
+    "KEY_ENV",
+    "PROVIDERS",
+    "STATE",
+    "STREAMING",
+    "Attempt",
+    "AuthenticationError",
+    "BadRequestError",
+    "CatalogEntry",
+    "Classifier",
+    "CompressionRequest",
+    "CompressionResult",
+    "ConfigError",
+    "ContextLengthError",
+    "Conversation",
+    "CostEstimate",
+    "Credentials",
+    "Event",
+    "EventSink",
+    "GenerateRequest",
+    "Host",
+    "MassgenError",
+    "MissingKeyError",
+    "ModelChoice",
+    "ModelSpec",
+    "OpenAIProvider",
+    "PluginContext",
+    "Provider",
+    "ProviderError",
+    "RateLimitError",
+    "Session",
+    "Setting",
+    "SpecError",
+    "TransientError",
+    "UsageError",
+    "Warnings",
     "__version__",
+    "actual_cost",
+    "build_context",
+    "catalog_entry",
+    "emit_json",
+    "estimate_cost",
+    "estimate_tokens",
+    "find_key",
+    "freeze",
+    "hookimpl",
+    "host_of",
+    "key_problem",
+    "known_models",
+    "load_run",
+    "logs_dir_option",
+    "make_provider",
+    "parse_spec",
+    "provider_name",
+    "read_conversations",
+    "redact",
+    "require_key",
+    "sections_for",
+    "shown",
+    "shown_block",
+    "table",
+    "thaw",
+    "too_dear",
+    "unit_prices",
+    "write_in_run",
 ]
 
 

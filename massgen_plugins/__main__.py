@@ -1,4 +1,4 @@
-"""`python -m massgen_plugins` runs the `massgen` command line."""
+"""`python -m massgen_plugins` runs the `massgen-plugins` command line."""
 
 from massgen_plugins.cli import main
 

@@ -42,12 +42,18 @@ CORE_SCHEMA: dict[str, Any] = {
     # max_output_tokens: N}}. Not `models`: MassGen refuses a run config with a top-level
     # `models` key (its old V1 format).
     MODEL_CATALOG: Setting(dict, item_type=dict, help="catalog overrides by provider/model"),
-    # When and how far the core compresses a conversation's working context.
+    # When an agent's context is compacted before a request, rather than after the API
+    # refused it (docs/compaction.md). Shares of the model's window.
     "compression": {
-        "trigger_ratio": Setting(float, default=0.8, help="compress above this share of the window"),
-        "target_ratio": Setting(float, default=0.5, help="a compression must end below this"),
-        "max_consecutive": Setting(int, default=2, help="compressions in a row before giving up"),
-        "keep_ratio": Setting(float, default=0.2, help="recent share kept verbatim"),
+        "proactive": Setting(bool, default=True,
+                             help="compact before a request past trigger_ratio of the window"),
+        "trigger_ratio": Setting(float, default=0.8,
+                                 help="compact before a request above this share of the window"),
+        "target_ratio": Setting(float, default=0.5,
+                                help="a proactive compaction must end below this share"),
+        # The retired chat's: accepted, with one warning (RETIRED).
+        "max_consecutive": Setting(int, help="no longer used"),
+        "keep_ratio": Setting(float, help="no longer used"),
     },
     # Event type -> streaming | state | critical, over the defaults in events/classes.py.
     "tui": {"event_classes": Setting(dict, item_type=str, help="event type to class",
@@ -64,6 +70,15 @@ CORE_SCHEMA: dict[str, Any] = {
     },
 }
 
+# Keys that meant something only to the retired chat: a config that sets one still loads, and
+# gets one warning saying so.
+RETIRED = {
+    ("compression", "max_consecutive"): "it capped the retired chat's compressions in a row; "
+    "inside MassGen a proactive compaction is not tried again until a request goes out under "
+    "the trigger",
+    ("compression", "keep_ratio"): "it set how much of the retired chat's history was kept word "
+    "for word; compaction and MassGen's summarization decide that",
+}
 ENABLED = "enabled"
 # MassGen 0.1.97's top-level run-config keys (its validator and the configs it ships): never
 # ours, and never reported as near misses of ours (`ui` is one letter from `tui`).
@@ -159,7 +174,8 @@ def read_text(path: Path) -> str:
     except NotRegular as exc:
         raise ConfigError(f"{path}: config {exc}; replace it with a YAML file") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check its permissions")
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check its permissions") \
+            from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: config is not UTF-8 text; save it as UTF-8") from None
 
@@ -183,7 +199,8 @@ def parse_yaml(text: str, where: Path | str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}{at}: invalid YAML ({problem}); fix the syntax there")
+        raise ConfigError(f"{where}{at}: invalid YAML ({problem}); fix the syntax there") \
+            from None
     except RecursionError:
         raise ConfigError(f"{where}: nested too deeply to be a config; fix or remove it") from None
     except DataError as exc:
@@ -277,6 +294,17 @@ def shared_keys(data: Mapping[str, Any], where: Path | str) -> list[str]:
     return warnings
 
 
+def retired_keys(data: Mapping[str, Any], where: Path | str) -> list[str]:
+    """A warning for each key of one file that no longer means anything (RETIRED)."""
+    warnings = []
+    for (section, key), why in RETIRED.items():
+        node = data.get(section)
+        if isinstance(node, Mapping) and key in node:
+            warnings.append(f"{where}{_line(node, key)}: {section}.{key}: no longer used ({why}); "
+                            "remove it")
+    return warnings
+
+
 def legacy_catalog(data: Mapping[str, Any], where: Path | str) -> tuple[Any, str | None]:
     """A top-level `models` mapping written for massgen-plugins, and the warning it earns.
 
@@ -331,7 +359,7 @@ def validate(data: Mapping[str, Any], schema: Mapping[str, Any], where: Path | s
         if spec is None and not prefix:
             continue
         if spec is None:
-            known = sorted(schema)
+            known = sorted(k for k in schema if (prefix[:-1], k) not in RETIRED)
             hint = f"known keys: {', '.join(known)}" if known else "this section takes no keys"
             raise ConfigError(f"{where}{_line(data, key)}: {dotted}: unknown key"
                               f"{_close(str(key), known)}; {hint}")
@@ -385,7 +413,7 @@ def parse_env(name: str, raw: str, setting: Setting) -> Any:
                               "environment; set it in a config file")
     except ValueError:
         raise ConfigError(f"environment variable {name}: expected {_TYPE_NAMES[want]}, "
-                          f"got {raw!r}; fix or unset it")
+                          f"got {raw!r}; fix or unset it") from None
     why = check_value(value, setting)
     if why:
         raise ConfigError(f"environment variable {name}: {why}; fix or unset it")
@@ -445,6 +473,7 @@ class Config:
                 config.warnings.append(breaks_massgen(file, config.files))
             config.warnings += shared_keys(data, file.path)
             validate(data, CORE_SCHEMA, file.path)
+            config.warnings += retired_keys(data, file.path)
             ours = {k: data[k] for k in data if k in CORE_SCHEMA}
             legacy, warning = legacy_catalog(data, file.path)
             if legacy is not None and MODEL_CATALOG not in ours:

@@ -51,7 +51,7 @@ def check_data(data: Any, null_numbers: bool = True) -> tuple[Any, int]:
             if depth >= MAX_DEPTH:
                 raise DataError(f"is nested deeper than {MAX_DEPTH} levels")
             stack.extend((value, i, depth + 1) for i in range(len(value)))
-        elif null_numbers and (isinstance(value, float) and not math.isfinite(value) or (
+        elif null_numbers and ((isinstance(value, float) and not math.isfinite(value)) or (
                 isinstance(value, int) and not isinstance(value, bool)
                 and not -MAX_INT < value < MAX_INT)):
             parent[key] = None
@@ -100,7 +100,7 @@ def parse_json(raw: bytes | str) -> tuple[Any, int]:
     def skipped(_text: str) -> None:
         nonlocal bad
         bad += 1
-        return None
+        return
 
     def integer(text: str) -> int | None:
         # Checked as text: int() refuses 4,300 digits and more with an error of its own.

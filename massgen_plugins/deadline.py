@@ -79,7 +79,7 @@ def call_with_deadline(fn: Callable[[], T], timeout: float | None,
         if late and on_late is not None and outcome.ok:
             try:
                 on_late(outcome.value)  # type: ignore[arg-type]
-            except BaseException:  # noqa: BLE001 - nobody waits for it any more
+            except BaseException:  # nobody waits for it any more
                 pass
 
     _start(fn, name, plugin, report, finish)
@@ -117,7 +117,7 @@ async def acall_with_deadline(fn: Callable[[], T], timeout: float | None,
     _start(fn, name, plugin, report, finish)
     try:
         return await asyncio.wait_for(asyncio.shield(future), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Outcome(timed_out=True)
 
 
@@ -132,7 +132,7 @@ def _start(fn: Callable[[], T], name: str, plugin: str | None, report: Report | 
     def run() -> None:
         try:
             outcome: Outcome[T] = Outcome(value=fn())
-        except BaseException as exc:  # noqa: BLE001 - the plugin's failure, whatever it is
+        except BaseException as exc:  # the plugin's failure, whatever it is
             outcome = Outcome(error=exc)
         finish(outcome)
 

@@ -67,7 +67,7 @@ def plugin_settings() -> Mapping[str, Setting] | None:
 
 @hookspec
 def register_commands(cli: click.Group, context: PluginContext) -> None:
-    """Add click commands or groups to the ``massgen`` command line.
+    """Add click commands or groups to the ``massgen-plugins`` command line.
 
     Add to ``cli`` or to one of its groups, e.g. ``cli.commands["logs"].add_command(cmd)``.
     Replacing a command that already exists is refused with a warning. Keep heavy imports
@@ -81,9 +81,13 @@ def compress_context(
 ) -> CompressionResult | None:
     """Compress a conversation's working context, or return None for "not mine".
 
-    Asked through the bridge by MassGen's context recovery, in a worker thread with a deadline
-    (``deadlines.compress_context``, 120 s; block as you need, within it).
-    ``request.api`` says what format the items are in; answer only for the ones you know. The
+    Asked through the bridge inside MassGen, in a worker thread with a deadline
+    (``deadlines.compress_context``, 120 s; block as you need, within it): by its context
+    recovery after the API refused a request as too long (``request.reason == "reactive"``),
+    and, for agents on its Responses backend, before a request past
+    ``compression.trigger_ratio`` of the model's window (``"proactive"``; None then sends the
+    request as MassGen built it). ``request.api`` says what format the items are in; answer
+    only for the ones you know. The
     first plugin that returns a result wins. When every plugin returns None, raises, or returns
     something that is not a ``CompressionResult``, MassGen summarizes instead. So it does when
     the result would break the conversation (a tool call without its output), is not under
@@ -96,11 +100,13 @@ def compress_context(
 @hookspec(firstresult=True)
 def compression_settings(provider: str, model: str, base_url: str | None,
                          context: PluginContext) -> Mapping[str, float] | None:
-    """Override when the core compresses this conversation, or return None.
+    """Override when the core compacts this conversation before a request, or return None.
 
     Return a mapping with any of ``trigger_ratio`` and ``target_ratio`` (shares of the model's
-    window) for conversations your ``compress_context`` will handle. Asked once, when the
-    conversation starts; the first plugin that answers wins.
+    window, over ``compression.*`` in config) for conversations your ``compress_context`` will
+    handle. Asked once per MassGen agent, before its first request; the first plugin that
+    answers wins. A pair that does not hold (the target at least 0.1 below the trigger) is one
+    warning, and the config's ratios apply.
     """
 
 

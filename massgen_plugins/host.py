@@ -284,7 +284,7 @@ def _close_late(sink: Any) -> None:
     def close() -> None:
         try:
             sink.close()
-        except BaseException:  # noqa: BLE001 - nobody uses it; its thread just ends
+        except BaseException:  # nobody uses it; its thread just ends
             pass
 
     threading.Thread(target=close, name="massgen-plugins: closing an unused sink",
@@ -295,9 +295,9 @@ def _command_tree(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[tupl
                                                                             click.Command]:
     tree: dict[tuple[str, ...], click.Command] = {}
     for name, cmd in list(group.commands.items()):
-        tree[prefix + (name,)] = cmd
+        tree[(*prefix, name)] = cmd
         if isinstance(cmd, click.Group):
-            tree.update(_command_tree(cmd, prefix + (name,)))
+            tree.update(_command_tree(cmd, (*prefix, name)))
     return tree
 
 

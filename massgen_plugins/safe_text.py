@@ -15,9 +15,9 @@ from typing import Any
 _REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 _TABLE: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀ ... ␟
 _TABLE.update({0x7F: "\u2421", ord("\t"): "    ", ord("\r"): "", 0x2028: "\n", 0x2029: "\n"})
-_TABLE.update({code: _REPLACEMENT for code in range(0x80, 0xA0)})
+_TABLE.update(dict.fromkeys(range(128, 160), _REPLACEMENT))
 # Embeddings, overrides and isolates reorder what follows them ("Trojan Source").
-_TABLE.update({code: _REPLACEMENT for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+_TABLE.update(dict.fromkeys((*range(8234, 8239), *range(8294, 8298)), _REPLACEMENT))
 _BLOCK = {**_TABLE, ord("\n"): "\n"}
 # YAML and JSON escapes can spell UTF-16 surrogates one by one; no terminal can take them.
 _SURROGATE = re.compile("[\ud800-\udfff]")

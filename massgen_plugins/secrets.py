@@ -28,7 +28,7 @@ class _Lazy:
     """A pattern compiled on its first use: a string shown needs few of them, and compiling
     them all would cost more than the rest of a short command's masking."""
 
-    __slots__ = ("source", "flags", "_pattern")
+    __slots__ = ("_pattern", "flags", "source")
 
     def __init__(self, source: str, flags: int = 0) -> None:
         """Keep the pattern's source."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,11 @@ import pytest
 
 # The emulator fixture is opt-in for plugin authors, as it is here.
 pytest_plugins = ["massgen_plugins.testing.fixtures"]
+
+# A suite started in the background of a script (`make test &`) inherits SIGINT ignored, and so
+# would every process it starts: the Ctrl-C tests need a user's Ctrl-C to reach them.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REAL_PLUGINS = ("compact_openai", "log_analyzer", "tui_throttle")
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,7 +112,7 @@ def make_plugin(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
 
 @pytest.fixture
 def cli(home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run the installed `massgen` command in the isolated home and return what it did."""
+    """Run the installed `massgen-plugins` command in the isolated home and return what it did."""
     script = Path(sys.executable).parent / "massgen-plugins"
     base = [str(script)] if script.exists() else [sys.executable, "-m", "massgen_plugins"]
 

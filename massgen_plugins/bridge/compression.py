@@ -1,4 +1,14 @@
-"""Seam `compression`: MassGen's reactive context recovery asks `compress_context` first.
+"""Seam `compression`: agents' contexts compacted before a request overflows, and MassGen's
+reactive context recovery asks `compress_context` first.
+
+Proactive (Responses backends): before each request MassGen sends, its size as the API will
+count it (`massgen_plugins.compression.request_tokens`: the previous response's reported usage
+for a server-side history, plus an estimate of what is new) is checked against
+`compression.trigger_ratio` of the model's window. Past it, the plugins are asked with
+`reason="proactive"`, with the same deadline and checks as below; a compaction replaces the
+request's `input` and drops its `previous_response_id`, as MassGen's own recovery does. No
+answer, a failure or a refusal sends the request as MassGen built it, and `Trigger` keeps an
+agent whose context cannot be got under the trigger from being compacted before every request.
 
 On a context-length error every MassGen API backend awaits
 `self._compress_messages_for_context_recovery(messages, buffer_content=...)` and retries once.
@@ -21,6 +31,8 @@ written once the retry says whether it worked (`ok`).
 from __future__ import annotations
 
 import atexit
+import contextvars
+import importlib
 import inspect
 import json
 import os
@@ -31,18 +43,42 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import wrapt
 
 from massgen_plugins.bridge import runtime
 from massgen_plugins.bridge.seams import Seam, resolve, wrap
+from massgen_plugins.compression import Trigger
 from massgen_plugins.deadline import acall_with_deadline
 
 RECORDS = "compressions.jsonl"
 SUMMARIZATION = "massgen-summarization"
-# Per backend (one per agent), what its last Responses request continued
-# (previous_response_id) and its system message: MassGen chains requests server-side after
-# local tool calls and then hands recovery only the new items. Not a context variable: MassGen
-# runs the chained request in a task that does not see values set in the first one.
-_LAST_REQUEST: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+# Responses ids kept per agent with their size: a chained request continues the last one.
+_KEEP_SIZES = 8
+# Set while MassGen's own summarization runs: its summarizer's requests are never compacted.
+_RECOVERING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "massgen_plugins_recovering", default=False)
+
+
+@attrs.define
+class _Agent:
+    """What the bridge knows of one backend (one agent) from the Responses requests it sent.
+
+    What its last request continued (`previous_response_id`) and its system message: MassGen
+    chains requests server-side after local tool calls and then hands recovery only the new
+    items. Each response's size as the API reported it (input + output tokens), for the next
+    request that continues it. Its proactive `trigger` (None: off), settled on its first request.
+    Kept per backend, not in a context variable: MassGen runs the chained request in a task
+    that does not see values set in the first one.
+    """
+
+    previous_response_id: str | None = None
+    system: Mapping[str, Any] | None = None
+    sizes: dict[str, int] = attrs.Factory(dict)
+    trigger: Trigger | None = None
+    settled: bool = False
+
+
+_AGENTS: weakref.WeakKeyDictionary[Any, _Agent] = weakref.WeakKeyDictionary()
 
 
 def instrument(seam: Seam) -> None:
@@ -67,6 +103,10 @@ class Compressed:
     result: Any = None
     request: Any = None
     note: str = ""
+    reason: str = "reactive"
+    # Proactive: the request's size as estimated, and the trigger it was past.
+    tokens: int | None = None
+    trigger: Trigger | None = None
     # For a plugin's answer: MassGen's own summarization and its arguments, to run when the
     # retry is refused again.
     fallback: tuple[Any, tuple[Any, ...], dict[str, Any]] | None = None
@@ -83,18 +123,200 @@ _WATCHED: Any = None  # ResponseBackend._create_response_stream as wrapped
 def _on_request(wrapped: Any, instance: Any, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
     params = args[0] if args else kwargs.get("api_params")
-    if isinstance(params, Mapping) and instance is not None:
-        last = _LAST_REQUEST.setdefault(instance, {})
-        last["previous_response_id"] = params.get("previous_response_id")
-        system = _system_of(params.get("input"))
-        if system is not None:  # a chained request sends only new items, not the system
-            last["system"] = system
     held = _PENDING.pop(id(instance), None) if instance is not None else None
-    if held is None or not isinstance(params, Mapping):
+    if not isinstance(params, Mapping) or instance is None:
         if held is not None:
             _record(instance, held[1])
         return wrapped(*args, **kwargs)
-    return _retry(wrapped, instance, args, kwargs, held[1])
+    agent = _AGENTS.setdefault(instance, _Agent())
+    agent.previous_response_id = params.get("previous_response_id")
+    system = _system_of(params.get("input"))
+    if system is not None:  # a chained request sends only new items, not the system
+        agent.system = system
+    if held is not None:
+        return _retry(wrapped, instance, args, kwargs, held[1])
+    return _send(wrapped, instance, args, kwargs, params, agent)
+
+
+async def _send(wrapped: Any, backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                params: Mapping[str, Any], agent: _Agent) -> Any:
+    """The request MassGen built, compacted first when it is past its agent's trigger."""
+    planned = None
+    if not _RECOVERING.get():
+        try:
+            planned = await _compact_first(backend, params, agent)
+        except Exception as exc:  # never lose MassGen its request over our bookkeeping
+            runtime.warn(f"bridge: cannot check {_agent(backend)}'s request against the "
+                         f"compaction trigger ({type(exc).__name__}: {exc}); it goes as "
+                         "MassGen built it")
+    if planned is None:
+        return _watch(await wrapped(*args, **kwargs), agent)
+    compacted, done = planned
+    rest = {k: v for k, v in kwargs.items() if k != "api_params"}
+    try:
+        stream = await wrapped(compacted, *args[1:], **rest)
+    except Exception as exc:
+        if _too_long(exc):
+            # MassGen's reactive path takes the error; compaction does not fit this agent.
+            _NO_FIT[backend] = done.method
+            if done.trigger is not None:
+                done.trigger.missed()
+            _record(backend, done, *_verdict(exc, "MassGen's reactive path takes over"))
+            raise
+        # Not the size: whatever in the compacted request the API refused, MassGen's own
+        # request goes instead, as it would have without us.
+        _record(backend, done, False, f"the request failed ({_short(exc)}); it went again as "
+                                      "MassGen built it")
+        if done.trigger is not None:
+            done.trigger.missed()
+        return _watch(await wrapped(*args, **kwargs), agent)
+    _record(backend, done)
+    return _watch(stream, agent, done.trigger)
+
+
+async def _compact_first(backend: Any, params: Mapping[str, Any],
+                         agent: _Agent) -> tuple[dict[str, Any], Compressed] | None:
+    """The request compacted, when it is past the agent's trigger and a plugin compacted it."""
+    from massgen_plugins.compression import refusal, request_tokens
+
+    if _api_of(backend)[1] != "responses":
+        return None
+    if not agent.settled:
+        agent.settled = True
+        settled = await acall_with_deadline(lambda: _trigger_of(backend), None,
+                                            "massgen-plugins: compression settings",
+                                            plugin=runtime.PREFIX)
+        if not settled.ok:
+            runtime.warn(f"bridge: settling when to compact {_agent(backend)}'s context "
+                         f"{settled.problem(None)}; only MassGen's reactive path runs for it")
+        agent.trigger = settled.value
+    trigger = agent.trigger
+    previous = params.get("previous_response_id")
+    size = request_tokens(params, agent.sizes.get(previous) if isinstance(previous, str)
+                          else None)
+    if trigger is None or size is None or not trigger.due(size):
+        return None
+    started = time.monotonic()
+    request = _proactive_request(backend, params, agent, trigger)
+    asked = await acall_with_deadline(
+        lambda: _ask(request, "the request goes as MassGen built it"), None,
+        "massgen-plugins: compress_context", plugin=runtime.PREFIX)
+    result = asked.value if asked.ok else None
+    why = None if result is None else refusal(request, result)
+    if not asked.ok:
+        runtime.warn(f"bridge: asking the plugins to compact {_agent(backend)}'s context before "
+                     f"its request {asked.problem(None)}; it goes as MassGen built it")
+    elif result is not None and why is not None:
+        runtime.warn(f"compress_context ({result.method}) was refused for {_agent(backend)} "
+                     f"before its request: {why}; it goes as MassGen built it")
+    if result is None or why is not None:
+        trigger.missed()
+        return None
+    messages = _to_massgen(agent.system, result.items)
+    compacted = {k: v for k, v in params.items() if k != "previous_response_id"}
+    compacted["input"] = _formatter(backend).format_messages(messages)
+    return compacted, Compressed(result.method, list(params.get("input") or []), messages,
+                                 time.monotonic() - started, result, request,
+                                 reason="proactive", tokens=size, trigger=trigger)
+
+
+def _trigger_of(backend: Any) -> Trigger | None:
+    """When to compact this agent's context before a request; None: not before (a thread)."""
+    from massgen_plugins.compression import ratios
+    from massgen_plugins.config import CORE_SCHEMA
+
+    host = runtime.host()
+    if host is None or not host.implementers("compress_context"):
+        return None
+    section = host.config.get("compression") or {}
+    schema = CORE_SCHEMA["compression"]
+    if section.get("proactive", schema["proactive"].default) is False:
+        return None
+    model = str((getattr(backend, "config", None) or {}).get("model"))
+    override = host.call_first("compression_settings", expect=Mapping, user_errors=False,
+                               fallback="the core's compression settings apply",
+                               provider="openai", model=model, base_url=_base_url(backend))
+    trigger, target, problem = ratios(section, override, (schema["trigger_ratio"].default,
+                                                          schema["target_ratio"].default))
+    if problem is not None:
+        runtime.warn(f"bridge: {problem}")
+    return Trigger(_window(backend, "openai", model), trigger, target)
+
+
+def _proactive_request(backend: Any, params: Mapping[str, Any], agent: _Agent,
+                       trigger: Trigger) -> Any:
+    """The CompressionRequest for a request about to go out: its items as MassGen built them."""
+    from massgen_plugins.compression import estimate
+    from massgen_plugins.values import CompressionRequest
+
+    items = list(params.get("input") or [])
+    if _system_of(items) is not None:
+        items = items[1:]
+    tools = params.get("tools")
+    instructions = params.get("instructions")
+    if not isinstance(instructions, str) or not instructions:
+        instructions = _text(agent.system.get("content")) if agent.system else None
+    return CompressionRequest(
+        items=items, provider="openai", model=str(params.get("model")), reason="proactive",
+        # The tool definitions go out with the compacted request too.
+        target_tokens=max(1, trigger.target - (estimate(tools) if tools else 0)),
+        instructions=instructions, base_url=_base_url(backend), api="responses",
+        previous_response_id=params.get("previous_response_id"),
+        api_key=getattr(backend, "api_key", None) or None)
+
+
+def _watch(stream: Any, agent: _Agent, compacted: Trigger | None = None) -> Any:
+    """The stream MassGen reads, with each response's reported size noted for the next request."""
+    if not hasattr(type(stream), "__aiter__"):
+        return stream
+    return _Watched(stream, agent, compacted)
+
+
+class _Watched(wrapt.ObjectProxy):  # type: ignore[type-arg]  # generic only in wrapt 2
+    """A Responses event stream, passed on event by event, unchanged."""
+
+    def __init__(self, stream: Any, agent: _Agent, compacted: Trigger | None) -> None:
+        super().__init__(stream)
+        self._self_agent = agent
+        self._self_compacted = compacted
+        self._self_events: Any = None
+
+    def __aiter__(self) -> Any:
+        self._self_events = self.__wrapped__.__aiter__()
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._self_events is None:
+            self._self_events = self.__wrapped__.__aiter__()
+        event = await self._self_events.__anext__()
+        try:
+            _seen(self._self_agent, event, self._self_compacted)
+        except Exception:
+            pass  # a response we cannot read is one we do not size: MassGen reads it as ever
+        return event
+
+
+def _field(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, Mapping) else getattr(value, name, None)
+
+
+def _seen(agent: _Agent, event: Any, compacted: Trigger | None) -> None:
+    """Note a finished response's size; for a compacted request, whether it got under."""
+    if _field(event, "type") not in ("response.completed", "response.incomplete"):
+        return
+    response = _field(event, "response")
+    usage = _field(response, "usage")
+    rid, used, said = _field(response, "id"), _field(usage, "input_tokens"), _field(
+        usage, "output_tokens")
+    if not isinstance(rid, str) or not isinstance(used, int):
+        return
+    agent.sizes[rid] = used + (said if isinstance(said, int) else 0)
+    while len(agent.sizes) > _KEEP_SIZES:
+        agent.sizes.pop(next(iter(agent.sizes)))
+    if compacted is not None and not compacted.measured(used):
+        runtime.warn(f"bridge: a compacted request still counted {used:,} input tokens, past "
+                     f"the trigger ({compacted.threshold:,} of a {compacted.window:,}-token "
+                     "window); that agent's next overflow goes to MassGen's reactive path")
 
 
 async def _retry(wrapped: Any, backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -106,6 +328,7 @@ async def _retry(wrapped: Any, backend: Any, args: tuple[Any, ...], kwargs: dict
     is refused here, MassGen's original summarization runs on the messages it had handed over,
     and the request goes again with only its input rebuilt, as MassGen would have built it.
     """
+    agent = _AGENTS.setdefault(backend, _Agent())
     try:
         stream = await wrapped(*args, **kwargs)
     except Exception as exc:
@@ -116,6 +339,7 @@ async def _retry(wrapped: Any, backend: Any, args: tuple[Any, ...], kwargs: dict
         _record(backend, done, *_verdict(exc, "MassGen summarizes instead"))
         summarize, rargs, rkwargs = done.fallback
         started = time.monotonic()
+        recovering = _RECOVERING.set(True)
         try:
             out = await summarize(*rargs, **rkwargs)
             params = dict(args[0] if args else kwargs["api_params"])
@@ -124,6 +348,8 @@ async def _retry(wrapped: Any, backend: Any, args: tuple[Any, ...], kwargs: dict
             runtime.warn(f"bridge: MassGen's summarization after {done.method} failed for "
                          f"{_agent(backend)} ({type(inner).__name__}: {inner})")
             raise exc from None
+        finally:
+            _RECOVERING.reset(recovering)
         again = Compressed(SUMMARIZATION, done.before, out, time.monotonic() - started,
                            note=f"after {done.method} did not fit")
         rest = {k: v for k, v in kwargs.items() if k != "api_params"}
@@ -133,9 +359,9 @@ async def _retry(wrapped: Any, backend: Any, args: tuple[Any, ...], kwargs: dict
             _record(backend, again, *_verdict(last, "MassGen's error handling takes over"))
             raise
         _record(backend, again)
-        return stream
+        return _watch(stream, agent)
     _record(backend, done)
-    return stream
+    return _watch(stream, agent)
 
 
 def _verdict(exc: BaseException, then: str) -> tuple[bool, str]:
@@ -195,8 +421,8 @@ async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
         request, system = built
         # A daemon thread, not asyncio.to_thread: the default executor's threads are joined
         # at exit, so a plugin call left running would keep MassGen from ending.
-        asked = await acall_with_deadline(lambda: _ask(request), None,
-                                          "massgen-plugins: compress_context",
+        asked = await acall_with_deadline(lambda: _ask(request, "MassGen summarizes instead"),
+                                          None, "massgen-plugins: compress_context",
                                           plugin=runtime.PREFIX)
         if not asked.ok:
             runtime.warn(f"bridge: asking the plugins to compress {_agent(backend)}'s context "
@@ -213,7 +439,11 @@ async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
             note = f"{result.method} refused: {why}"
             runtime.warn(f"compress_context ({result.method}) was refused for "
                          f"{_agent(backend)}: {why}; MassGen summarizes instead")
-    out = await wrapped(*args, **kwargs)
+    recovering = _RECOVERING.set(True)
+    try:
+        out = await wrapped(*args, **kwargs)
+    finally:
+        _RECOVERING.reset(recovering)
     _hold(backend, Compressed(SUMMARIZATION, messages, out, time.monotonic() - started,
                               note=note))
     return out
@@ -235,7 +465,7 @@ def _hold(backend: Any, done: Compressed) -> None:
         _record(backend, done)
 
 
-def _ask(request: Any) -> Any:
+def _ask(request: Any, fallback: str) -> Any:
     """The first plugin's answer to compress_context (the host is made on first use, here)."""
     from massgen_plugins.values import CompressionResult
 
@@ -243,7 +473,7 @@ def _ask(request: Any) -> Any:
     if host is None:
         return None
     return host.call_first("compress_context", expect=CompressionResult, user_errors=False,
-                           fallback="MassGen summarizes instead", request=request)
+                           fallback=fallback, request=request)
 
 
 def _api_of(backend: Any) -> tuple[str, str | None]:
@@ -284,8 +514,8 @@ def _request(backend: Any, messages: list[Any]) -> tuple[Any, Mapping[str, Any] 
     if not isinstance(model, str) or not all(isinstance(m, Mapping) for m in messages):
         return None
     provider, api = _api_of(backend)
-    last = _LAST_REQUEST.get(backend, {}) if api == "responses" else {}
-    system = _system_of(messages) or last.get("system")
+    last = _AGENTS.get(backend) if api == "responses" else None
+    system = _system_of(messages) or (last.system if last is not None else None)
     rest = messages[1:] if _system_of(messages) else messages
     formatter = getattr(backend, "formatter", None)
     if api == "responses" and formatter is not None:
@@ -293,32 +523,46 @@ def _request(backend: Any, messages: list[Any]) -> tuple[Any, Mapping[str, Any] 
         items = formatter.format_messages([dict(m) for m in rest])
     else:
         items = [dict(m) for m in rest]
-    base_url = config.get("base_url")
-    if api == "responses" and not base_url:
-        base_url = os.environ.get("OPENAI_BASE_URL")  # the SDK's own fallback
+    base_url = _base_url(backend) if api == "responses" else config.get("base_url")
     ratio = float(getattr(backend, "_compression_target_ratio", 0.2) or 0.2)
     target = int(ratio * _window(backend, provider, model))
     request = CompressionRequest(
         items=items, provider=provider, model=model, reason="reactive", target_tokens=target,
         instructions=_text(system.get("content")) if system else None, base_url=base_url,
-        api=api, previous_response_id=last.get("previous_response_id"),
+        api=api, previous_response_id=last.previous_response_id if last is not None else None,
         api_key=getattr(backend, "api_key", None) or None)
     return request, system
 
 
+def _base_url(backend: Any) -> str | None:
+    """Where a Responses backend sends its requests (None: OpenAI's own endpoint)."""
+    config = getattr(backend, "config", None) or {}
+    # OPENAI_BASE_URL is the SDK's own fallback.
+    return config.get("base_url") or os.environ.get("OPENAI_BASE_URL") or None
+
+
 def _window(backend: Any, provider: str, model: str) -> int:
-    """The model's context window as MassGen sees it, else as our catalog does."""
-    utils = sys.modules.get("massgen.backend._compression_utils")
+    """The model's context window: the config's `model_catalog`, else MassGen's, else ours."""
+    from massgen_plugins.config import MODEL_CATALOG
+    from massgen_plugins.providers.specs import ModelSpec
+
+    host = runtime.current_host()
+    overrides = host.config.get(MODEL_CATALOG) if host is not None else None
+    given = (overrides or {}).get(str(ModelSpec(provider, model))) if isinstance(
+        overrides, Mapping) else None
+    window = given.get("context_window") if isinstance(given, Mapping) else None
+    if isinstance(window, int) and not isinstance(window, bool) and window > 0:
+        return window
+    utils: Any = sys.modules.get("massgen.backend._compression_utils")
     try:
         if utils is None:
-            import massgen.backend._compression_utils as utils  # type: ignore[no-redef]
+            utils = importlib.import_module("massgen.backend._compression_utils")
         window, _source = utils._get_context_window_for_backend(backend)
         if isinstance(window, int) and window > 0:
             return window
     except Exception:
         pass  # a MassGen without it: our catalog knows the common models
     from massgen_plugins.providers.catalog import lookup
-    from massgen_plugins.providers.specs import ModelSpec
 
     return lookup(ModelSpec(provider, model)).context_window or 128_000
 
@@ -364,7 +608,7 @@ def _write_record(backend: Any, done: Compressed, ok: bool, note: str) -> None:
 
     result, request, before, after = done.result, done.request, done.before, done.after
     cost = None
-    tokens_before = estimate(before)
+    tokens_before = done.tokens if done.tokens is not None else estimate(before)
     chained = False
     if result is not None and request is not None:
         from massgen_plugins.providers.catalog import actual_cost, lookup
@@ -380,13 +624,15 @@ def _write_record(backend: Any, done: Compressed, ok: bool, note: str) -> None:
     entry = {
         "time": time.time(), "agent": _agent(backend), "backend": type(backend).__name__,
         "model": (getattr(backend, "config", None) or {}).get("model"), "method": done.method,
-        "reason": "reactive", "ok": ok, "items_before": len(before), "items_after": len(after),
+        "reason": done.reason, "ok": ok, "items_before": len(before), "items_after": len(after),
         "server_side_history": chained, "tokens_before": tokens_before,
         "tokens_after": estimate(after),
         "input_tokens": None if result is None else result.input_tokens,
         "output_tokens": None if result is None else result.output_tokens,
         "cost_usd": cost, "latency_s": round(done.latency, 3), "note": note,
     }
+    if done.trigger is not None:
+        entry.update(trigger_tokens=done.trigger.threshold, window=done.trigger.window)
     runtime.say(f"{runtime.PREFIX}: {line(entry)}", level="INFO" if ok else "WARNING",
                 console=True)
     folder = runtime.run_dir()
@@ -412,6 +658,9 @@ def line(entry: Mapping[str, Any]) -> str:
     before, after = _items(entry["items_before"]), _items(entry["items_after"])
     if entry.get("server_side_history"):
         before = f"the server-side history + {before}"
+    if entry.get("reason") == "proactive":
+        how += (f" before its request, past the trigger ({entry.get('trigger_tokens') or 0:,} "
+                f"of a {entry.get('window') or 0:,}-token window)")
     text = (f"compressed {entry['agent']}'s context with {how}: {before} "
             f"(~{entry['tokens_before']:,} tokens) -> {after} "
             f"(~{entry['tokens_after']:,} tokens); {cost}; {entry['latency_s']:.2f} s")

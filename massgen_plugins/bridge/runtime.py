@@ -180,6 +180,11 @@ def host() -> Any:
         return BRIDGE._host
 
 
+def current_host() -> Any:
+    """The plugin host if it has been made already, else None (never makes it)."""
+    return BRIDGE._host
+
+
 def _echo(line: str) -> None:
     """The host's own lines (already prefixed and masked), through MassGen's logging."""
     say(line, level="WARNING")

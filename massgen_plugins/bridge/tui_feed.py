@@ -48,7 +48,7 @@ def _gone(event: Any) -> None:
 class _Entry:
     """One event MassGen handed the app, until it is delivered."""
 
-    __slots__ = ("seq", "event", "at", "key", "fed")
+    __slots__ = ("at", "event", "fed", "key", "seq")
 
     def __init__(self, seq: int, event: Any, at: float) -> None:
         self.seq, self.event, self.at = seq, event, at
@@ -75,7 +75,8 @@ class Feed:
         self.log: deque[_Entry] = deque()  # taken, not yet delivered (oldest first)
         self.base = 0  # the seq of log[0]
         self.next_seq = 0
-        self.delivered: dict[tuple[Any, Any], int] = {}  # (agent, type) -> highest seq
+        # (agent, type) -> highest seq; None (an event's key not read yet) is never a key
+        self.delivered: dict[tuple[Any, Any] | None, int] = {}
         self.refused = 0  # what the chain handed on late (after a drop) or again
         # The chain is dropped: the terminal refuses everything, and every event it held was
         # delivered (under the lock that sets it), so later ones go straight to MassGen.
@@ -167,7 +168,7 @@ class Feed:
         """Give MassGen one event from the chain's end, unless the chain was dropped."""
         try:
             theirs = self.convert(event)
-        except Exception as exc:  # noqa: BLE001 - what a plugin made of it is not an event
+        except Exception as exc:  # what a plugin made of it is not an event
             self.drop(self._holder(), f"its TUI sink passed on something that is not an event "
                                       f"({type(exc).__name__}: {exc})")
             return
@@ -183,7 +184,7 @@ class Feed:
                 return
             try:
                 self.deliver(theirs)
-            except Exception:  # noqa: BLE001 - as MassGen's own emitter treats a listener's failure
+            except Exception:  # as MassGen's own emitter treats a listener's failure
                 pass
             if key is not None:
                 self.delivered[key] = seq
@@ -202,7 +203,7 @@ class Feed:
             for entry in [e for e in self.log if not self._covered(e)]:
                 try:
                     self.deliver(entry.event)  # the very object MassGen handed us
-                except Exception:  # noqa: BLE001 - as MassGen's own emitter treats it
+                except Exception:  # as MassGen's own emitter treats it
                     pass
             self.log.clear()
             # MassGen's method is called straight from now on, not through here: let go of
@@ -241,7 +242,7 @@ class Feed:
     def _pump(self) -> None:
         try:
             self._run()
-        except BaseException as exc:  # noqa: BLE001 - our own failure: MassGen's path still runs
+        except BaseException as exc:  # our own failure: MassGen's path still runs
             self.drop(None, f"the TUI's event pump failed ({type(exc).__name__}: {exc})")
         finally:
             self._closed.set()
@@ -249,7 +250,7 @@ class Feed:
     def _run(self) -> None:
         try:
             chain, classify = self.setup(self)
-        except BaseException as exc:  # noqa: BLE001 - a plugin's, or a strict host's
+        except BaseException as exc:  # a plugin's, or a strict host's
             self.drop(self._holder(), f"building the TUI's chain raised {type(exc).__name__}: {exc}")
             return
         if chain is None:  # no plugin wraps it (or one failed, and the host said so)
@@ -277,7 +278,7 @@ class Feed:
     def _emit(self, entry: _Entry) -> None:
         try:
             ours = self.read(entry.event)
-        except Exception as exc:  # noqa: BLE001 - not an event we can read: MassGen's own path
+        except Exception as exc:  # not an event we can read: MassGen's own path
             self.drop(None, f"an event for MassGen's TUI could not be read ({type(exc).__name__})")
             return
         entry.key = (ours.agent_id, ours.event_type)
@@ -349,12 +350,12 @@ class Feed:
 class Guard:
     """A plugin's sink as its caller sees it: each call noted for the watch, never raising."""
 
-    __slots__ = ("feed", "owner", "sink", "seen")
+    __slots__ = ("feed", "owner", "seen", "sink")
 
     def __init__(self, feed: Feed, owner: str, sink: Any) -> None:
         """`sink` is plugin `owner`'s."""
         self.feed, self.owner, self.sink = feed, owner, sink
-        self.seen: dict[tuple[Any, Any], int] = {}  # (agent, type) -> the highest seq it took
+        self.seen: dict[tuple[Any, Any] | None, int] = {}  # (agent, type) -> highest seq taken
 
     def _call(self, what: str, method: Callable[..., Any], *args: Any) -> None:
         feed = self.feed
@@ -364,7 +365,7 @@ class Guard:
         stack.append((self.owner, f"its TUI sink's {what}", time.monotonic(), feed.event_deadline))
         try:
             method(*args)
-        except BaseException as exc:  # noqa: BLE001 - the plugin's failure, whatever it raised
+        except BaseException as exc:  # the plugin's failure, whatever it raised
             feed.drop(self.owner, f"its TUI sink raised {type(exc).__name__}: {exc} in {what}")
         finally:
             stack.pop()
@@ -374,7 +375,7 @@ class Guard:
         try:  # to name the plugin that holds an event too long
             if event.seq is not None:
                 self.seen[(event.agent_id, event.event_type)] = event.seq
-        except Exception:  # noqa: BLE001 - what a plugin passed on may be anything
+        except Exception:  # what a plugin passed on may be anything
             pass
         self._call("emit", self.sink.emit, event)
 

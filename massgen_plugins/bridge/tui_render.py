@@ -39,8 +39,7 @@ class MassgenTuiClassifier(Classifier):
         super().__init__(overrides, defaults=MASSGEN_TUI_CLASSES)
         self.presenting: set[str | None] = set()
         self._lock = threading.Lock()
-        self._shown: Callable[[Any, str], str | None] | None = None
-        self._card: Callable[[str], str] | None = None
+        self._cleaning: tuple[Callable[[Any, str], str | None], Callable[[str], str]] | None = None
         self._ready = False
 
     # -- what the bridge tells it, in the order MassGen's TUI receives the events ---------
@@ -67,20 +66,23 @@ class MassgenTuiClassifier(Classifier):
         if event.event_type not in CLEANED:
             # Presentation chunks: the TUI does not show their content.
             return [("".join(parts), len(parts))]
-        if (event.event_type == "text" and event.agent_id in self.presenting) or not self._load():
+        cleaning = None if event.event_type == "text" and event.agent_id in self.presenting \
+            else self._load()
+        if cleaning is None:
             return [(part, 1) for part in parts]
-        return _groups(parts, lambda part: self._shown(event, part), self._card)
+        shown, card = cleaning
+        return _groups(parts, lambda part: shown(event, part), card)
 
-    def _load(self) -> bool:
-        """MassGen's own cleaning functions; False when this MassGen lacks one of them."""
+    def _load(self) -> tuple[Callable[[Any, str], str | None], Callable[[str], str]] | None:
+        """MassGen's own cleaning functions; None when this MassGen lacks one of them."""
         with self._lock:
             if not self._ready:
                 self._ready = True
                 try:
-                    self._shown, self._card = _massgen_cleaning()
+                    self._cleaning = _massgen_cleaning()
                 except Exception:
-                    self._shown = self._card = None
-            return self._shown is not None
+                    self._cleaning = None
+            return self._cleaning
 
 
 def _massgen_cleaning() -> tuple[Callable[[Any, str], str | None], Callable[[str], str]]:

@@ -1,4 +1,4 @@
-"""The `massgen` command line: core groups, plus the commands enabled plugins register."""
+"""Our command line, `massgen-plugins`: core groups, plus the commands enabled plugins register."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | N
 
 
 def make_cli() -> click.Group:
-    """A fresh `massgen` command tree; plugins add to it when it first needs them."""
+    """A fresh `massgen-plugins` command tree; plugins add to it when it first needs them."""
     from massgen_plugins.cli import config, doctor, logs, plugins
 
     @click.group(cls=HostGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,7 +116,7 @@ def make_cli() -> click.Group:
                   expose_value=False, callback=_remember_config, metavar="PATH",
                   help="Read this config file last, over the user and project files.")
     def massgen() -> None:
-        """MassGen: multi-agent runs, their logs, and the plugins that extend them.
+        """MassGen's plugins: the bridge into MassGen, its run logs, and the plugins' commands.
 
         Plugins are found through the `massgen` entry-point group; see `massgen-plugins plugins list`.
         """
@@ -130,7 +130,7 @@ def make_cli() -> click.Group:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the `massgen` command line."""
+    """Run the `massgen-plugins` command line."""
     code: Any = 0
     try:
         make_cli().main(args=list(argv) if argv is not None else None, prog_name="massgen-plugins")
@@ -166,7 +166,7 @@ def _from_stdout(exc: OSError) -> bool:
                 try:
                     if stream is not None and stream.fileno() == out:
                         return True
-                except Exception:  # noqa: BLE001 - anything without a usable fileno()
+                except Exception:  # anything without a usable fileno()
                     continue
     return False
 

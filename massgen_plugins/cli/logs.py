@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -146,7 +147,7 @@ def group() -> click.Group:
         Without LOG_DIR, the latest run. A log_* dir stands for its whole MassGen session:
         every turn, in whichever log dir `massgen --continue` wrote it. JSON: {"session",
         "session_id", "log_dirs", "analyzed", "attempts": [...]}, each attempt as documented
-        in the README.
+        in docs/logs.md.
         """
         from massgen_plugins.logs.model import attempt_json
 
@@ -283,7 +284,7 @@ def render_summary(session: Any, attempts: list[Any], all_votes: bool = False) -
         ("Subagents", f"{sub.get('total_subagents', 0)}"
                       + (f", {_cost(sub.get('total_estimated_cost'))}" if sub.get(
                           "total_subagents") else "")),
-        ("Final", str(a.final_answer_path) if a.final_answer_path else "-"),
+        ("Final", _within(a.final_answer_path, a.path)),
         ("Events", f"{a.events_bytes / 1e6:.1f} MB in events.jsonl" if a.events_path else "none"),
         ("MassGen", a.massgen_version or "-"),
         ("Analyzed", "yes" if any(d.analyzed for d in group.dirs) else "no"),
@@ -335,10 +336,11 @@ def render_summary(session: Any, attempts: list[Any], all_votes: bool = False) -
                       f"{x.avg_ms:.1f}"] for x in sorted(a.tools, key=lambda x: -x.total_ms)[:5]])
     if a.compressions:
         print_table("Context compressions", [
-            Col("Agent", max=16), Col("When"), Col("Method", max=24), Col("Before"),
-            Col("After"), Col("Cost", drop=2), Col("Took", drop=3),
-            Col("Source", drop=4, max=26), Col("Note", flex=True, min=12, drop=1, wrap=True)], [
+            Col("Agent", max=16), Col("When"), Col("Method", max=24), Col("Why", drop=2),
+            Col("Before"), Col("After"), Col("Cost", drop=3), Col("Took", drop=4),
+            Col("Source", drop=5, max=26), Col("Note", flex=True, min=12, drop=1, wrap=True)], [
             [c.agent or "?", _clock(c.time), c.method + ("" if c.ok else " (failed)"),
+             c.reason or "-",
              _size(c.messages_before, c.tokens_before), _size(c.messages_after, c.tokens_after),
              "-" if c.cost_usd is None else _cost(c.cost_usd),
              "-" if c.latency_s is None else f"{c.latency_s:.2f} s", c.source, c.note or "-"]
@@ -359,6 +361,16 @@ def _tally(a: Any) -> str:
         tied = [agent for agent, n in a.tally.items() if n == top]
         text += f" (a tie between {', '.join(tied)}: MassGen breaks it by config order)"
     return text
+
+
+def _within(path: Path | None, attempt: Path) -> str:
+    """A file of the run as a path from its attempt's folder: whole at any width."""
+    if path is None:
+        return "-"
+    try:
+        return str(path.relative_to(attempt))
+    except ValueError:
+        return str(path)
 
 
 def _winner_votes(a: Any) -> str:

@@ -14,7 +14,8 @@ MassGen 0.1.97 leaves no event, status or metric for a reactive compression, onl
   tokens)"; a trace or line that close in time is that agent's.
 
 The bridge writes one JSON line per compression, ours or MassGen's, to
-`massgen_plugins/compressions.jsonl` with the agent, method, sizes, cost and latency. The same
+`massgen_plugins/compressions.jsonl` with the agent, method, reason (`reactive` after the API
+refused a request, `proactive` before a request past the trigger), sizes, cost and latency. The same
 compression is shown once: a bridge record wins over a trace, and a trace over log lines.
 For a `--continue` turn, MassGen writes these into the turn_1/attempt_1 that holds the turn's
 events (the stub), so that folder is read too.
@@ -91,7 +92,9 @@ def _records(file: Path, run: RunFiles) -> list[Compression]:
             tokens_before=_int(entry.get("tokens_before")),
             tokens_after=_int(entry.get("tokens_after")),
             cost_usd=_float(entry.get("cost_usd")), latency_s=_float(entry.get("latency_s")),
-            note=_text(entry.get("note")) or "", source="massgen-plugins bridge"))
+            note=_text(entry.get("note")) or "", source="massgen-plugins bridge",
+            # Records written before proactive compaction existed were all reactive.
+            reason=_text(entry.get("reason")) or "reactive"))
     if bad:
         run.warn.add(file, f"skipped {bad} line{'s' * (bad != 1)} that are not compression records")
     return out
@@ -122,11 +125,11 @@ def _traces(folder: Path, run: RunFiles) -> list[Compression]:
             continue
         before = _int((last_input or {}).get("original_message_count"))
         out.append(Compression(
-            time=(last_input and _int(last_input.get("timestamp")) or stamp) / 1000,
+            time=((last_input and _int(last_input.get("timestamp"))) or stamp) / 1000,
             agent=None, method="massgen-summarization", ok=True,
             messages_before=before, messages_after=_int(data.get("compressed_message_count")),
             note=f"summary of {_int(data.get('summary_length_chars')) or 0:,} characters",
-            source="MassGen compression_debug"))
+            source="MassGen compression_debug", reason="reactive"))
         last_input = None
     return out
 
@@ -161,7 +164,7 @@ def _log_compressions(lines: Sequence[tuple[str, str, str]], day: str | None) ->
             out[-1]["summary_failed"] = True
     return [Compression(
         time=c["time"], agent=c.get("agent"), method=c.get("method", "massgen-summarization"),
-        ok=c["ok"] is True or "agent" in c and c["ok"] is None,
+        ok=c["ok"] is True or ("agent" in c and c["ok"] is None),
         messages_before=c["before"], messages_after=c["after"],
         tokens_before=c["tokens"][0] if "tokens" in c else None,
         note="; ".join(x for x in (
@@ -169,7 +172,8 @@ def _log_compressions(lines: Sequence[tuple[str, str, str]], day: str | None) ->
             f"aimed at ~{c['tokens'][1]:,} tokens" if c.get("tokens", (0, None))[1] else "",
             "summarization failed; MassGen kept fallback guidance" if c.get("summary_failed")
             else "", "" if c["ok"] or "agent" in c else "no line says it recovered") if x),
-        source="massgen.log") for c in out]
+        # MassGen's own algorithmic compression runs on its count of the last request.
+        source="massgen.log", reason="proactive" if "agent" in c else "reactive") for c in out]
 
 
 def _number(text: str) -> int | None:

@@ -16,7 +16,7 @@ import html
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -145,9 +145,36 @@ def compressions_text(attempt: Attempt) -> str:
                                   f"~{t:,} tokens" if t is not None else "") if x) or "?"
             for m, t in ((c.messages_before, c.tokens_before), (c.messages_after, c.tokens_after)))
         lines.append(f"{when} {c.agent or 'agent not recorded'} {c.method}"
+                     f"{f' ({c.reason})' if c.reason else ''}"
                      f"{'' if c.ok else ' (failed)'}: {sizes} [{c.source}]"
                      + (f" {c.note}" if c.note else ""))
     return "\n".join(lines) or "(no context compressions recorded)"
+
+
+# One line of detail per coordination event type, from its data.
+_DETAIL: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "answer_submitted": lambda d: f"{d.get('answer_label')}: {_clip(d.get('content'))}",
+    "vote": lambda d: f"-> {d.get('target_id')}: {_clip(d.get('reason'))}",
+    "agent_restart": lambda d: f"restart: {d.get('restart_reason')}",
+    "tool_start": lambda d: f"{d.get('tool_name')} {_clip(_dumps(d.get('args')), 120)}",
+    "tool_complete": lambda d: (f"{d.get('tool_name')} {d.get('status')} "
+                                f"{d.get('elapsed_seconds')}s error={d.get('is_error')}"),
+    "status": lambda d: f"{d.get('level')}: {_clip(d.get('message'))}",
+    "winner_selected": lambda d: f"{_clip(d.get('vote_results'))}",
+    "orchestrator_timeout": lambda d: f"{d.get('timeout_reason')}: selected "
+                                      f"{d.get('selected_agent')}",
+    "final_presentation_start": lambda d: f"votes {dict(d.get('vote_counts') or {})}",
+    "context_received": lambda d: f"sees {list(d.get('context_labels') or [])}",
+    "post_evaluation": lambda d: f"{d.get('phase')} winner={d.get('winner')}",
+    "restart_banner": lambda d: (f"attempt {d.get('attempt')}/{d.get('max_attempts')}: "
+                                 f"{_clip(d.get('reason'))}"),
+    "error": lambda d: _clip(_dumps(d), 300),
+}
+
+
+def _no_detail(d: Mapping[str, Any]) -> str:
+    """Nothing: the event type alone says it."""
+    return ""
 
 
 def timeline(attempt: Attempt, warn: Warnings, run: RunFiles | None = None) -> str:
@@ -160,24 +187,7 @@ def timeline(attempt: Attempt, warn: Warnings, run: RunFiles | None = None) -> s
         d = e.data
         if e.event_type == "post_evaluation" and d.get("phase") == "content":
             continue  # the evaluation's text streams in deltas; its start and end are enough
-        detail = {
-            "answer_submitted": lambda: f"{d.get('answer_label')}: {_clip(d.get('content'))}",
-            "vote": lambda: f"-> {d.get('target_id')}: {_clip(d.get('reason'))}",
-            "agent_restart": lambda: f"restart: {d.get('restart_reason')}",
-            "tool_start": lambda: f"{d.get('tool_name')} {_clip(_dumps(d.get('args')), 120)}",
-            "tool_complete": lambda: (f"{d.get('tool_name')} {d.get('status')} "
-                                      f"{d.get('elapsed_seconds')}s error={d.get('is_error')}"),
-            "status": lambda: f"{d.get('level')}: {_clip(d.get('message'))}",
-            "winner_selected": lambda: f"{_clip(d.get('vote_results'))}",
-            "orchestrator_timeout": lambda: f"{d.get('timeout_reason')}: selected "
-                                            f"{d.get('selected_agent')}",
-            "final_presentation_start": lambda: f"votes {dict(d.get('vote_counts') or {})}",
-            "context_received": lambda: f"sees {list(d.get('context_labels') or [])}",
-            "post_evaluation": lambda: f"{d.get('phase')} winner={d.get('winner')}",
-            "restart_banner": lambda: (f"attempt {d.get('attempt')}/{d.get('max_attempts')}: "
-                                       f"{_clip(d.get('reason'))}"),
-            "error": lambda: _clip(_dumps(d), 300),
-        }.get(e.event_type, lambda: "")()
+        detail = _DETAIL.get(e.event_type, _no_detail)(d)
         if len(lines) < MAX_TIMELINE_LINES:
             lines.append(f"{e.timestamp[11:23]} r{e.round_number} {e.agent_id or '-'} "
                          f"{e.event_type} {detail}".rstrip())

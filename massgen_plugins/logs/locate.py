@@ -44,11 +44,14 @@ def session_names(base: Path) -> list[str]:
         with os.scandir(base) as entries:  # the folder's own types: no stat per run
             found = [e.name for e in entries if e.name.startswith("log_") and e.is_dir()]
     except FileNotFoundError:
-        raise LogsError(f"{base}: no such log directory; pass --logs-dir or set {LOG_BASE_ENV}")
+        raise LogsError(f"{base}: no such log directory; pass --logs-dir or set "
+                        f"{LOG_BASE_ENV}") from None
     except NotADirectoryError:
-        raise LogsError(f"{base}: not a directory; pass the folder that holds the log_* runs")
+        raise LogsError(f"{base}: not a directory; pass the folder that holds the log_* "
+                        "runs") from None
     except OSError as exc:
-        raise LogsError(f"{base}: cannot list ({exc.strerror}); check its permissions")
+        raise LogsError(f"{base}: cannot list ({exc.strerror}); check its permissions") \
+            from None
     return sorted(found, reverse=True)
 
 
@@ -81,7 +84,8 @@ def resolve(log_dir: str | None, base: Path) -> Target:
     try:
         names = os.listdir(path) if not path.name.startswith("log_") else []
     except OSError as exc:
-        raise LogsError(f"{log_dir}: cannot list ({exc.strerror}); check its permissions")
+        raise LogsError(f"{log_dir}: cannot list ({exc.strerror}); check its "
+                        "permissions") from None
     if path.name.startswith("log_") or any(name.startswith("turn_") for name in names):
         return Target(path)
     inner = sessions(path)

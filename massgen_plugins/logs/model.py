@@ -83,6 +83,8 @@ class Compression:
     latency_s: float | None = None
     note: str = ""
     source: str = ""
+    # reactive: after the API refused a request as too long; proactive: before the request.
+    reason: str | None = None
 
 
 @attrs.frozen
@@ -288,7 +290,8 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
 def compression_json(c: Compression) -> dict[str, Any]:
     """A compression as JSON."""
     return {"agent": c.agent, "time": _iso_time(c.time),
-            "method": c.method, "ok": c.ok, "messages_before": c.messages_before,
+            "method": c.method, "reason": c.reason, "ok": c.ok,
+            "messages_before": c.messages_before,
             "messages_after": c.messages_after, "tokens_before": c.tokens_before,
             "tokens_after": c.tokens_after, "cost_usd": c.cost_usd, "latency_s": c.latency_s,
             "note": c.note, "source": c.source}

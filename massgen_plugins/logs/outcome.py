@@ -103,7 +103,7 @@ def decide(f: EndFacts, now: float | None = None) -> tuple[str, tuple[str, ...]]
     presented = f.answer_locked or bool(f.presentation_rounds) or (
         f.presentation_rounds is None and f.turn_final)
     stage = f.failure_stage
-    if stage == "system_exit" and (f.finish_reason == "completed" and presented
+    if stage == "system_exit" and ((f.finish_reason == "completed" and presented)
                                    or f.finish_reason == "timeout"):
         last.append(f"failure_stage system_exit (error {_clip(f.failure_error or '?')}) after the turn "
                     "had finished: MassGen 0.1.97 exits 1 after a --continue turn; not a failure")

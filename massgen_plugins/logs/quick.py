@@ -67,7 +67,7 @@ def _fields(path: Path, top: dict[str, str], in_turn: dict[str, str], own: dict[
         return None
     if (own.get("metrics_summary.json", "file") != "file"
             or in_turn.get("final", "dir") != "dir"
-            or "final" in in_turn and not os.access("final", os.X_OK, dir_fd=turn_dir)):
+            or ("final" in in_turn and not os.access("final", os.X_OK, dir_fd=turn_dir))):
         return None
     raw = f.read_within(attempt_dir, ("status.json",), f.MAX_JSON_BYTES)
     meta = f.read_within(attempt_dir, ("execution_metadata.yaml",), f.MAX_YAML_BYTES)

@@ -130,7 +130,7 @@ class Rows:
         while name in self._coming and name not in self._ahead and self._results is not None:
             try:
                 chunk = next(self._results)
-            except Exception:  # noqa: BLE001 - a worker died or failed: read the rest here
+            except Exception:  # a worker died or failed: read the rest here
                 self.close()
                 break
             self._ahead.update(chunk)

@@ -161,9 +161,9 @@ def read_attempt(path: Path, turn: int, number: int, warn: Warnings,
     raw_meta = run.read_bytes(meta_path, f.MAX_YAML_BYTES)
     # Parsing the metadata (pure-Python YAML) cost a listing 70% of its time; brief needs it
     # only for a failure_stage/failure_error, or for a question status.json lacks.
-    needed = not brief or raw_meta is not None and (
+    needed = not brief or (raw_meta is not None and (
         b"failure_" in raw_meta or not isinstance(status, dict)
-        or not f.text_field(status, "meta", "question"))
+        or not f.text_field(status, "meta", "question")))
     meta = run.parse_yaml(meta_path, raw_meta) if needed else None
     for name, data in (("status.json", status), ("metrics_summary.json", metrics)):
         if data is not None and not isinstance(data, dict):

@@ -123,7 +123,7 @@ def lookup(spec: ModelSpec, overrides: Mapping[str, Any] | None = None,
     if window is None and priced is not None and priced.context_window:
         window, window_src = priced.context_window, "genai-prices (rounded)"
     if window is None:
-        window_src = "unknown: set model_catalog.\"%s\".context_window in config" % spec
+        window_src = f"unknown: set model_catalog.\"{spec}\".context_window in config"
     if output is None:
         output = DEFAULT_OUTPUT
     return CatalogEntry(spec.provider, spec.model, window, window_src, int(output))
@@ -160,6 +160,11 @@ def actual_cost(entry: CatalogEntry, input_tokens: int, output_tokens: int) -> D
     """What a finished call cost, from its usage; None when the model has no price data."""
     cost = estimate_cost(entry, input_tokens, output_tokens, output_tokens)
     return None if cost is None else cost.low
+
+
+def too_dear(high: Decimal | None, max_cost: float) -> bool:
+    """True when a cost's upper bound is unknown or above `max_cost` (--max-cost) dollars."""
+    return high is None or high > Decimal(str(max_cost))
 
 
 def unit_prices(entry: CatalogEntry) -> tuple[Decimal | None, Decimal | None]:

@@ -92,3 +92,13 @@ def require_key(provider: str, config: Mapping[str, Any] | None = None,
                    f"{'one' if len(KEY_ENV[provider]) > 1 else 'it'}, or providers.{provider}."
                    "api_key in config")
     raise MissingKeyError(f"no API key for {provider}: {problem}")
+
+
+def key_problem(provider: str, config: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> str | None:
+    """What is wrong with `provider`'s key, in one line, or None when it has one."""
+    try:
+        require_key(provider, config, environ)
+    except MissingKeyError as exc:
+        return exc.format_message()
+    return None

@@ -27,10 +27,12 @@ class Fault:
 class ApiError(Exception):
     """An error response in a provider's own format."""
 
-    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
-        """Status, JSON body and extra headers."""
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None,
+                 context_length: bool = False):
+        """Status, JSON body and extra headers; `context_length` for an input past the window."""
         super().__init__(status)
         self.status, self.body, self.headers = status, body, headers or {}
+        self.context_length = context_length
 
 
 class Handled(Exception):
@@ -69,6 +71,12 @@ def bad_request(provider: str, message: str) -> ApiError:
 
 def context_error(provider: str, used: int, window: int, api: str = "") -> ApiError:
     """Each provider's real context-length error; OpenAI words it apart for Chat Completions."""
+    error = _context_error(provider, used, window, api)
+    error.context_length = True
+    return error
+
+
+def _context_error(provider: str, used: int, window: int, api: str) -> ApiError:
     if provider == "openai" and api == "chat_completions":
         return openai_error(400, f"This model's maximum context length is {window} tokens. "
                                  f"However, your messages resulted in {used} tokens. Please "
@@ -118,8 +126,8 @@ def apply_fault(emu: Emulator, provider: str, handler: Any, used: int, window: i
     from urllib.parse import urlparse
 
     path = urlparse(handler.path).path
-    fault = emu._next(emu._faults, provider,
-                      lambda f: f.path is None or path.endswith(f.path))
+    fault: Fault | None = emu._next(emu._faults, provider,
+                                    lambda f: f.path is None or path.endswith(f.path))
     if fault is None:
         return None
     if fault.kind == "timeout":

@@ -18,8 +18,10 @@ issue, a tool output with no matching call, an unknown previous response, or an 
 than the model's context window gets the real service's error.
 
 Run it alone with ``python -m massgen_plugins.testing.emulator --port 0``: it prints its base URL.
-``--massgen`` answers with the MassGen driver; ``--window MODEL=TOKENS`` sets a model's window;
-``--flood MODEL=REASONING,TEXT,DELTA`` makes that model's agent stream a flood.
+``--massgen`` answers with the MassGen driver; ``--recall`` answers MassGen's summarizer and the
+compaction evaluation's questions from the context they carry (testing.recall);
+``--window MODEL=TOKENS`` sets a model's window; ``--flood MODEL=REASONING,TEXT,DELTA`` makes
+that model's agent stream a flood.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -67,6 +69,8 @@ from massgen_plugins.testing.replies import (
 PROVIDERS = ("openai", "anthropic", "google")
 DEFAULT_WINDOW = 128_000
 REJECTED_KEY = "bad-key"
+# On every reply, so that a client can tell the emulator's figures from a real service's.
+HEADER = "x-massgen-emulator"
 
 
 @attrs.frozen
@@ -93,6 +97,8 @@ class Emulator:
         self.context_window = context_window
         self.windows: dict[str, int] = {}
         self.requests: list[Recorded] = []
+        # The requests answered with a context-length error (a status, or mid-stream).
+        self.refused: list[Recorded] = []
         self.responder: Responder | None = None
         self.models: dict[str, list[dict[str, Any]]] = {
             "openai": [{"id": "gpt-5"}, {"id": "gpt-5-mini"}],
@@ -103,7 +109,8 @@ class Emulator:
         }
         self._replies: dict[str | None, deque[Reply]] = {p: deque() for p in (*PROVIDERS, None)}
         self._faults: dict[str | None, deque[Fault]] = {p: deque() for p in (*PROVIDERS, None)}
-        self._issued_compactions: set[str] = set()
+        # Each compaction payload issued -> the items it stands for (what it replaced).
+        self._issued_compactions: dict[str, list[dict[str, Any]]] = {}
         # The output items of each /responses/compact answer, in order, for tests to compare
         # with what a client sends back.
         self.compactions: list[list[dict[str, Any]]] = []
@@ -121,7 +128,7 @@ class Emulator:
     def url(self) -> str:
         """`http://127.0.0.1:PORT`."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def base_url(self, provider: str) -> str:
         """The base URL to give that provider's SDK."""
@@ -220,16 +227,33 @@ class Emulator:
         with self._lock:
             self.requests.append(rec)
 
+    def refuse(self, rec: Recorded) -> None:
+        """Note that a request was answered with a context-length error."""
+        with self._lock:
+            self.refused.append(rec)
+
     def new_id(self, prefix: str) -> str:
         """A fresh id such as `resp_000003`."""
         return f"{prefix}_{next(self._ids):06d}"
 
-    def issue_compaction(self) -> str:
-        """Remember and return a new opaque compaction payload."""
+    def issue_compaction(self, replaced: Sequence[dict[str, Any]] = ()) -> str:
+        """Remember and return a new opaque compaction payload standing for `replaced`."""
         token = "enc_" + secrets.token_hex(16)
         with self._lock:
-            self._issued_compactions.add(token)
+            self._issued_compactions[token] = list(replaced)
         return token
+
+    def expand(self, items: Sequence[Any]) -> list[Any]:
+        """`items` as a model reads them: each compaction item this emulator issued in place of
+        the items it replaced (the emulator's compaction loses nothing)."""
+        out: list[Any] = []
+        for item in items:
+            replaced = None
+            if isinstance(item, Mapping) and item.get("type") == "compaction":
+                with self._lock:
+                    replaced = self._issued_compactions.get(str(item.get("encrypted_content")))
+            out.extend([item] if replaced is None else replaced)
+        return out
 
     def issued(self, token: str) -> bool:
         """True when this emulator issued that compaction payload."""
@@ -249,10 +273,10 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:  # keep test output clean
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             self._dispatch("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._dispatch("POST")
 
         def _dispatch(self, method: str) -> None:
@@ -270,7 +294,7 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
             if provider == "models?":
                 # GET /v1/models is shared; each SDK gives itself away by its headers.
                 provider = ("anthropic" if "anthropic-version" in {k.lower() for k in
-                                                                    self.headers.keys()}
+                                                                    self.headers}
                             else "google" if self.headers.get("x-goog-api-key") else "openai")
             try:
                 body = json.loads(raw) if raw else None
@@ -280,8 +304,9 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
             for secret in ("authorization", "x-api-key", "x-goog-api-key"):
                 if secret in headers:
                     headers[secret] = "***"
-            emu._record(Recorded(provider or "?", method, url.path, parse_qs(url.query), headers,
-                                 body))
+            rec = Recorded(provider or "?", method, url.path, parse_qs(url.query), headers, body)
+            emu._record(rec)
+            self.recorded = rec
             try:
                 if provider is None:
                     raise openai_error(404, f"Unknown path {url.path}", "invalid_request_error",
@@ -294,6 +319,8 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
             except Handled:
                 pass  # the route already wrote its (deliberately broken) response
             except ApiError as err:
+                if err.context_length:
+                    emu.refuse(rec)
                 self._send_json(err.status, err.body, err.headers)
             except Exception as exc:  # an emulator bug: say so instead of dropping the socket
                 self._send_json(500, {"error": {"message": f"emulator error: {exc!r}",
@@ -315,6 +342,7 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(data)))
+            self.send_header(HEADER, "1")
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             self.end_headers()
@@ -331,6 +359,7 @@ def _handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("cache-control", "no-cache")
+            self.send_header(HEADER, "1")
             self.send_header("connection", "close")
             self.end_headers()
             self.close_connection = True
@@ -507,6 +536,9 @@ def main() -> None:
                         metavar="MODEL=REASONING,TEXT,DELTA",
                         help="with --massgen: that model's agent streams REASONING and TEXT "
                              "characters in deltas of DELTA (repeatable)")
+    parser.add_argument("--recall", action="store_true",
+                        help="answer MassGen's summarizer and `compaction eval`'s questions "
+                             "from the context each request carries (testing.recall)")
     args = parser.parse_args()
     emu = Emulator(context_window=args.context_window, port=args.port)
     emu.windows.update(args.window)
@@ -515,6 +547,10 @@ def main() -> None:
 
         emu.responder = MassgenDriver({model: AgentSettings(reasoning=r, text=t, delta=d)
                                        for model, (r, t, d) in args.flood})
+    if args.recall:
+        from massgen_plugins.testing.recall import RecallResponder
+
+        emu.responder = RecallResponder(emu, emu.responder)
     print(emu.start().url, flush=True)
     try:
         while True:

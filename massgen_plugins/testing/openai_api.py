@@ -114,6 +114,8 @@ def _responses(emu: Emulator, h: Any, path: str, body: dict[str, Any]) -> None:
     if not body.get("stream"):
         h._send_json(200, response)
         return
+    if fault is not None:
+        emu.refuse(h.recorded)  # a context-length error mid-stream
     _stream_response(h, response, reply, fault, used, window)
 
 
@@ -166,13 +168,18 @@ def _check_items(emu: Emulator, items: list[dict[str, Any]]) -> None:
 
 
 def _compact(emu: Emulator, h: Any, items: list[dict[str, Any]], used: int) -> None:
+    def user(i: dict[str, Any]) -> bool:
+        return i.get("type", "message") == "message" and i.get("role") == "user"
+
     # The service hands user messages back as typed items with content parts.
     kept = [{"type": "message", **i,
              "content": ([{"type": "input_text", "text": i["content"]}]
                          if isinstance(i.get("content"), str) else i.get("content"))}
-            for i in items if i.get("type", "message") == "message" and i.get("role") == "user"]
+            for i in items if user(i)]
+    # The payload stands for everything but the user messages, which come back as they are.
+    replaced = [i for i in emu.expand(items) if not user(i)]
     output = [*kept, {"type": "compaction", "id": emu.new_id("cmp"),
-                      "encrypted_content": emu.issue_compaction()}]
+                      "encrypted_content": emu.issue_compaction(replaced)}]
     out_tokens = estimate_tokens(output[-1])
     with emu._lock:
         emu.compactions.append(output)
@@ -306,8 +313,9 @@ def _chat(emu: Emulator, h: Any, body: dict[str, Any]) -> None:
              "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
              "completion_tokens_details": {"reasoning_tokens": reply.reasoning_tokens}}
     if not body.get("stream"):
-        message = {"role": "assistant", "content": reply.text if reply.text or not calls else None,
-                   "refusal": None, "annotations": []}
+        message: dict[str, Any] = {"role": "assistant",
+                                   "content": reply.text if reply.text or not calls else None,
+                                   "refusal": None, "annotations": []}
         if reply.reasoning:
             message["reasoning_content"] = reply.reasoning
         if calls:
@@ -320,6 +328,8 @@ def _chat(emu: Emulator, h: Any, body: dict[str, Any]) -> None:
     with_usage = isinstance(options, dict) and options.get("include_usage") is True
     failure = (context_error("openai", max(used, window + 1), window, "chat_completions")
                if fault else None)
+    if failure is not None:
+        emu.refuse(h.recorded)
     _stream_chat(h, head, reply, calls, finish, usage if with_usage else None, failure)
 
 

@@ -63,6 +63,7 @@ class Prompt:
     def texts(self, role: str) -> list[str]:
         """The text of each message with `role`, in order; "tool" gives the tool outputs."""
         found = []
+        kind: str | None
         for item in self.items:
             if item.get("type") == "function_call_output":
                 kind, content = "tool", item.get("output")

@@ -49,8 +49,8 @@ def test_help_imports_no_sdk_and_no_textual(cli, tmp_path):
     code = ("import sys; from massgen_plugins.cli import main\n"
             "try: main(['--help'])\nexcept SystemExit: pass\n"
             "print('LOADED', sorted(m for m in sys.modules if m.endswith('.plugin')))\n"
-            "print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in %r"
-            " or m.startswith('google.genai')))" % (HEAVY,))
+            f"print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}"
+            " or m.startswith('google.genai')))")
     # A fresh cache folder: with the record of an earlier load, --help loads no plugin at all.
     fresh = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "fresh-cache")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -32,7 +32,7 @@ def test_precedence_and_sources(cli, make_plugin, user_config, massgen_user_conf
         massgen_user_config: "agents: []\nplugins:\n  knobs:\n    interval: 0.5\n    mode: slow\n",
         user_config: "plugins:\n  knobs:\n    interval: 1.0\n",
         home / "work" / ".massgen" / "config.yaml":
-            "agents: []\ncompression:\n  keep_ratio: 0.3\nplugins:\n  knobs:\n    interval: 2.0\n",
+            "agents: []\ncompression:\n  target_ratio: 0.3\nplugins:\n  knobs:\n    interval: 2.0\n",
         home / "work" / ".massgen-plugins" / "config.yaml": "plugins:\n  knobs:\n    interval: 3.0\n",
         home / "explicit.yaml": "plugins:\n  tui_throttle:\n    enabled: false\n",
     }
@@ -45,7 +45,7 @@ def test_precedence_and_sources(cli, make_plugin, user_config, massgen_user_conf
     assert out["values"]["plugins"]["knobs"] == {"interval": 3.0, "mode": "slow"}
     assert out["sources"]["plugins.knobs.interval"] == str(project)
     assert out["sources"]["plugins.knobs.mode"] == str(massgen_user_config)
-    assert out["sources"]["compression.keep_ratio"] == str(massgen_project)
+    assert out["sources"]["compression.target_ratio"] == str(massgen_project)
     assert out["sources"]["plugins.tui_throttle.enabled"] == str(explicit)
     assert [(f["role"], f["path"], f["massgen_reads"]) for f in out["files"]] == [
         ("massgen-user", str(massgen_user_config), True), ("user", str(user_config), False),
@@ -106,7 +106,7 @@ def test_config_path_lists_the_files_even_when_one_is_broken(cli, user_config,
      "{cfg}:3:1: invalid YAML (expected ',' or '}}', but got '<stream end>'); fix the syntax there"),
     ("compression:\n  trigger: 0.5\n",
      "{cfg}:2: compression.trigger: unknown key (did you mean 'trigger_ratio'?); known keys: "
-     "keep_ratio, max_consecutive, target_ratio, trigger_ratio"),
+     "proactive, target_ratio, trigger_ratio"),
     ("plugins:\n  tui_throttle:\n    enabled: yes\n",
      "{cfg}:3: plugins.tui_throttle.enabled: expected true or false, got 'yes'"),
     ("plugins: on\n",

@@ -55,7 +55,7 @@ def test_a_massgen_file_holding_only_our_settings_is_one_warning(cli, home, user
 def test_the_project_file_of_massgen_is_checked_too(cli, home):
     project = home / "work" / ".massgen" / "config.yaml"
     project.parent.mkdir()
-    project.write_text("compression:\n  keep_ratio: 0.3\n")
+    project.write_text("compression:\n  trigger_ratio: 0.7\n")
     result = cli("plugins", "list")
     ours = home / "work" / ".massgen-plugins" / "config.yaml"
     assert result.stderr.splitlines() == [warning(project, ours, " here")]

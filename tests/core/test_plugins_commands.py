@@ -150,7 +150,7 @@ def test_a_write_is_synced_before_it_replaces_the_file(user_config, monkeypatch)
 
     monkeypatch.setattr(os, "replace", crash)
     before = user_config.read_text()
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left"):
         set_plugin_enabled(user_config, "tui_throttle", True)
     assert user_config.read_text() == before
     assert [p.name for p in user_config.parent.iterdir() if not p.name.endswith(".lock")] == [

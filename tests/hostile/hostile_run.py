@@ -23,7 +23,7 @@ DIR_AGENT = "agent_\x1b[2J[bold]\u202eevil"
 ODD_AGENT = "agent_</log_data>\x1b]0;t\x07[/bold]"
 KEY_HALVES = ("sk-proj-PLANTEDsplitACROSS", "TWOdeltas0123456789")
 ALL_SECRETS = " ".join(text for text, _ in SECRETS) + f" env {ENV_KEY}"
-TEXT = "\n".join([HOSTILE, LONG_WORD, INJECTION, ALL_SECRETS, MARKUP])
+TEXT = f"{HOSTILE}\n{LONG_WORD}\n{INJECTION}\n{ALL_SECRETS}\n{MARKUP}"
 
 
 def write_hostile_run(base: Path, name: str = "log_20260202_120000_000000",

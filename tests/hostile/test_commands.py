@@ -55,7 +55,7 @@ COMMANDS = {
 @pytest.mark.parametrize("look", list(LOOKS))
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_every_command_shows_the_hostile_run_safely(cli, hostile, env, name, look):
-    base, session = hostile
+    base, _session = hostile
     args, must_show = COMMANDS[name]
     args = [*args, "--logs-dir", str(base)]
     result = cli(*args, env={**env, **LOOKS[look]})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from rich.console import Console
 
 from massgen_plugins.safe_text import neutralise, rich_text, shown
@@ -25,7 +27,7 @@ def test_one_line_stays_one_line():
 
 
 def test_markup_is_printed_as_written():
-    console = Console(width=300, record=True, file=open("/dev/null", "w"))
+    console = Console(width=300, record=True, file=io.StringIO())
     console.print(rich_text(MARKUP))
     assert console.export_text().strip() == MARKUP
 

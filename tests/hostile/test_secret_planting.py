@@ -90,7 +90,7 @@ def test_every_shape_is_masked_in_plugin_warnings_and_config(cli, make_plugin, u
 def test_every_shape_is_masked_in_the_bridge_lines(capsys):
     from massgen_plugins.bridge.runtime import say
 
-    for label, text, _secret in SHAPES:
+    for _label, text, _secret in SHAPES:
         say(f"massgen-plugins: warning: plugin 'x' said: {text}", level="WARNING")
     assert shape_leaks(capsys.readouterr().err) == {}
 

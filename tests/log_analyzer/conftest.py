@@ -80,8 +80,8 @@ class BreakingServer:
             while b"\r\n\r\n" not in data:
                 data += conn.recv(65536)
             head, _, body = data.partition(b"\r\n\r\n")
-            length = int([x.split(b":")[1] for x in head.split(b"\r\n")
-                          if x.lower().startswith(b"content-length")][0])
+            length = int(next(x.split(b":")[1] for x in head.split(b"\r\n")
+                          if x.lower().startswith(b"content-length")))
             while len(body) < length:
                 body += conn.recv(65536)
             if b"input_tokens" in head.split(b"\r\n")[0]:  # the exact count before the call

@@ -262,7 +262,7 @@ def test_ctrl_c_leaves_no_partial_report(cli, massgen_emulator, logs, env, home)
                                              for r in massgen_emulator.of("openai")):
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode != 0 and "Traceback" not in err
     assert "interrupted: no report was written" in err or "Aborted" in err
     assert not list(turn_dir(logs).glob("*ANALYSIS_REPORT*"))
@@ -320,7 +320,7 @@ def test_a_report_written_meanwhile_is_kept_and_the_reply_saved_beside(cli, mass
         time.sleep(0.05)
     report = turn_dir(logs) / "ANALYSIS_REPORT.md"
     report.write_text("the first analysis")
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "Traceback" not in err
     assert report.read_text() == "the first analysis", "never overwritten"
     (line,) = [x for x in err.splitlines() if "error" in x]

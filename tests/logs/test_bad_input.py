@@ -122,7 +122,7 @@ def test_startup_failure_run_with_only_three_files(cli, home):
     (a / "massgen.log").write_text("00:00:01 | ERROR    | Backend failed: no API key\n")
     (a / "execution_metadata.yaml").write_text(
         "query: hi\ncli_args:\n  failure_stage: startup\n  failure_error: no API key\n")
-    data, warnings = summary(cli, a.parent.parent)
+    data, _warnings = summary(cli, a.parent.parent)
     assert data["question"] == "hi" and data["winner"] is None
     assert data["errors"] == ["failed during startup: no API key",
                               "massgen.log: Backend failed: no API key"]

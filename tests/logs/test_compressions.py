@@ -111,6 +111,6 @@ def test_the_analysis_context_lists_each_compression(tmp_path):
 
     ctx = build_context(read_session(run_compressed(tmp_path)).latest, 50_000)
     block = ctx.text.split('<log_data section="compressions"')[1].split("</log_data>")[0]
-    assert "agent not recorded massgen-summarization: 14 messages -> 4 messages, ~1,200 tokens " \
-           "[MassGen compression_debug]" in block
+    assert "agent not recorded massgen-summarization (reactive): 14 messages -> 4 messages, " \
+           "~1,200 tokens [MassGen compression_debug]" in block
     assert "20 messages -> ? [massgen.log] ChatCompletion backend" in block

@@ -64,7 +64,7 @@ def test_a_run_still_going_and_a_damaged_run_are_read_and_reported_every_time(cl
     run_killed(logs)
     damaged = write_run(logs, "log_20260201_120000_000000") / ATTEMPT / "status.json"
     damaged.write_text(damaged.read_text().replace('"elapsed_seconds": ', '"elapsed_seconds": "x", "e": '))
-    first_out, first_err = listing(cli, logs)
+    _first_out, first_err = listing(cli, logs)
     second_out, second_err = listing(cli, logs)
     assert "elapsed_seconds is 'x'" in first_err and first_err == second_err
     killed = [r for r in json.loads(second_out)["runs"] if r["outcome"] == "incomplete"]

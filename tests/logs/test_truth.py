@@ -103,6 +103,10 @@ def test_each_agents_model_and_the_final_answers_file_are_reported(cli, home):
     assert data["final_answer_path"] == str(run / ATTEMPT / "final" / "agent_a" / "answer.txt")
     human = cli("logs", "summary", str(run), env={"COLUMNS": "200"}).stdout
     assert "gpt-5 (openai)" in human and "final/agent_a/answer.txt" in human
+    # At 80 columns the file is still whole: named from the attempt's folder, not cut short.
+    narrow = cli("logs", "summary", str(run), env={"COLUMNS": "80"}).stdout
+    assert [line.split() for line in narrow.splitlines() if line.startswith("Final  ")] == [
+        ["Final", "final/agent_a/answer.txt"]]
 
 
 def test_a_compression_massgen_log_names_an_agent_for_is_that_agents(home):

@@ -54,8 +54,13 @@ def run_massgen(real_massgen: Path, home: Path) -> Callable[..., MassgenRun]:
 
     def run(agents_yaml: str, question: str = "What is 2+2?", extra: str = "",
             env: dict[str, str] | None = None,
-            interrupt_when: Callable[[], bool] | None = None) -> MassgenRun:
-        """One run; with `interrupt_when`, a Ctrl-C (SIGINT to its process group) once true."""
+            interrupt_when: Callable[[], bool] | None = None,
+            flags: tuple[str, ...] = ("--no-session-registry",)) -> MassgenRun:
+        """One run; with `interrupt_when`, a Ctrl-C (SIGINT to its process group) once true.
+
+        `flags` go before `--config`: `()` keeps the session in MassGen's registry (in the
+        isolated home), so that a later run with `("--continue",)` continues it.
+        """
         config = home / "work" / "run.yaml"
         config.write_text(f"agents:\n{agents_yaml}{HEAVY_OFF}{extra}", encoding="utf-8")
         full = {k: v for k, v in os.environ.items()
@@ -66,8 +71,8 @@ def run_massgen(real_massgen: Path, home: Path) -> Callable[..., MassgenRun]:
             # A session of its own, as a terminal's foreground job: a Ctrl-C, or the kill at
             # the end of the time allowed, reaches every process it started.
             proc = subprocess.Popen(
-                [str(Path(sys.executable).parent / "massgen"), "--automation",
-                 "--no-session-registry", "--config", str(config), question],
+                [str(Path(sys.executable).parent / "massgen"), "--automation", *flags,
+                 "--config", str(config), question],
                 stdout=stdout, stderr=stderr, text=True, cwd=home / "work", env=full,
                 start_new_session=True)
             try:

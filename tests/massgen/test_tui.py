@@ -222,7 +222,7 @@ def test_full_collections_leave_massgens_objects_alone_only_while_a_chain_feeds_
     for run, report in replays["on"]["runs"].items():
         assert report["frozen"] > 100_000, run  # MassGen's imports and the app, at least
         assert report["frozen_after"] == 0, "thawed when the app unmounts"
-    for run, report in replays["off"]["runs"].items():
+    for report in replays["off"]["runs"].values():
         assert report["frozen"] == report["frozen_after"] == 0, "MassGen as it is"
 
 

@@ -158,8 +158,8 @@ def replay(attempt: Path, out: Path) -> dict[str, Any]:
             while not feeder.is_done:
                 await asyncio.sleep(0.05)
             await settle(app)
-            return {"content": {a: timeline_content(p) for a, p in app.agent_widgets.items()},
-                    "frozen": gc.get_freeze_count()}
+            content = await steady_content(app, pilot)
+            return {"content": content, "frozen": gc.get_freeze_count()}
 
     result = asyncio.run(run())
     feeder.stop()
@@ -168,6 +168,21 @@ def replay(attempt: Path, out: Path) -> dict[str, Any]:
             "fed": len(RECORD.fed), "critical": RECORD.critical,
             "thinking_done": RECORD.thinking_done, "closed": RECORD.closed,
             "status": RECORD.status, "agents": info.agent_ids}
+
+
+async def steady_content(app: Any, pilot: Any) -> dict[str, list[str]]:
+    """Each agent's timeline once two reads QUIET_S apart agree: on a loaded machine MassGen
+    mounts the last cards well after the last event reached its handler."""
+    deadline = time.monotonic() + 60
+    content = {a: timeline_content(p) for a, p in app.agent_widgets.items()}
+    while time.monotonic() < deadline:
+        await asyncio.sleep(QUIET_S)
+        await pilot.pause()
+        again = {a: timeline_content(p) for a, p in app.agent_widgets.items()}
+        if again == content:
+            break
+        content = again
+    return content
 
 
 async def settle(app: Any) -> None:
@@ -195,7 +210,7 @@ def scroll(out: Path) -> dict[str, Any]:
     RECORD = Record()  # the replays' records stay as they were
     emitter = EventEmitter()
     logger_config._EVENT_EMITTER = emitter
-    display, app = build_app(["agent_a", "agent_b"], "scroll", out)
+    _display, app = build_app(["agent_a", "agent_b"], "scroll", out)
     scrolls_per_frame: list[int] = []
     calls = [0]
 

@@ -168,7 +168,7 @@ def test_tool_first_grows_the_chain_until_the_window_overflows(massgen_emulator,
     # Every other model answers at once.
     assert calls_of(responses(client, SYSTEM, NO_ANSWERS, ROUND_TOOLS))[0][0] == "new_answer"
     massgen_emulator.windows["gpt-4o"] = first.usage.input_tokens + 100
-    with pytest.raises(openai.BadRequestError, match="context_length_exceeded|context window"):
+    with pytest.raises(openai.BadRequestError, match=r"context_length_exceeded|context window"):
         client.responses.create(model="gpt-4o", previous_response_id=first.id, input=listed)
 
 

@@ -44,7 +44,7 @@ class MassgenWatcher:
         if name == "massgen" and _exists():
             uninstall()
             start()
-        return None
+        return
 
 
 def _exists() -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import click
+
 from massgen_plugins import CompressionRequest, CompressionResult, PluginContext, Setting, hookimpl
 
 
@@ -26,8 +28,9 @@ def plugin_settings() -> Mapping[str, Setting]:
                              help="seconds for one whole /compact call, its reply included"),
         "retry_budget_s": Setting(float, default=20.0,
                                   help="time to keep retrying 429/5xx before falling back"),
-        "trigger_ratio": Setting(float, help="override compression.trigger_ratio for the "
-                                             "conversations this plugin compacts"),
+        "trigger_ratio": Setting(float, help="override compression.trigger_ratio (compact "
+                                             "before a request past this share of the window) "
+                                             "for the agents this plugin compacts"),
         "target_ratio": Setting(float, help="override compression.target_ratio likewise"),
     }
 
@@ -76,6 +79,14 @@ def compress_context(request: CompressionRequest,
     # A failure raises: the host reports it in one line and MassGen summarizes instead.
     return compact(request, key, context.get("model"), float(context.get("timeout_s")),
                    float(context.get("retry_budget_s")))
+
+
+@hookimpl
+def register_commands(cli: click.Group, context: PluginContext) -> None:
+    """Add `massgen-plugins compaction eval`."""
+    from massgen_compact_openai.evaluation.command import group
+
+    cli.add_command(group())
 
 
 @hookimpl

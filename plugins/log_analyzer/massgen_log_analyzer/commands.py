@@ -19,10 +19,12 @@ from massgen_plugins import (
     UsageError,
     emit_json,
     host_of,
+    key_problem,
     load_run,
     logs_dir_option,
     shown,
     table,
+    too_dear,
 )
 
 REPORT = "ANALYSIS_REPORT.md"
@@ -115,7 +117,7 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
     if choice is None:
         raise AnalysisError("no plugin could resolve an analysis model; pass --model")
     providers_cfg = plain(host.config.get("providers") or {})
-    missing = missing_key(choice.provider, providers_cfg)
+    missing = key_problem(choice.provider, providers_cfg)
     if mode == "self":
         return _self(session.path, attempt, choice, context, turn, dry_run, yes, force,
                      max_cost, ui, as_json, providers_cfg, missing)
@@ -130,10 +132,10 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
         missing_key=missing), count_tokens)
     _show_and_check(plan, as_json, max_cost, dry_run, count_tokens)
     if dry_run:
-        return
+        return None
     if not yes and sys.stdin.isatty() and not click.confirm("Run this analysis?", default=True):
         click.echo("Cancelled: nothing was sent.")
-        return
+        return None
     if not plan.tokens.exact:
         # The first step of a real run: an exact count, which also proves the key, the base URL
         # and the path before anything is paid for.
@@ -160,6 +162,7 @@ def analyze(ctx: click.Context, log_dir: str | None, mode: str, spec: str | None
         click.echo(shown(f"Wrote {report} ({count_text(settled.input_tokens)} in, "
                          f"{count_text(settled.output_tokens)} out, "
                          f"{'cost unknown' if cost is None else f'${cost:.4f}'})"))
+    return None
 
 
 def _refuse_mixed(compare: str | None, spec: str | None, mode: str,
@@ -177,17 +180,6 @@ def _refuse_mixed(compare: str | None, spec: str | None, mode: str,
     if report_from and not compare:
         raise AnalysisError("--report-from goes with --compare (it picks the compared model "
                             "whose report becomes ANALYSIS_REPORT.md); drop it")
-
-
-def missing_key(provider: str, providers_cfg: Any) -> str | None:
-    """What is wrong with the provider's key, in one line, or None when it has one."""
-    from massgen_plugins import require_key
-
-    try:
-        require_key(provider, providers_cfg)
-    except MissingKeyError as exc:
-        return exc.format_message()
-    return None
 
 
 def counted(provider: Any, make: Any, exact: bool) -> Any:
@@ -216,7 +208,7 @@ def _show_and_check(plan: Any, as_json: bool, max_cost: float | None, dry_run: b
     """Print the plan; refuse it if it may cost more than --max-cost."""
     from massgen_log_analyzer.plan import Plan
 
-    if as_json and (dry_run or max_cost is not None and too_dear(plan.high, max_cost)):
+    if as_json and (dry_run or (max_cost is not None and too_dear(plan.high, max_cost))):
         emit_json(plan.as_json())
     elif not as_json:
         plan.show()
@@ -232,13 +224,6 @@ def _show_and_check(plan: Any, as_json: bool, max_cost: float | None, dry_run: b
         else:
             how = "the logs' size is an estimate"
         click.echo(f"Dry run: nothing was sent ({how}).")
-
-
-def too_dear(high: Any, max_cost: float) -> bool:
-    """True when a cost's upper bound is unknown or above --max-cost."""
-    from decimal import Decimal
-
-    return high is None or high > Decimal(str(max_cost))
 
 
 def _self(log_dir: Path, attempt: Any, choice: Any, context: Any, turn: int | None,

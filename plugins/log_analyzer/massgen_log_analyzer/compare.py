@@ -29,10 +29,8 @@ from massgen_log_analyzer.commands import (
     REPORT,
     AnalysisError,
     counted,
-    missing_key,
-    too_dear,
 )
-from massgen_plugins import MassgenError, MissingKeyError, shown
+from massgen_plugins import MassgenError, MissingKeyError, key_problem, shown, too_dear
 
 COMPARISON = "ANALYSIS_COMPARISON.md"
 PARALLEL = 4
@@ -98,7 +96,7 @@ def run_comparison(host: Any, attempt: Any, specs: str, opts: Options) -> None:
             raise AnalysisError(f"{', '.join(there)} already exist{'s' if len(there) == 1 else ''}"
                                 f" in {turn_dir}; pass --force to overwrite")
     providers_cfg = plain(host.config.get("providers") or {})
-    missing = [missing_key(c.provider, providers_cfg) for c in choices]
+    missing = [key_problem(c.provider, providers_cfg) for c in choices]
     if any(missing) and (not opts.dry_run or opts.count_tokens):
         raise MissingKeyError("; ".join(dict.fromkeys(m for m in missing if m)))
     from massgen_plugins import make_provider
@@ -362,7 +360,7 @@ def _work(job: Job, attempt: Any, context: Any, force: bool, cancel: threading.E
                 job.outcome = outcome
         except MassgenError as exc:
             job.outcome = job.outcome or _failed(job, exc, started)
-        except Exception as exc:  # noqa: BLE001 - our bug in one model; the others go on
+        except Exception as exc:  # our bug in one model; the others go on
             job.outcome = _failed(job, MassgenError(f"{type(exc).__name__}: {exc}"), started)
         finally:
             job.done.set()

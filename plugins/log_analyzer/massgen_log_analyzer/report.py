@@ -109,7 +109,7 @@ def deliver(path: Path, plan: Any, result: Any, force: bool) -> tuple[Settled, s
     try:
         settled = settle(plan.entry, result.usage)
         text = render(plan, result, settled)
-    except Exception as exc:  # noqa: BLE001 - a paid reply outlives any fault of ours
+    except Exception as exc:  # a paid reply outlives any fault of ours
         raise kept_or_shown(result.text, path,
                             f"the report could not be made ({type(exc).__name__}: {exc})",
                             force) from None

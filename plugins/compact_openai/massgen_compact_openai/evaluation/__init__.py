@@ -1,0 +1,1 @@
+"""`massgen-plugins compaction eval`: OpenAI compaction against MassGen's summarization."""
