@@ -167,7 +167,7 @@ class Terminal:
             if self.ctl.stdin is not None:
                 self.ctl.stdin.close()
             self.ctl.wait(timeout=5)
-        except Exception:  # noqa: BLE001 - the server goes next anyway
+        except Exception:  # the server goes next anyway
             self.ctl.kill()
         subprocess.run([*self.base, "kill-server"], env=self.env, capture_output=True)
 
@@ -208,7 +208,7 @@ def bold_runs(row: str) -> list[str]:
     runs, run, bold = [], "", False
     for match in _STYLED.finditer(row):
         if match.group(1) is not None:
-            codes = [c for c in re.split("[;:]", match.group(1))] or ["0"]
+            codes = re.split("[;:]", match.group(1))
             i = 0
             while i < len(codes):
                 code = codes[i]
@@ -226,7 +226,7 @@ def bold_runs(row: str) -> list[str]:
         elif run:
             runs.append(run)
             run = ""
-    return runs + [run] if run else runs
+    return [*runs, run] if run else runs
 
 
 _STYLED = re.compile(r"\x1b\[([0-9;:]*)m|(.)", re.S)
