@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from massgen_compaction import ENV  # its neighbour in bench/: loopback only, a test key
+
 from massgen_plugins.testing import Emulator
 from massgen_plugins.testing.massgen_driver import BACKGROUND_TOOLS, AgentSettings, MassgenDriver
 
@@ -50,9 +52,6 @@ model_catalog:
   openai/gpt-4o-mini: {{context_window: {window}}}
 compression: {{proactive: {proactive}}}
 """
-ENV = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
-       "ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
-       "LITELLM_LOCAL_MODEL_COST_MAP": "True", "OPENAI_API_KEY": "sk-bench-0000"}
 
 
 def run(proactive: bool, work: Path) -> dict[str, object]:
