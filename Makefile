@@ -25,7 +25,7 @@ WORKSPACE := -e . -e ./plugins/compact_openai -e ./plugins/log_analyzer -e ./plu
 # MassGen's environment gets our distributions as built wheels, not editable: that is what a
 # user installs. pytest-asyncio runs MassGen's own bundled tests (its dev extra has it).
 OURS := ".[testing]" ./plugins/compact_openai ./plugins/log_analyzer ./plugins/tui_throttle
-MASSGEN_TEST_TOOLS := "pytest>=8" "pytest-mock>=3.12" "pytest-asyncio>=0.21"
+MASSGEN_TEST_TOOLS := "pytest>=8" "pytest-mock>=3.12" "pytest-asyncio>=0.21" "pytest-xdist>=3.5"
 # The suites that need the real MassGen, or sit at its seams; the rest of the suite runs in
 # .venv and .venv-lowest (whose floors are MassGen's pins: openai 2.2.0, rich 14.1.0).
 # The README's samples run there too: the doctor sample needs the real MassGen.
@@ -105,8 +105,11 @@ test-lowest: $(LOWEST)/.installed
 	$(LOWEST)/bin/python -m pytest $(XDIST)
 
 # MASSGEN_PLUGINS_REAL_MASSGEN=1: the tests that need the real MassGen fail, not skip, without it.
+# Each real massgen run keeps one core busy; by file (loadfile), so that a file's shared fixture
+# (the TUI replays) runs once.
 test-massgen: $(MASSGEN)/.installed
-	MASSGEN_PLUGINS_REAL_MASSGEN=1 $(ISOLATE) $(MASSGEN)/bin/python -m pytest $(MASSGEN_SUITES)
+	MASSGEN_PLUGINS_REAL_MASSGEN=1 $(ISOLATE) $(MASSGEN)/bin/python -m pytest $(XDIST) --dist loadfile \
+	  $(MASSGEN_SUITES)
 
 # The editable sources are compiled first: with PYTHONDONTWRITEBYTECODE set, a module edited
 # since setup would otherwise be compiled again at every start the benches time.
