@@ -18,7 +18,7 @@ importable from this package, by theme:
   `RateLimitError`, `TransientError`) and the catalog (`catalog_entry`, `CatalogEntry`,
   `known_models`, `unit_prices`, `estimate_cost`, `actual_cost`, `CostEstimate`, `too_dear`);
 - run logs: `load_run`, `logs_dir_option`, `Session`, `Attempt`, `Warnings`,
-  `build_context`, `sections_for`, `write_in_run`, `read_conversations`, `Conversation`;
+  `build_context`, `sections_for`, `write_in_run`, `keep_aside`, `read_conversations`, `Conversation`;
 - text for people: `shown`, `shown_block` (safe to print, secrets masked), `redact`,
   `emit_json`, `table`;
 - the host of a command: `host_of`, `Host`.
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from massgen_plugins.host import Host
     from massgen_plugins.logs.context import build_context, sections_for
     from massgen_plugins.logs.conversations import Conversation, read_conversations
-    from massgen_plugins.logs.files import Warnings, write_in_run
+    from massgen_plugins.logs.files import Warnings, keep_aside, write_in_run
     from massgen_plugins.logs.model import Attempt, Session
     from massgen_plugins.providers.base import Provider, estimate_tokens
     from massgen_plugins.providers.catalog import (
@@ -115,7 +115,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     **{n: ("massgen_plugins.logs.context", n) for n in ("build_context", "sections_for")},
     **{n: ("massgen_plugins.logs.conversations", n)
        for n in ("Conversation", "read_conversations")},
-    **{n: ("massgen_plugins.logs.files", n) for n in ("Warnings", "write_in_run")},
+    **{n: ("massgen_plugins.logs.files", n) for n in ("Warnings", "keep_aside", "write_in_run")},
     **{n: ("massgen_plugins.logs.model", n) for n in ("Attempt", "Session")},
     **{n: ("massgen_plugins.providers.base", n) for n in ("Provider", "estimate_tokens")},
     **{n: ("massgen_plugins.providers.catalog", n)
@@ -187,6 +187,7 @@ __all__ = [
     "freeze",
     "hookimpl",
     "host_of",
+    "keep_aside",
     "key_problem",
     "known_models",
     "load_run",

@@ -200,6 +200,39 @@ def read_within(dir_fd: int, parts: list[str] | tuple[str, ...], limit: int,
         os.close(fd)
 
 
+def keep_aside(text: str, stem: str, suffix: str = ".md") -> Path | str:
+    """Save paid text that could not go where it belongs (shown_block: secrets masked): its path,
+    or why not.
+
+    Into the working folder, else the temporary one, as STEM.TIMESTAMP.SUFFIX, never over a file.
+    """
+    import datetime as dt
+    import tempfile
+
+    from massgen_plugins.safe_text import shown_block
+
+    data = shown_block(text)
+    name = f"{stem}.{dt.datetime.now().strftime('%Y%m%d_%H%M%S')}{suffix}"
+    why = "no folder"
+    try:
+        folders = [Path.cwd(), Path(tempfile.gettempdir())]
+    except OSError:  # the working folder was removed
+        folders = [Path(tempfile.gettempdir())]
+    for folder in folders:
+        target = folder / name
+        try:
+            with target.open("x", encoding="utf-8") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            return target
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            if target.exists() and not isinstance(exc, FileExistsError):
+                target.unlink(missing_ok=True)  # a part of it is no copy
+    return why
+
+
 def write_in_run(root: Path, path: Path, text: str, replace: bool = False) -> None:
     """Write `text` to `path`, a file in the run whose folder is `root`: whole or not at all,
     through no link.

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -159,28 +158,7 @@ def kept_or_shown(text: str, report: Path, why: str, force: bool = True) -> Repo
 
 def keep(text: str, report: Path) -> Path | str:
     """Save a reply that could not go where it belongs (secrets masked): its path, or why not."""
-    from massgen_plugins import shown_block
+    from massgen_plugins import keep_aside
 
-    data = shown_block(text)
-    stamp = dt.datetime.now().strftime("%Y%m%d_%H%M%S")
     # The report's own name first: the models of a comparison failing in one second differ.
-    name = f"{report.stem}.{report.parent.parent.name}.{report.parent.name}.{stamp}.md"
-    why = "no folder"
-    try:
-        folders = [Path.cwd(), Path(tempfile.gettempdir())]
-    except OSError:  # the working folder was removed
-        folders = [Path(tempfile.gettempdir())]
-    for folder in folders:
-        target = folder / name
-        try:
-            with target.open("x", encoding="utf-8") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            return target
-        except OSError as exc:
-            why = exc.strerror or type(exc).__name__
-            if target.exists() and not isinstance(exc, FileExistsError):
-                target.unlink(missing_ok=True)  # a part of it is no copy
-            continue
-    return why
+    return keep_aside(text, f"{report.stem}.{report.parent.parent.name}.{report.parent.name}")

@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -145,14 +146,14 @@ def massgen_version() -> str | None:
 
 
 def summarization(subject: Any, credentials: Any, backend: dict[str, Any], timeout: float,
-                  entry: Any, keep: Any) -> Outcome:
+                  entry: Any) -> Outcome:
     """MassGen's own summarization, in a process of its own (see massgen_child).
 
-    `keep` saves a reply that cannot be read (it may hold a paid summary) and says where.
+    A reply that cannot be read (it may hold a paid summary) is kept aside, and said where.
     """
     from massgen_compact_openai.evaluation.massgen_child import RESULT
     from massgen_compact_openai.evaluation.subject import to_items
-    from massgen_plugins import shown
+    from massgen_plugins import keep_aside, shown
 
     job = {"messages": subject.massgen_messages(), "backend": backend,
            "target_ratio": subject.target_ratio, "agent_id": subject.agent}
@@ -174,10 +175,11 @@ def summarization(subject: Any, credentials: Any, backend: dict[str, Any], timeo
         result = json.loads(lines[-1][len(RESULT):])
     except (IndexError, ValueError):
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        where = keep(done.stdout, "massgen-summarization") if done.stdout.strip() else None
+        where = keep_aside(done.stdout, "massgen-summarization", ".txt") \
+            if done.stdout.strip() else None
         return Outcome(SUMMARY, error=shown(f"MassGen's process ended with code "
                                             f"{done.returncode}: {last[:300]}")
-                       + (f"; its output is saved in {where}" if where else ""))
+                       + (f"; its output is saved in {where}" if isinstance(where, Path) else ""))
     base = Outcome(SUMMARY, call_input=result.get("input_tokens"),
                    call_output=result.get("output_tokens"), latency=result.get("latency_s"),
                    summary=result.get("summary"))

@@ -9,8 +9,6 @@ so nothing paid for is lost.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -189,7 +187,7 @@ def _cell(text: str) -> str:
 
 def write(plan: Any, text: str, force: bool) -> tuple[Path | None, str | None]:
     """Write the report; (its path, None), or (None, why not and where the text was saved)."""
-    from massgen_plugins import write_in_run
+    from massgen_plugins import keep_aside, write_in_run
 
     s = plan.subject
     try:
@@ -199,21 +197,6 @@ def write(plan: Any, text: str, force: bool) -> tuple[Path | None, str | None]:
         why = f"{s.report} appeared while the evaluation ran"
     except OSError as exc:
         why = f"cannot write {s.report} ({exc.strerror or exc})"
-    kept = keep(text, s.report.stem)
-    return None, why + (f"; the report is saved in {kept}" if kept else
-                        "; it could not be saved elsewhere either")
-
-
-def keep(text: str, name: str) -> Path | None:
-    """Save text nobody may lose in the working folder, else the temporary one; its path."""
-    stamp = dt.datetime.now().strftime("%Y%m%d_%H%M%S")
-    for folder in (os.getcwd, tempfile.gettempdir):
-        try:
-            target = Path(folder()) / f"{name}.{stamp}.{os.getpid()}.txt"
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError:
-            continue
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        return target
-    return None
+    kept = keep_aside(text, s.report.stem)
+    return None, why + (f"; the report is saved in {kept}" if isinstance(kept, Path) else
+                        f"; it could not be saved elsewhere either ({kept})")

@@ -162,7 +162,7 @@ def run(ctx: click.Context, o: Options) -> None:
         elif method == m.SUMMARY:
             done = m.summarization(subject, provider.credentials,
                                    _summary_backend(subject, model, provider.credentials),
-                                   compact_timeout, entry, r.keep)
+                                   compact_timeout, entry)
         else:
             done = m.Outcome(m.BASELINE, system=subject.system, items=list(subject.items),
                              after=tokens)
