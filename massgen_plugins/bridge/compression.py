@@ -191,10 +191,12 @@ async def _compact_first(backend: Any, params: Mapping[str, Any],
                          f"{settled.problem(None)}; only MassGen's reactive path runs for it")
         agent.trigger = settled.value
     trigger = agent.trigger
+    if trigger is None:  # nothing would compact it: the request is not sized at all
+        return None
     previous = params.get("previous_response_id")
     size = request_tokens(params, agent.sizes.get(previous) if isinstance(previous, str)
                           else None)
-    if trigger is None or size is None or not trigger.due(size):
+    if size is None or not trigger.due(size):
         return None
     started = time.monotonic()
     request = _proactive_request(backend, params, agent, trigger)
@@ -269,6 +271,8 @@ def _watch(stream: Any, agent: _Agent, compacted: Trigger | None = None) -> Any:
     """The stream MassGen reads, with each response's reported size noted for the next request."""
     if not hasattr(type(stream), "__aiter__"):
         return stream
+    if agent.settled and agent.trigger is None and compacted is None:
+        return stream  # sizes are read only to size a request against a trigger: none here
     return _Watched(stream, agent, compacted)
 
 

@@ -12,6 +12,7 @@ Nothing here may take MassGen down: every failure is reported once and MassGen c
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata as md
 import sys
 import threading
@@ -65,6 +66,7 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in match.group(0).split(".")) if match else ()
 
 
+@functools.cache  # our installed metadata does not change within a process
 def supported_range() -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     """The MassGen versions of massgen-plugins' `massgen` extra (>=LOW,<=HIGH); None: unreadable."""
     import re
