@@ -532,6 +532,10 @@ class Config:
                 value = parse_env(setting.env, environ[setting.env], setting)
                 self.set(key, value, f"env {setting.env}")
 
+    def breaks_massgen(self, file: ConfigFile) -> bool:
+        """Whether `file`, as this load read it, is one MassGen runs holding only our settings."""
+        return any(f is file and f.massgens and only_ours(data) for f, data in self.raw)
+
     def plugin_names(self) -> list[str]:
         """The plugin names that appear under `plugins` in any file."""
         section = self.values.get(PLUGINS)

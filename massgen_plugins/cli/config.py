@@ -47,7 +47,7 @@ def group() -> click.Group:
             # they are masked as text, not by the key they sit under.
             sources = {dotted(p): cfg.source(p) for p in flat}
             click.echo(json.dumps({
-                "values": redact_data(nested), "files": redact_data(files_json(cfg.files)),
+                "values": redact_data(nested), "files": redact_data(files_json(cfg.files, cfg)),
                 "sources": {k: None if v is None else redact(v) for k, v in sources.items()},
             }, indent=2, sort_keys=True, default=str))
             return
@@ -57,7 +57,7 @@ def group() -> click.Group:
             table(None, ["Key", "Value", "Source"],
                   [[dotted(p), _yamlish(v), cfg.source(p) or "-"]
                    for p, v in sorted(flat.items())])
-        echo_files(cfg.files)
+        echo_files(cfg.files, loaded=cfg)
 
     @config.command()
     @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -92,22 +92,22 @@ def group() -> click.Group:
     return config
 
 
-def files_json(files: Any) -> list[dict[str, Any]]:
-    """The config files as `--json` reports them."""
+def files_json(files: Any, loaded: Any = None) -> list[dict[str, Any]]:
+    """The config files as `--json` reports them; `loaded`, a Config that read them already."""
     from massgen_plugins.config import file_breaks_massgen
 
+    breaks = file_breaks_massgen if loaded is None else loaded.breaks_massgen
     return [{"role": f.role, "path": str(f.path), "exists": f.exists,
-             "massgen_reads": f.massgens, "breaks_massgen": file_breaks_massgen(f)}
-            for f in files]
+             "massgen_reads": f.massgens, "breaks_massgen": breaks(f)} for f in files]
 
 
-def echo_files(files: Any, heading: bool = True) -> None:
+def echo_files(files: Any, heading: bool = True, loaded: Any = None) -> None:
     """One line per config file, lowest precedence first: its role, path and state."""
     if heading:
         click.echo("Config files, lowest precedence first:")
     writes = {"user": "plugins enable|disable write here",
               "project": "plugins enable|disable --project write here"}
-    for f in files_json(files):
+    for f in files_json(files, loaded):
         state = ["exists" if f["exists"] else "missing"]
         if f["massgen_reads"]:
             state.append("MassGen's default run config: read, never written")

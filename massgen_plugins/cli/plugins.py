@@ -35,7 +35,7 @@ def group() -> click.Group:
         rows = [plugin_row(host, r) for r in host.records]
         if as_json:
             emit_json({"plugins": rows, "unknown_in_config": host.unknown_in_config(),
-                       "files": files_json(host.config.files)})
+                       "files": files_json(host.config.files, host.config)})
             return
         if not rows:
             click.echo("No plugins installed (entry-point group 'massgen').")
@@ -53,7 +53,7 @@ def group() -> click.Group:
                  ", ".join(r["hooks"]) or "-", "; ".join(r["errors"]) or "-"] for r in rows])
         for name in host.unknown_in_config():
             click.echo(shown(f"note: config has settings for '{name}', which is not installed"))
-        echo_files(host.config.files)
+        echo_files(host.config.files, loaded=host.config)
 
     def switch(ctx: click.Context, name: str, project: bool, enabled: bool) -> None:
         from massgen_plugins.config import ENABLED, PLUGINS
