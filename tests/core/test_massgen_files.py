@@ -60,6 +60,10 @@ def test_the_project_file_of_massgen_is_checked_too(cli, home):
     ours = home / "work" / ".massgen-plugins" / "config.yaml"
     assert result.stderr.splitlines() == [warning(project, ours, " here")]
     assert "holds only massgen-plugins settings" in cli("config", "path").stdout
+    # The commands that loaded the config say the same of it, from what they read.
+    for command in (("plugins", "list", "--json"), ("config", "show", "--json")):
+        files = json.loads(cli(*command).stdout)["files"]
+        assert [f["breaks_massgen"] for f in files if f["path"] == str(project)] == [True]
 
 
 @pytest.mark.parametrize("text", [MASSGEN_CONFIG, "", "# nothing yet\n", "ui:\n  theme: dark\n"])
