@@ -58,11 +58,6 @@ class Plan:
     conversations: list[tuple[str, bool]] = attrs.field(factory=list)  # (line, chosen)
 
     @property
-    def runs(self) -> list[str]:
-        """The methods that will run."""
-        return [m for m, skipped in self.methods if skipped is None]
-
-    @property
     def low(self) -> Decimal | None:
         """The least the evaluation may cost; None when a step has no price data."""
         if any(c.estimate is None for c in self.costs):

@@ -106,7 +106,7 @@ def run(ctx: click.Context, o: Options) -> None:
 
     exact = provider is not None and (o.count_tokens or not o.dry_run)
     emulator = None
-    tokens = _size(subject)
+    tokens = _size(subject, model)
     if exact:
         assert provider is not None
         emulator = m.emulated(provider)
@@ -259,11 +259,12 @@ def _judge(spec: str | None) -> Any:
     return parsed
 
 
-def _size(subject: Any) -> int:
-    """The conversation's size estimated (about 4 characters a token), for a dry run."""
-    import json
+def _size(subject: Any, model: str) -> int:
+    """The conversation's size estimated as the core estimates a request, for a dry run."""
+    from massgen_plugins import GenerateRequest, estimate_tokens
 
-    return (len(subject.system or "") + len(json.dumps(subject.items))) // 4
+    return int(estimate_tokens(GenerateRequest(model=model, messages=tuple(subject.items),
+                                               system=subject.system)).tokens)
 
 
 def _summary_backend(subject: Any, model: str, credentials: Any) -> dict[str, Any]:
