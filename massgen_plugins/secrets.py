@@ -275,7 +275,9 @@ def _keyed(folded: str) -> bool:
 
 
 def _may_hold(text: str) -> bool:
-    """Whether any pattern could match `text`."""
+    """Whether any pattern could match `text`; yes where an invisible character may hide one."""
+    if (not text.isascii() or "\\u" in text) and _INVISIBLE.get().search(text):
+        return True
     return bool(_patterns_for(text))
 
 

@@ -62,3 +62,11 @@ def test_ordinary_text_is_left_alone():
                  "the token count was 12", "https://example.com/path?q=1",
                  "sk-short", "****cdef already masked"):
         assert redact(text, {}) == text
+
+
+@pytest.mark.parametrize("at", [1, 12])
+def test_a_zero_width_character_anywhere_in_a_key_is_masked_in_data_as_in_text(at):
+    key = "sk-proj-A1b2C3d4E5f6G7h8J9k0L1m2N3o4P5q6"
+    hidden = key[:at] + "\u200b" + key[at:]
+    assert "A1b2C3d4" not in redact(hidden)
+    assert "A1b2C3d4" not in repr(redact_data({"note": f"the key is {hidden}"}, {}))
