@@ -47,8 +47,9 @@ import wrapt
 
 from massgen_plugins.bridge import runtime
 from massgen_plugins.bridge.seams import Seam, resolve, wrap
-from massgen_plugins.compression import Trigger
+from massgen_plugins.compression import Trigger, estimate, ratios, refusal, request_tokens
 from massgen_plugins.deadline import acall_with_deadline
+from massgen_plugins.values import CompressionRequest, CompressionResult, thaw
 
 RECORDS = "compressions.jsonl"
 SUMMARIZATION = "massgen-summarization"
@@ -177,8 +178,6 @@ async def _send(wrapped: Any, backend: Any, args: tuple[Any, ...], kwargs: dict[
 async def _compact_first(backend: Any, params: Mapping[str, Any],
                          agent: _Agent) -> tuple[dict[str, Any], Compressed] | None:
     """The request compacted, when it is past the agent's trigger and a plugin compacted it."""
-    from massgen_plugins.compression import refusal, request_tokens
-
     if _api_of(backend)[1] != "responses":
         return None
     if not agent.settled:
@@ -224,7 +223,6 @@ async def _compact_first(backend: Any, params: Mapping[str, Any],
 
 def _trigger_of(backend: Any) -> Trigger | None:
     """When to compact this agent's context before a request; None: not before (a thread)."""
-    from massgen_plugins.compression import ratios
     from massgen_plugins.config import CORE_SCHEMA
 
     host = runtime.host()
@@ -248,9 +246,6 @@ def _trigger_of(backend: Any) -> Trigger | None:
 def _proactive_request(backend: Any, params: Mapping[str, Any], agent: _Agent,
                        trigger: Trigger) -> Any:
     """The CompressionRequest for a request about to go out: its items as MassGen built them."""
-    from massgen_plugins.compression import estimate
-    from massgen_plugins.values import CompressionRequest
-
     items = list(params.get("input") or [])
     if _system_of(items) is not None:
         items = items[1:]
@@ -405,8 +400,6 @@ def _recover(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[st
 
 async def _recover_async(wrapped: Any, backend: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
-    from massgen_plugins.compression import refusal
-
     messages = list(args[0] if args else kwargs.get("messages") or [])
     started = time.monotonic()
     stale = _PENDING.pop(id(backend), None)
@@ -471,8 +464,6 @@ def _hold(backend: Any, done: Compressed) -> None:
 
 def _ask(request: Any, fallback: str) -> Any:
     """The first plugin's answer to compress_context (the host is made on first use, here)."""
-    from massgen_plugins.values import CompressionResult
-
     host = runtime.host()
     if host is None:
         return None
@@ -511,8 +502,6 @@ def _text(content: Any) -> str:
 
 def _request(backend: Any, messages: list[Any]) -> tuple[Any, Mapping[str, Any] | None] | None:
     """The CompressionRequest for this agent's context, and MassGen's system message."""
-    from massgen_plugins.values import CompressionRequest
-
     config = getattr(backend, "config", None) or {}
     model = config.get("model")
     if not isinstance(model, str) or not all(isinstance(m, Mapping) for m in messages):
@@ -578,8 +567,6 @@ def _to_massgen(system: Mapping[str, Any] | None, items: Any) -> list[dict[str, 
     `input_text` parts, so messages come back as plain `{"role", "content"}`; everything else
     (the compaction item above all) goes back verbatim.
     """
-    from massgen_plugins.values import thaw
-
     out: list[dict[str, Any]] = [dict(system)] if system else []
     for item in thaw(items):
         if item.get("type") == "message" and item.get("role") in ("user", "system", "developer"):
@@ -608,8 +595,6 @@ def _record(backend: Any, done: Compressed, ok: bool = True, note: str = "") -> 
 
 
 def _write_record(backend: Any, done: Compressed, ok: bool, note: str) -> None:
-    from massgen_plugins.compression import estimate
-
     result, request, before, after = done.result, done.request, done.before, done.after
     cost = None
     tokens_before = done.tokens if done.tokens is not None else estimate(before)
